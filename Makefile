@@ -1,0 +1,40 @@
+# The README's commands. `make serve` and `make test` work on a fresh machine: they create .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8765
+
+.PHONY: install serve serve-stdio test test-gpu lint bench clean
+
+$(STAMP): pyproject.toml setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch is pinned so pip takes the CPU wheel; an unpinned torch pulls GBs of CUDA packages.
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/kernel-skills serve --transport http --host $(HOST) --port $(PORT)
+
+serve-stdio: $(STAMP)
+	$(BIN)/kernel-skills serve --transport stdio
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-gpu: $(STAMP)
+	$(BIN)/python -m pytest -m gpu $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check server tests
+	$(BIN)/ruff format --check server tests
+
+bench: $(STAMP)
+	$(BIN)/python -m kernel_skills.benchmarks $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info server/*.egg-info .pytest_cache

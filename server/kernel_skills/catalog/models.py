@@ -1,0 +1,99 @@
+"""Pydantic models the catalog hands out. Field names here are part of the public contract
+(DESIGN.md "validate: path, name, valid, errors[{field, message}], warnings[...]"); add fields freely,
+never rename."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Issue(BaseModel):
+    """One validation finding. ``field`` is a frontmatter key, ``body``, ``file`` or ``SKILL.md``."""
+
+    field: str
+    message: str
+
+
+class TokenEstimate(BaseModel):
+    """Estimated tokens (not a tokenizer count: ~4 characters per token)."""
+
+    description: int
+    body: int
+    method: str = "estimate: about 4 characters per token, not a real tokenizer count"
+
+
+class ValidationResult(BaseModel):
+    """Outcome of validating one skill folder or .skill package."""
+
+    path: str
+    name: str | None
+    valid: bool
+    errors: list[Issue] = Field(default_factory=list)
+    warnings: list[Issue] = Field(default_factory=list)
+    tokens: TokenEstimate | None = None
+
+
+class SkillFile(BaseModel):
+    """One file of a skill (SKILL.md included), path relative to the skill folder, POSIX separators."""
+
+    path: str
+    size: int
+    digest: str  # "sha256:<hex>"
+    mime_type: str
+
+
+class Skill(BaseModel):
+    """A served skill. ``stale`` means the files on disk are currently invalid and this is the last
+    valid version (kept so an agent never loses a skill mid-edit); ``stale_errors`` says why."""
+
+    name: str
+    description: str
+    frontmatter: dict[str, Any]  # verbatim as parsed (JSON-safe: strings, numbers, lists, maps)
+    body: str
+    location: str  # folder path, or "<zip path>!/<folder>" for a .skill package
+    root: str  # the skills root it came from
+    source: Literal["dir", "zip"] = "dir"
+    files: list[SkillFile]
+    skill_md_size: int
+    tokens: TokenEstimate
+    warnings: list[Issue] = Field(default_factory=list)
+    stale: bool = False
+    stale_errors: list[Issue] = Field(default_factory=list)
+    shadows: list[str] = Field(default_factory=list)  # locations of same-name skills it hides
+
+
+class InvalidSkill(BaseModel):
+    """A skill that is not served, with the reasons. Never silently dropped: listed and logged."""
+
+    location: str
+    root: str
+    name: str | None
+    errors: list[Issue]
+    warnings: list[Issue] = Field(default_factory=list)
+
+
+class FileContent(BaseModel):
+    """A file read from a skill. Exactly one of ``text`` / ``blob`` is set (blob: raw bytes)."""
+
+    name: str
+    path: str
+    mime_type: str
+    size: int
+    text: str | None = None
+    blob: bytes | None = None
+
+
+class CatalogChange(BaseModel):
+    """What one reload changed. ``files`` lists (skill, path) pairs whose content changed."""
+
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    changed: list[str] = Field(default_factory=list)
+    files: list[tuple[str, str]] = Field(default_factory=list)
+    invalid_changed: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.files or self.invalid_changed)

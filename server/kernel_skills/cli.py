@@ -1,0 +1,53 @@
+"""The one command-line entry: ``kernel-skills serve|skills|compile|problems|bench|calibrate|kernels|eval``.
+
+Each sub-command lives in ``kernel_skills.commands.<name>`` and exposes ``register(subparsers)``;
+the handler it sets returns an exit code. Domain errors become exit codes here, in one place.
+Imports stay lazy: ``kernel-skills --help`` must not load the MCP SDK, NVRTC, torch or CuPy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from kernel_skills import __version__
+from kernel_skills.commands.output import emit_error
+
+COMMAND_MODULES = ("serve", "skills", "compile", "bench", "kernels", "eval")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage already; this keeps its message on stderr and stdout clean."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="kernel-skills", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"kernel-skills {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"kernel_skills.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from kernel_skills.errors import KernelSkillsError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args))
+    except KernelSkillsError as exc:
+        emit_error(exc, as_json=getattr(args, "json", False))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

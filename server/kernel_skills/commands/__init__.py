@@ -1,0 +1,1 @@
+"""CLI sub-commands: thin adapters over the domain packages (one module per command)."""

@@ -1,0 +1,9 @@
+"""`kernel-skills compile` (placeholder until its issue lands)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    del subparsers

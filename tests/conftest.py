@@ -1,0 +1,52 @@
+"""Shared fixtures. GPU tests are marked ``gpu`` and skipped, with the reason, when no device is present."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@functools.cache
+def cuda_device_reason() -> str | None:
+    """None when a CUDA device is usable, else why not (checked once, lazily)."""
+    try:
+        import torch
+    except ImportError:
+        return "torch is not installed"
+    if not torch.cuda.is_available():
+        return "no CUDA device on this machine (torch.cuda.is_available() is False)"
+    try:
+        import cupy  # noqa: F401
+    except ImportError:
+        return "cupy is not installed (pip install -e '.[gpu]')"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    del config
+    gpu_items = [item for item in items if "gpu" in item.keywords]
+    if not gpu_items:
+        return
+    reason = cuda_device_reason()
+    if reason is None:
+        return
+    for item in gpu_items:
+        item.add_marker(pytest.mark.skip(reason=f"needs a CUDA GPU: {reason}"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the compile cache and result database out of the user's home during tests."""
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("KERNEL_SKILLS_CACHE_DIR", os.fspath(base / "cache"))
+    monkeypatch.setenv("KERNEL_SKILLS_DATA_DIR", os.fspath(base / "data"))
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
