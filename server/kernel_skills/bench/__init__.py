@@ -1,0 +1,1 @@
+"""Benchmark submitted kernels against PyTorch on a GPU worker process. No MCP imports."""

@@ -1,0 +1,1 @@
+"""Problems: trusted, server-side definitions (inputs, reference, ABI, shapes, roofline)."""

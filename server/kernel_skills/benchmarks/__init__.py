@@ -1,0 +1,1 @@
+"""`make bench`: performance figures as ratios to a baseline measured in the same run."""

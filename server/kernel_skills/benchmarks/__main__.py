@@ -1,0 +1,35 @@
+"""`python -m kernel_skills.benchmarks [SECTION ...]` — runs the named sections (default: all).
+
+Each section module exposes ``run(args) -> dict`` and prints its own table; a section that cannot
+run here (no GPU, no nvcc) prints why and is skipped, never faked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+SECTIONS = ("catalog", "compile", "kernels")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kernel_skills.benchmarks")
+    parser.add_argument("sections", nargs="*", choices=[*SECTIONS, []], default=list(SECTIONS))
+    parser.add_argument("--json-out", help="also write every section's figures to this JSON file")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke run)")
+    args = parser.parse_args(argv)
+    results: dict[str, object] = {}
+    for name in args.sections or SECTIONS:
+        module = importlib.import_module(f"kernel_skills.benchmarks.{name}")
+        print(f"\n== {name} ==", flush=True)
+        results[name] = module.run(args)
+    if args.json_out:
+        with open(args.json_out, "w", encoding="utf-8") as handle:
+            json.dump(results, handle, indent=2, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Agent Skills catalog: parse, validate, index, watch. No MCP imports here."""

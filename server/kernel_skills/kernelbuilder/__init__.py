@@ -1,0 +1,1 @@
+"""Checks a Hugging Face kernel-builder project (build.toml + layout) without Nix."""
