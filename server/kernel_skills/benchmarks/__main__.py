@@ -16,10 +16,13 @@ SECTIONS = ("catalog", "compile", "kernels")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kernel_skills.benchmarks")
-    parser.add_argument("sections", nargs="*", choices=[*SECTIONS, []], default=list(SECTIONS))
+    parser.add_argument("sections", nargs="*", metavar="SECTION", help=f"any of {', '.join(SECTIONS)}")
     parser.add_argument("--json-out", help="also write every section's figures to this JSON file")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke run)")
     args = parser.parse_args(argv)
+    unknown = [name for name in args.sections if name not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}")
     results: dict[str, object] = {}
     for name in args.sections or SECTIONS:
         module = importlib.import_module(f"kernel_skills.benchmarks.{name}")
