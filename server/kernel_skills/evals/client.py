@@ -1,0 +1,156 @@
+"""A minimal client for OpenAI-compatible ``POST {base_url}/chat/completions`` endpoints (httpx).
+
+Only the fields every compatible server understands are sent (model, messages): no temperature or
+max_tokens, which some models refuse. Rate limits and transient server errors (429, 500, 502, 503,
+504) are retried a few times with exponential backoff (``Retry-After`` honoured, capped); every
+other transport or HTTP failure becomes an ``EndpointError`` that names the URL and says what to
+check.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from types import TracebackType
+
+import httpx
+from pydantic import BaseModel, ValidationError, field_validator
+
+from kernel_skills.errors import KernelSkillsError, RefusedInput
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+BASE_URL_ENV = "OPENAI_BASE_URL"
+API_KEY_ENV = "OPENAI_API_KEY"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_RETRY_WAIT_S = 30.0
+
+
+class EndpointError(KernelSkillsError):
+    """The chat endpoint could not be reached, or answered with an HTTP error or an unusable body."""
+
+    exit_code = 1
+
+
+class Usage(BaseModel):
+    """Token counts as the endpoint reported them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    @field_validator("prompt_tokens", "completion_tokens", "total_tokens", mode="before")
+    @classmethod
+    def _null_is_zero(cls, value: object) -> object:
+        return 0 if value is None else value
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+
+class ChatReply(BaseModel):
+    text: str
+    usage: Usage | None = None
+
+
+class _Message(BaseModel):
+    content: str | None = None
+
+
+class _Choice(BaseModel):
+    message: _Message
+
+
+class _Completion(BaseModel):
+    choices: list[_Choice]
+    usage: Usage | None = None
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    """--base-url, else $OPENAI_BASE_URL, else the OpenAI API. Must be http(s)."""
+    url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).strip().rstrip("/")
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise RefusedInput(
+            f"base URL {url!r} is not an http(s) URL; accepted: e.g. http://127.0.0.1:8000/v1 "
+            f"or {DEFAULT_BASE_URL} (from --base-url or ${BASE_URL_ENV})"
+        )
+    return url
+
+
+class ChatClient:
+    """Sends one chat completion at a time; safe to share between threads (httpx.Client is)."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        timeout_s: float = 120.0,
+        retries: int = 2,
+        backoff_s: float = 1.0,
+    ):
+        self.base_url = resolve_base_url(base_url)
+        self._retries = retries
+        self._backoff_s = backoff_s
+        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._url = f"{self.base_url}/chat/completions"
+        self._http = httpx.Client(headers=headers, timeout=timeout_s)
+
+    def __enter__(self) -> ChatClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def chat(self, model: str, messages: list[dict[str, str]]) -> ChatReply:
+        for attempt in range(self._retries + 1):
+            response = self._post(model, messages)
+            if response.status_code not in RETRY_STATUSES or attempt == self._retries:
+                break
+            time.sleep(self._wait_s(response, attempt))
+        return self._parse(response)
+
+    def _wait_s(self, response: httpx.Response, attempt: int) -> float:
+        wait = self._backoff_s * 2**attempt
+        retry_after = response.headers.get("Retry-After", "")
+        if retry_after.replace(".", "", 1).isdigit():
+            wait = max(wait, float(retry_after))
+        return min(wait, MAX_RETRY_WAIT_S)
+
+    def _post(self, model: str, messages: list[dict[str, str]]) -> httpx.Response:
+        try:
+            return self._http.post(self._url, json={"model": model, "messages": messages})
+        except httpx.TimeoutException as exc:
+            raise EndpointError(f"{self._url} did not answer in time ({exc!r}); raise --timeout") from exc
+        except httpx.HTTPError as exc:
+            raise EndpointError(
+                f"cannot reach {self._url}: {exc!r}. Check --base-url / ${BASE_URL_ENV} and that the "
+                "server is running"
+            ) from exc
+
+    def _parse(self, response: httpx.Response) -> ChatReply:
+        if response.status_code >= 400:
+            hint = " (check $OPENAI_API_KEY)" if response.status_code in (401, 403) else ""
+            raise EndpointError(
+                f"{self._url} answered HTTP {response.status_code}{hint}: {response.text[:500]}"
+            )
+        try:
+            completion = _Completion.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise EndpointError(
+                f"{self._url} answered something that is not a chat completion "
+                f"(need choices[0].message.content): {response.text[:300]}"
+            ) from exc
+        if not completion.choices:
+            raise EndpointError(f"{self._url} answered a chat completion with no choices")
+        return ChatReply(text=completion.choices[0].message.content or "", usage=completion.usage)

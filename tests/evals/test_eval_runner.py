@@ -1,0 +1,230 @@
+"""run_eval and the CLI against a real local HTTP endpoint (see conftest.FakeModel)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from kernel_skills.cli import main
+from kernel_skills.errors import RefusedInput
+from kernel_skills.evals import EndpointError, run_eval
+
+MARKER = "Always build wgmma kernels for sm_90a."
+Q1 = "Which target do wgmma kernels need?"
+Q2 = "How many SMs does an H100 SXM have?"
+
+
+def _make_skill(root: Path, *, meta: dict | None = None) -> Path:
+    skill = root / "demo-skill"
+    skill.mkdir()
+    (skill / "SKILL.md").write_text(
+        f"---\nname: demo-skill\ndescription: A demo skill for tests.\n---\n\n# Demo\n\n{MARKER}\n",
+        encoding="utf-8",
+    )
+    if meta is None:
+        meta = {
+            "metadata": {"name": "demo-skill"},
+            "tests": [
+                {"input": Q1, "expected": {"contains": ["sm_90a", "wgmma"]}},
+                {"input": Q2, "expected": {"contains": ["132", "SMs"]}},
+            ],
+        }
+    (skill / "skill_meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    return skill
+
+
+@pytest.fixture
+def skill(tmp_path: Path) -> Path:
+    return _make_skill(tmp_path)
+
+
+def _teach(endpoint, skill: Path) -> None:
+    endpoint.model.skill_marker = MARKER
+    meta = json.loads((skill / "skill_meta.json").read_text())
+    endpoint.model.answers = {t["input"]: t["expected"]["contains"] for t in meta["tests"]}
+
+
+def test_lift_is_one_when_only_the_skill_run_contains_the_answers(fake_endpoint, skill: Path) -> None:
+    _teach(fake_endpoint, skill)
+    report = run_eval(skill, "demo-model", base_url=fake_endpoint.base_url, runs=2)
+    assert report.skill == "demo-skill"
+    assert report.runs == 2
+    assert report.without_skill.pass_rate == 0.0
+    assert report.with_skill.pass_rate == 1.0
+    assert report.lift == 1.0
+    assert report.fraction_lift == 1.0
+    assert [c.lift for c in report.cases] == [1.0, 1.0]
+    assert all(len(c.with_skill.runs) == 2 for c in report.cases)
+    assert len(fake_endpoint.model.requests) == 2 * 2 * 2  # cases x conditions x runs
+    assert set(fake_endpoint.model.paths) == {"/v1/chat/completions"}
+    assert {r["model"] for r in fake_endpoint.model.requests} == {"demo-model"}
+
+
+def test_usage_is_summed_per_condition(fake_endpoint, skill: Path) -> None:
+    _teach(fake_endpoint, skill)
+    report = run_eval(skill, "m", base_url=fake_endpoint.base_url, runs=3)
+    assert report.with_skill.usage is not None
+    assert report.with_skill.usage.total_tokens == 15 * 2 * 3
+    assert report.without_skill.usage.prompt_tokens == 10 * 2 * 3
+
+
+def test_usage_is_none_when_the_endpoint_reports_none(fake_endpoint, skill: Path) -> None:
+    _teach(fake_endpoint, skill)
+    fake_endpoint.model.usage = False
+    report = run_eval(skill, "m", base_url=fake_endpoint.base_url)
+    assert report.with_skill.usage is None
+    assert report.without_skill.usage is None
+
+
+def test_only_the_with_skill_prompt_carries_the_body(fake_endpoint, skill: Path) -> None:
+    _teach(fake_endpoint, skill)
+    run_eval(skill, "m", base_url=fake_endpoint.base_url, concurrency=1)
+    systems = [r["messages"][0]["content"] for r in fake_endpoint.model.requests]
+    assert sum(MARKER in s for s in systems) == 2
+    assert sum(MARKER not in s for s in systems) == 2
+    assert not any("name: demo-skill" in s for s in systems), "frontmatter must be stripped"
+
+
+def test_partial_answer_fails_the_case_but_counts_strings_hit(fake_endpoint, skill: Path) -> None:
+    _teach(fake_endpoint, skill)
+    fake_endpoint.model.without_skill_answer = {Q1: "Use SM_90A.", Q2: "It has 132 sms."}
+    report = run_eval(skill, "m", base_url=fake_endpoint.base_url)
+    first, second = report.cases
+    assert first.without_skill.pass_rate == 0.0
+    assert first.without_skill.mean_fraction == 0.5
+    assert first.without_skill.runs[0].score.missed == ["wgmma"]
+    assert second.without_skill.pass_rate == 1.0, "matching is case-insensitive"
+    assert report.without_skill.pass_rate == 0.5
+    assert report.lift == 0.5
+
+
+def test_api_key_is_sent_as_a_bearer_token_only_when_set(
+    fake_endpoint, skill: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _teach(fake_endpoint, skill)
+    run_eval(skill, "m", base_url=fake_endpoint.base_url)
+    assert not any("authorization" in h for h in fake_endpoint.model.headers)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-123")
+    run_eval(skill, "m", base_url=fake_endpoint.base_url)
+    assert fake_endpoint.model.headers[-1]["authorization"] == "Bearer sk-test-123"
+
+
+def test_base_url_defaults_to_the_environment(fake_endpoint, skill: Path, monkeypatch) -> None:
+    _teach(fake_endpoint, skill)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_endpoint.base_url + "/")
+    report = run_eval(skill, "m")
+    assert report.base_url == fake_endpoint.base_url
+    assert report.with_skill.pass_rate == 1.0
+
+
+def test_unreachable_endpoint_is_a_clear_error(skill: Path) -> None:
+    with socket.socket() as sock:  # a port nothing listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(EndpointError, match=r"cannot reach http://127\.0\.0\.1:\d+/v1/chat/completions"):
+        run_eval(skill, "m", base_url=f"http://127.0.0.1:{port}/v1", timeout_s=5)
+
+
+def test_http_error_names_the_status_and_the_key_hint(fake_endpoint, skill: Path) -> None:
+    fake_endpoint.model.status = 401
+    with pytest.raises(EndpointError, match=r"HTTP 401 \(check \$OPENAI_API_KEY\)"):
+        run_eval(skill, "m", base_url=fake_endpoint.base_url)
+    assert len(fake_endpoint.model.requests) <= 4, "401 is not retried"
+
+
+def test_server_error_stops_the_run_without_sending_every_request(fake_endpoint, skill: Path) -> None:
+    fake_endpoint.model.status = 500
+    with pytest.raises(EndpointError, match="HTTP 500"):
+        run_eval(skill, "m", base_url=fake_endpoint.base_url, runs=10, concurrency=1, backoff_s=0)
+    # The failing job is tried 3 times; the worker may start one more job before the rest are dropped.
+    assert 3 <= len(fake_endpoint.model.requests) <= 6
+
+
+def test_transient_rate_limits_are_retried(fake_endpoint, skill: Path) -> None:
+    _teach(fake_endpoint, skill)
+    fake_endpoint.model.status = 429
+    fake_endpoint.model.failures_left = 2
+    report = run_eval(skill, "m", base_url=fake_endpoint.base_url, concurrency=1, backoff_s=0)
+    assert report.lift == 1.0
+    assert len(fake_endpoint.model.requests) == 2 * 2 + 2
+
+
+def test_a_body_that_is_not_a_chat_completion_is_an_endpoint_error(fake_endpoint, skill: Path) -> None:
+    fake_endpoint.model.raw_body = b'{"hello": "world"}'
+    with pytest.raises(EndpointError, match=r"not a chat completion"):
+        run_eval(skill, "m", base_url=fake_endpoint.base_url)
+
+
+def test_missing_skill_meta_is_refused(tmp_path: Path, fake_endpoint) -> None:
+    skill = _make_skill(tmp_path)
+    (skill / "skill_meta.json").unlink()
+    with pytest.raises(RefusedInput, match=r"no skill_meta\.json"):
+        run_eval(skill, "m", base_url=fake_endpoint.base_url)
+    assert fake_endpoint.model.requests == []
+
+
+def test_folder_without_skill_md_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(RefusedInput, match=r"has no SKILL\.md"):
+        run_eval(tmp_path, "m", base_url="http://127.0.0.1:9/v1")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"runs": 0}, "--runs must be between 1 and"),
+        ({"base_url": "ftp://example.com/v1"}, "not an http"),
+        ({"concurrency": 0}, "concurrency must be"),
+        ({"retries": -1}, "--retries must be between 0 and 10"),
+    ],
+)
+def test_bad_arguments_are_refused(skill: Path, kwargs: dict, message: str) -> None:
+    kwargs.setdefault("base_url", "http://127.0.0.1:9/v1")
+    with pytest.raises(RefusedInput, match=message):
+        run_eval(skill, "m", **kwargs)
+
+
+def test_cli_json_prints_one_report_document(fake_endpoint, skill: Path, capsys) -> None:
+    _teach(fake_endpoint, skill)
+    code = main(["eval", str(skill), "--model", "m", "--base-url", fake_endpoint.base_url, "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["lift"] == 1.0
+    assert doc["references_inlined"] is False
+    assert doc["cases"][0]["with_skill"]["runs"][0]["score"]["passed"] is True
+
+
+def test_cli_human_output_shows_pass_rates_and_lift(fake_endpoint, skill: Path, capsys) -> None:
+    _teach(fake_endpoint, skill)
+    code = main(["eval", str(skill), "--model", "m", "--base-url", fake_endpoint.base_url, "--runs", "2"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "lift +100.0 points" in out
+    assert "tokens: without 60  with 60" in out
+
+
+def test_cli_endpoint_failure_exits_1_with_a_json_error(fake_endpoint, skill: Path, capsys) -> None:
+    fake_endpoint.model.status = 503
+    argv = ["eval", str(skill), "--model", "m", "--base-url", fake_endpoint.base_url, "--retries", "0"]
+    code = main([*argv, "--json"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert json.loads(captured.out)["error"]["type"] == "EndpointError"
+    assert "HTTP 503" in captured.err
+
+
+def test_bundled_skill_round_trips_through_the_eval(fake_endpoint) -> None:
+    from kernel_skills.evals import load_skill_meta, read_skill
+    from kernel_skills.paths import bundled_skills_dir
+
+    skill_dir = bundled_skills_dir() / "h100-cuda-kernels"
+    body = read_skill(skill_dir).body
+    fake_endpoint.model.skill_marker = body.splitlines()[0]
+    fake_endpoint.model.answers = {c.input: c.expected.contains for c in load_skill_meta(skill_dir).tests}
+    report = run_eval(skill_dir, "m", base_url=fake_endpoint.base_url)
+    assert report.skill == "h100-cuda-kernels"
+    assert len(report.cases) >= 12
+    assert (report.without_skill.pass_rate, report.with_skill.pass_rate, report.lift) == (0.0, 1.0, 1.0)

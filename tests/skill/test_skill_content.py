@@ -1,0 +1,187 @@
+"""The skill documents exactly the contracts the server enforces: ABIs, lint rule ids, build.toml."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+# CONTRACTS.md "Problems and their kernel ABIs" (the bench helper's problem modules are compared
+# too, when they expose the same information).
+CONTRACT_ABIS = {
+    "rmsnorm": "const __nv_bfloat16* x, const __nv_bfloat16* weight, __nv_bfloat16* out, int rows, int dim, "
+    "float eps",
+    "rmsnorm_noweight": "const __nv_bfloat16* x, __nv_bfloat16* out, int rows, int dim, float eps",
+    "layernorm_modulate": "const __nv_bfloat16* x, const __nv_bfloat16* scale, const __nv_bfloat16* shift, "
+    "__nv_bfloat16* out, int batch, int tokens, int dim, float eps",
+    "gelu_tanh": "const __nv_bfloat16* x, __nv_bfloat16* out, int n",
+    "geglu": "const __nv_bfloat16* x, __nv_bfloat16* out, int rows, int dim",
+    "rope": "const __nv_bfloat16* q, const __nv_bfloat16* k, const float* cos, const float* sin, "
+    "__nv_bfloat16* q_out, __nv_bfloat16* k_out, int batch, int heads, int seq, int head_dim",
+    "attention_hd64": "const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, "
+    "__nv_bfloat16* out, int batch, int heads, int seq_q, int seq_kv, float scale",
+    "attention_hd128": "const __nv_bfloat16* q, const __nv_bfloat16* k, const __nv_bfloat16* v, "
+    "__nv_bfloat16* out, int batch, int heads, int seq_q, int seq_kv, float scale",
+}
+
+# CONTRACTS.md "Lint rule ids".
+CONTRACT_LINT_RULES = {
+    "spills",
+    "local-memory",
+    "high-registers",
+    "dynamic-smem-opt-in",
+    "sm90a-required",
+    "no-vector-loads",
+    "not-extern-c",
+    "low-occupancy",
+    "block-size-multiple-of-32",
+    "fp64-in-kernel",
+}
+
+
+def _params(text: str) -> list[str]:
+    text = text.replace("__restrict__", "")
+    return [" ".join(p.split()) for p in text.strip().strip("()").split(",")]
+
+
+def _documented_abis(body: str) -> dict[str, list[str]]:
+    abis: dict[str, list[str]] = {}
+    for names, params in re.findall(r"^\| (`[a-z0-9_]+`(?:, `[a-z0-9_]+`)*) \| `(\([^`]*\))` \|", body, re.M):
+        for name in re.findall(r"`([a-z0-9_]+)`", names):
+            abis[name] = _params(params)
+    return abis
+
+
+def test_documented_abis_match_the_contract_exactly(skill_parts) -> None:
+    _, body = skill_parts
+    assert _documented_abis(body) == {name: _params(p) for name, p in CONTRACT_ABIS.items()}
+
+
+def test_documented_abis_match_the_problem_definitions(skill_parts) -> None:
+    try:
+        from kernel_skills.bench.registry import load_registry
+    except ImportError:
+        pytest.skip("kernel_skills.bench.registry is not available (bench helper)")
+    registry = load_registry(use_env=False)
+    _, body = skill_parts
+    defined = {name: _params(problem.signature) for name, problem in registry.problems.items()}
+    assert _documented_abis(body) == defined
+
+
+def test_reading_reports_has_one_section_per_lint_rule(skill_dir: Path) -> None:
+    text = (skill_dir / "references/reading-reports.md").read_text(encoding="utf-8")
+    sections = re.findall(r"^### `([a-z0-9-]+)`$", text, re.M)
+    assert sorted(sections) == sorted(CONTRACT_LINT_RULES)
+    assert len(sections) == len(set(sections))
+
+
+def test_reading_reports_covers_the_toolchain_rule_ids_if_it_lists_them(skill_dir: Path) -> None:
+    try:
+        from kernel_skills.toolchain import lint
+    except ImportError:
+        pytest.skip("kernel_skills.toolchain.lint is not available yet (toolchain helper)")
+    rules = getattr(lint, "RULES", None) or getattr(lint, "RULE_IDS", None)
+    if not rules:
+        pytest.skip("kernel_skills.toolchain.lint exposes no RULES / RULE_IDS")
+    ids = set(rules) if not isinstance(rules, dict) else set(rules.keys())
+    text = (skill_dir / "references/reading-reports.md").read_text(encoding="utf-8")
+    assert {rid for rid in ids if f"### `{rid}`" not in text} == set()
+
+
+def _toml_blocks(text: str) -> list[dict]:
+    return [tomllib.loads(block) for block in re.findall(r"```toml\n(.*?)```", text, re.S)]
+
+
+def test_build_toml_examples_use_only_keys_the_schema_accepts(skill_dir: Path) -> None:
+    text = (skill_dir / "references/kernel-builder.md").read_text(encoding="utf-8")
+    (build,) = _toml_blocks(text)
+    general = build["general"]
+    assert general["edition"] == 5
+    assert isinstance(general["version"], int)
+    assert set(general) <= {
+        "name", "version", "edition", "license", "backends", "upstream", "source", "python-depends",
+        "hub", "cuda",
+    }  # fmt: skip
+    assert set(general["cuda"]) <= {"minver", "maxver", "python-depends"}
+    assert set(general["hub"]) <= {"repo-id"}
+    assert set(build["torch"]) <= {"src", "include", "pyext", "minver", "maxver", "stable-abi"}
+    for kernel in build["kernel"].values():
+        assert set(kernel) <= {"backend", "depends", "src", "include", "cuda-capabilities", "cuda-flags"}
+
+
+def test_skill_states_the_facts_popular_sources_get_wrong(skill_dir: Path, skill_parts) -> None:
+    _, body = skill_parts
+    hopper = (skill_dir / "references/hopper-features.md").read_text(encoding="utf-8")
+    arch = (skill_dir / "references/h100-architecture.md").read_text(encoding="utf-8")
+    assert "`cp.async` is sm_80+" in body
+    assert "**cp.async is sm_80 (Ampere), not sm_90.**" in hopper
+    assert "**wgmma and setmaxnreg need `sm_90a`, not `sm_90`.**" in hopper
+    assert "227 KB, **only with the opt-in**" in arch
+    assert "`capabilities` there is invalid" in body
+
+
+def _worked_kernels(skill_dir: Path) -> dict[str, str]:
+    text = (skill_dir / "references/memory-bound-kernels.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```cuda\n(.*?)```", text, re.S) if 'extern "C"' in b]
+    return {re.search(r"\)\s*(\w+)\(", b[b.index('extern "C"') :]).group(1): b for b in blocks}
+
+
+def test_the_worked_kernels_are_the_rmsnorm_and_gelu_tanh_problems(skill_dir: Path) -> None:
+    kernels = _worked_kernels(skill_dir)
+    assert set(kernels) == {"rmsnorm", "gelu_tanh"}
+    for name, source in kernels.items():
+        params = re.search(rf"{name}\(([^)]*)\)", source[source.index('extern "C"') :]).group(1)
+        assert _params(params) == _params(CONTRACT_ABIS[name])
+
+
+@pytest.mark.parametrize("name", ["rmsnorm", "gelu_tanh"])
+def test_the_worked_kernels_compile_clean_with_16_byte_accesses(skill_dir: Path, name: str) -> None:
+    """Real NVRTC through the server's own compile path: what the skill claims about it must hold."""
+    try:
+        from kernel_skills.toolchain import CompileRequest, compile_source
+    except ImportError:
+        pytest.skip("kernel_skills.toolchain is not available (toolchain helper)")
+    text = (skill_dir / "references/memory-bound-kernels.md").read_text(encoding="utf-8")
+    result = compile_source(CompileRequest(source=_worked_kernels(skill_dir)[name], block_size=256))
+    assert result.ok, result.diagnostics
+    (kernel,) = result.kernels
+    assert kernel.name == name
+    assert (kernel.spill_stores, kernel.spill_loads, kernel.stack_bytes) == (0, 0, 0)
+    assert kernel.param_sizes == [8 if "*" in p else 4 for p in _params(CONTRACT_ABIS[name])]
+    assert f"{kernel.registers} registers" in text
+    assert {"ldg.128", "stg.128"} <= set(result.sass.features)
+    assert "local-memory" not in result.sass.features
+    assert result.lint == []
+
+
+def test_the_documented_kernel_builder_layout_passes_kernels_check(skill_dir: Path, tmp_path: Path) -> None:
+    """Build the project kernel-builder.md describes, from its own snippets, and validate it."""
+    try:
+        from kernel_skills.kernelbuilder import check_project
+    except ImportError:
+        pytest.skip("kernel_skills.kernelbuilder.check_project is not available (kernels helper)")
+    text = (skill_dir / "references/kernel-builder.md").read_text(encoding="utf-8")
+    (toml,) = re.findall(r"```toml\n(.*?)```", text, re.S)
+    binding, wrapper = re.findall(r"```cpp\n(.*?)```", text, re.S)
+    init_py = re.findall(r"```python\n(.*?)```", text, re.S)[0]
+    name = tomllib.loads(toml)["general"]["name"]
+    project = tmp_path / name
+    package = project / "torch-ext" / name.replace("-", "_")
+    package.mkdir(parents=True)
+    (project / "rmsnorm").mkdir()
+    (project / "build.toml").write_text(toml, encoding="utf-8")
+    (project / "flake.nix").write_text("{ }\n", encoding="utf-8")
+    (project / "torch-ext" / "torch_binding.cpp").write_text(binding, encoding="utf-8")
+    (project / "torch-ext" / "torch_binding.h").write_text(
+        "#pragma once\n#include <torch/torch.h>\n"
+        "void rmsnorm(torch::Tensor& out, torch::Tensor const& x, torch::Tensor const& weight,\n"
+        "             double eps);\n",
+        encoding="utf-8",
+    )
+    (project / "rmsnorm" / "rmsnorm.cu").write_text(wrapper, encoding="utf-8")
+    (package / "__init__.py").write_text(init_py, encoding="utf-8")
+    result = check_project(project)
+    assert result.valid, result.errors
+    assert (result.errors, result.warnings) == ([], [])
