@@ -1,0 +1,61 @@
+"""Fixtures for the reference kernels and the kernel-builder checker: the bundled project, a
+scratch copy to break, and each kernel file compiled once through our toolchain."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kernel_skills.paths import bundled_kernels_dir
+
+KERNELS_DIR = bundled_kernels_dir()
+
+
+@pytest.fixture(scope="session")
+def kernels_dir() -> Path:
+    return KERNELS_DIR
+
+
+@pytest.fixture(scope="session")
+def solutions() -> dict[str, dict[str, Any]]:
+    return json.loads((KERNELS_DIR / "solutions.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled kernel-builder project."""
+    target = tmp_path / "project"
+    shutil.copytree(KERNELS_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "build", "result"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def compiled(
+    solutions: dict[str, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """file (relative to kernels/) -> CompileResult, each file compiled once for sm_90a."""
+    from kernel_skills.toolchain import CompileRequest, compile_source
+
+    results: dict[str, Any] = {}
+    base = tmp_path_factory.getbasetemp()
+    # Session fixtures run before the function-scoped isolation fixture: keep the cache out of $HOME.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERNEL_SKILLS_CACHE_DIR", os.fspath(base / "cache"))
+        patch.setenv("KERNEL_SKILLS_DATA_DIR", os.fspath(base / "data"))
+        for solution in solutions.values():
+            file = solution["file"]
+            if file in results:
+                continue
+            request = CompileRequest(
+                source=(KERNELS_DIR / file).read_text(encoding="utf-8"),
+                arch="sm_90a",
+                options=solution["options"],
+                block_size=solution["block"][0] * solution["block"][1] * solution["block"][2],
+            )
+            results[file] = compile_source(request)
+    return results
