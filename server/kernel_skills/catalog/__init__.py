@@ -1,1 +1,8 @@
 """Agent Skills catalog: parse, validate, index, watch. No MCP imports here."""
+
+from kernel_skills.catalog.index import Catalog
+from kernel_skills.catalog.loader import validate_path
+from kernel_skills.catalog.roots import CatalogConfig, SkillRoot
+from kernel_skills.catalog.watch import watch_catalog
+
+__all__ = ["Catalog", "CatalogConfig", "SkillRoot", "validate_path", "watch_catalog"]

@@ -72,6 +72,7 @@ class InvalidSkill(BaseModel):
     name: str | None
     errors: list[Issue]
     warnings: list[Issue] = Field(default_factory=list)
+    tokens: TokenEstimate | None = None  # when SKILL.md could be parsed
 
 
 class FileContent(BaseModel):
@@ -97,3 +98,42 @@ class CatalogChange(BaseModel):
     @property
     def empty(self) -> bool:
         return not (self.added or self.removed or self.changed or self.files or self.invalid_changed)
+
+
+class RootInfo(BaseModel):
+    """A skills root as listed by ``kernel-skills skills list``."""
+
+    path: str
+    origin: str  # "cli" | "env" | "agent" | "bundled"
+    exists: bool
+
+
+class SkillSummary(BaseModel):
+    """A served skill without its body and file list (what ``skills list`` shows)."""
+
+    name: str
+    description: str
+    location: str
+    root: str
+    source: Literal["dir", "zip"]
+    file_count: int
+    tokens: TokenEstimate
+    warnings: list[Issue] = Field(default_factory=list)
+    stale: bool = False
+    stale_errors: list[Issue] = Field(default_factory=list)
+    shadows: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, skill: Skill) -> SkillSummary:
+        return cls(
+            file_count=len(skill.files),
+            **skill.model_dump(include=set(cls.model_fields) - {"file_count"}),
+        )
+
+
+class CatalogListing(BaseModel):
+    """``kernel-skills skills list --json``: served skills, then invalid ones with their errors."""
+
+    roots: list[RootInfo]
+    skills: list[SkillSummary]
+    invalid: list[InvalidSkill]

@@ -1,0 +1,33 @@
+"""The catalog's public names are a contract with the MCP surface (CONTRACTS.md "Catalog API")."""
+
+from __future__ import annotations
+
+import inspect
+
+import kernel_skills.catalog as catalog_pkg
+from kernel_skills.catalog import Catalog, watch_catalog
+from kernel_skills.catalog.models import CatalogChange
+
+
+def test_public_names_are_pinned() -> None:
+    assert sorted(catalog_pkg.__all__) == [
+        "Catalog",
+        "CatalogConfig",
+        "SkillRoot",
+        "validate_path",
+        "watch_catalog",
+    ]
+
+
+def test_catalog_methods_are_pinned() -> None:
+    for name in ("from_config", "skills", "invalid", "get", "read_file", "reload"):
+        assert callable(getattr(Catalog, name))
+    assert isinstance(Catalog.roots, property)
+    params = inspect.signature(watch_catalog).parameters
+    assert list(params) == ["catalog", "on_change", "debounce_ms", "stop_event"]
+    assert params["debounce_ms"].default == 50
+
+
+def test_an_empty_change_is_empty() -> None:
+    assert CatalogChange().empty
+    assert not CatalogChange(invalid_changed=True).empty
