@@ -1,10 +1,66 @@
-"""MCP tools for this domain (placeholder until its issue lands)."""
+"""MCP tool ``compile_kernel``: a thin adapter over ``kernel_skills.toolchain.compile_source``.
+
+A compile with errors is a normal structured result (``ok: false`` with diagnostics); refused input
+(options, includes, arch) and compiler failures become tool errors via ``surface.errors``. The
+blocking compile runs in a worker thread so the event loop keeps serving other requests.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+import anyio.to_thread
+from mcp_types import ToolAnnotations
+
+from kernel_skills.surface.errors import tool_errors
+from kernel_skills.toolchain.models import CompileResult
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
+COMPILE_ANNOTATIONS = ToolAnnotations(
+    title="Compile a CUDA kernel",
+    read_only_hint=False,  # it stores the cubin for benchmark_kernel
+    destructive_hint=False,
+    idempotent_hint=True,
+    open_world_hint=False,
+)
 
 
-def register(server: Any) -> None:
+@tool_errors
+async def compile_kernel(
+    source: str,
+    arch: str = "sm_90a",
+    options: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+    block_size: int | None = None,
+    want_ptx: bool = False,
+    shared_mem: int | None = None,
+) -> CompileResult:
+    """Compile CUDA C++ with NVRTC for an H100 (sm_90a by default) — no GPU needed, about a second.
+
+    Returns errors with line, column and a code frame, or per-kernel registers, spills, shared memory,
+    parameter sizes and occupancy at `block_size`, a SASS summary (features such as ldg.128, cp.async,
+    wgmma, tma, local-memory) and lint findings whose `doc` points into the h100-cuda-kernels skill.
+    `headers` are inline headers {include name: source}; only those and CUDA toolkit headers may be
+    included. `options`: -std=c++17|c++20, -lineinfo, -use_fast_math, -maxrregcount=N, -DNAME[=VALUE],
+    -ftz=, -prec-div=, -prec-sqrt=, -fmad=, --extra-device-vectorization. `shared_mem`: dynamic shared
+    bytes per block you will launch with. Pass the returned `compile_id` to benchmark_kernel.
+    """
+    from kernel_skills.toolchain import CompileRequest, compile_source
+
+    request = CompileRequest(
+        source=source,
+        arch=arch,
+        options=options or [],
+        headers=headers or {},
+        block_size=block_size,
+        want_ptx=want_ptx,
+        shared_mem=shared_mem,
+    )
+    return await anyio.to_thread.run_sync(compile_source, request)
+
+
+def register(server: MCPServer) -> None:
     """Add this domain's tools to the MCPServer ``server``."""
-    del server
+    server.add_tool(compile_kernel, title="Compile a CUDA kernel", annotations=COMPILE_ANNOTATIONS)

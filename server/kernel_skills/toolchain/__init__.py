@@ -1,1 +1,31 @@
-"""Compile CUDA C++ with NVRTC (no GPU needed) and report what the kernel will do. No MCP imports."""
+"""Compile CUDA C++ with NVRTC (no GPU needed) and report what the kernel will do. No MCP imports.
+
+>>> res = compile_source(CompileRequest(source=src, block_size=256))
+>>> res.ok, res.kernels[0].registers, res.sass.features, [f.rule for f in res.lint]
+"""
+
+from kernel_skills.toolchain.compiler import Toolchain, compile_source, load_cubin
+from kernel_skills.toolchain.models import (
+    CompileRequest,
+    CompileResult,
+    Diagnostic,
+    KernelReport,
+    LintFinding,
+    Occupancy,
+    SassKernel,
+    SassSummary,
+)
+
+__all__ = [
+    "CompileRequest",
+    "CompileResult",
+    "Diagnostic",
+    "KernelReport",
+    "LintFinding",
+    "Occupancy",
+    "SassKernel",
+    "SassSummary",
+    "Toolchain",
+    "compile_source",
+    "load_cubin",
+]

@@ -1,0 +1,94 @@
+"""On-disk compile cache under ``paths.cache_dir()/compile``, keyed on (source, headers, options, arch,
+NVRTC version). An entry is the request-independent report plus the cubin (for the benchmark, by
+compile id) and the PTX. Writes are atomic (temp file + rename)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from kernel_skills import paths
+from kernel_skills.errors import RefusedInput
+from kernel_skills.toolchain.models import CompileResult
+
+SCHEMA = 1  # bump when the stored report changes shape or meaning
+_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def compile_key(
+    source: str, headers: dict[str, str], options: list[str], arch: str, nvrtc_version: str
+) -> str:
+    blob = json.dumps(
+        {
+            "schema": SCHEMA,
+            "source": source,
+            "headers": sorted(headers.items()),
+            "options": options,
+            "arch": arch,
+            "nvrtc": nvrtc_version,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _root(root: Path | None = None) -> Path:
+    return (root or paths.cache_dir()) / "compile" / f"v{SCHEMA}"
+
+
+def entry_dir(key: str, root: Path | None = None) -> Path:
+    return _root(root) / key[:2] / key
+
+
+def load(key: str, root: Path | None = None) -> CompileResult | None:
+    path = entry_dir(key, root) / "report.json"
+    try:
+        return CompileResult.model_validate_json(path.read_bytes())
+    except (OSError, ValueError):
+        return None  # missing or torn entry: recompile
+
+
+def load_ptx(key: str, root: Path | None = None) -> str | None:
+    try:
+        return (entry_dir(key, root) / "kernel.ptx").read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def store(
+    key: str, result: CompileResult, cubin: bytes | None, ptx: str | None, root: Path | None = None
+) -> None:
+    folder = entry_dir(key, root)
+    folder.mkdir(parents=True, exist_ok=True)
+    if cubin is not None:
+        _atomic_write(folder / "kernel.cubin", cubin)
+    if ptx is not None:
+        _atomic_write(folder / "kernel.ptx", ptx.encode())
+    _atomic_write(folder / "report.json", result.model_dump_json(exclude={"ptx"}).encode())
+
+
+def load_cubin(compile_id: str, root: Path | None = None) -> bytes:
+    """The cubin of a successful compile. RefusedInput if the id is malformed, unknown or expired."""
+    if not isinstance(compile_id, str) or not _ID.fullmatch(compile_id):
+        raise RefusedInput(f"compile id {compile_id!r} is not valid: expected 32 lowercase hex digits")
+    try:
+        return (entry_dir(compile_id, root) / "kernel.cubin").read_bytes()
+    except OSError as exc:
+        raise RefusedInput(
+            f"no cubin for compile id {compile_id}: unknown, failed or expired (cache cleared); compile again"
+        ) from exc
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
