@@ -17,6 +17,22 @@ from kernel_skills.commands.output import emit_error
 
 COMMAND_MODULES = ("serve", "skills", "compile", "bench", "kernels", "eval")
 
+# Options whose value is itself a compiler flag (`--option -use_fast_math`): argparse would read the
+# value as an unknown flag, so the pair is joined into `--option=-use_fast_math` before parsing.
+DASH_VALUE_OPTIONS = frozenset({"--option"})
+
+
+def join_dash_values(argv: Sequence[str]) -> list[str]:
+    joined: list[str] = []
+    tokens = iter(argv)
+    for token in tokens:
+        if token in DASH_VALUE_OPTIONS:
+            value = next(tokens, None)
+            joined.append(token if value is None else f"{token}={value}")
+        else:
+            joined.append(token)
+    return joined
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on bad usage already; this keeps its message on stderr and stdout clean."""
@@ -36,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kernel_skills.errors import KernelSkillsError
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_dash_values(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2

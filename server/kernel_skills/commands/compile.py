@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="OPT",
-        help="an allow-listed NVRTC option, written with '=': --option=-use_fast_math (repeatable)",
+        help="an allow-listed NVRTC option, e.g. --option -use_fast_math (repeatable)",
     )
     parser.add_argument(
         "--header",
