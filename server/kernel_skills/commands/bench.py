@@ -1,9 +1,212 @@
-"""`kernel-skills bench` (placeholder until its issue lands)."""
+"""`kernel-skills problems`, `kernel-skills bench` and `kernel-skills calibrate`.
+
+Exit codes: 0 ok; 1 the kernel was judged and failed (compile error, incorrect, implausible) or a
+problem module is broken; 2 bad input; 3 no CUDA device (DeviceUnavailable).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from kernel_skills.commands.output import emit_json
+
+
+def split_top_level(text: str) -> list[str]:
+    """Split on commas outside parentheses: "ceil_div(rows, 4),1" -> ["ceil_div(rows, 4)", "1"]."""
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current).strip())
+    return parts
+
+
+def _block(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--block {text!r}: expected X[,Y[,Z]] positive integers") from exc
+
+
+def _add_problems_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--problems-dir",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="also load problem modules (*.py) from DIR (trusted code; repeatable)",
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    del subparsers
+    problems = subparsers.add_parser("problems", help="list the benchmark problems and their kernel ABIs")
+    problems.add_argument("--json", action="store_true", help="print one JSON document")
+    _add_problems_dir(problems)
+    problems.set_defaults(func=run_problems)
+
+    bench = subparsers.add_parser(
+        "bench",
+        help="check and time a CUDA kernel against a problem's PyTorch reference on the GPU",
+        description="Without FILE, benchmarks the bundled reference solution (kernels/solutions.json).",
+    )
+    bench.add_argument(
+        "file", nargs="?", type=Path, metavar="FILE.cu", help="CUDA C++ source (device code only)"
+    )
+    bench.add_argument("--problem", required=True, help="problem name (see `kernel-skills problems`)")
+    bench.add_argument("--kernel", help='extern "C" kernel name (optional when the module has one kernel)')
+    bench.add_argument("--block", type=_block, help="block size X[,Y,Z] (default 256, or the solution's)")
+    bench.add_argument("--grid", help='grid expressions, e.g. "ceil_div(rows, 16),1,1" (required with FILE)')
+    bench.add_argument("--shared-mem", help="dynamic shared memory bytes, an expression (default 0)")
+    bench.add_argument("--shapes", help="comma-separated shape-set names (default: all)")
+    bench.add_argument(
+        "--baseline",
+        action="append",
+        choices=["torch_eager", "torch_compile"],
+        help="PyTorch baselines to time (repeatable; default torch_eager)",
+    )
+    bench.add_argument("--option", action="append", default=None, help="compile option (repeatable)")
+    bench.add_argument("--quick", action="store_true", help="shorter timing cap (smoke run)")
+    bench.add_argument("--json", action="store_true", help="print one JSON document")
+    _add_problems_dir(bench)
+    bench.set_defaults(func=run_bench)
+
+    calibrate = subparsers.add_parser(
+        "calibrate", help="measure this GPU's copy bandwidth and bf16 matmul rate (cached for the roofline)"
+    )
+    calibrate.add_argument("--json", action="store_true", help="print one JSON document")
+    calibrate.set_defaults(func=run_calibrate)
+
+
+def run_problems(args: argparse.Namespace) -> int:
+    from kernel_skills.bench.api import list_problems
+
+    listing = list_problems(problems_dirs=args.problems_dir)
+    if args.json:
+        emit_json(listing)
+    else:
+        for p in listing.problems:
+            print(f"{p.name}: {p.description}")
+            print(f"  {p.signature}")
+            for set_name, shapes in p.shapes.items():
+                shown = "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in shapes)
+                print(f"  {set_name}: {shown}")
+        print(f"\n{listing.expression_syntax}")
+    for bad in listing.invalid:
+        sys.stderr.write(f"invalid problem module {bad['path']}: {bad['error']}\n")
+    return 1 if listing.invalid else 0
+
+
+def build_request(args: argparse.Namespace) -> Any:
+    """The BenchRequest for a FILE, or for the bundled solution (flags override the solution)."""
+    from kernel_skills.bench.models import BenchRequest
+    from kernel_skills.errors import RefusedInput
+
+    fields: dict[str, Any] = {"problem": args.problem, "quick": args.quick}
+    if args.file is None:
+        from kernel_skills.bench.solutions import load_solution
+
+        loaded = load_solution(args.problem)
+        sol = loaded.solution
+        fields.update(
+            source=loaded.source,
+            headers=loaded.headers,
+            kernel=sol.kernel,
+            block=sol.block,
+            grid=sol.grid,
+            shared_mem=sol.shared_mem,
+            options=sol.options,
+        )
+    else:
+        try:
+            fields["source"] = args.file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RefusedInput(f"cannot read {args.file}: {exc}") from exc
+        if args.grid is None:
+            raise RefusedInput('--grid is required with FILE, e.g. --grid "ceil_div(rows, 16),1,1"')
+    for name in ("kernel", "block", "shared_mem"):
+        if getattr(args, name) is not None:
+            fields[name] = getattr(args, name)
+    if args.grid is not None:
+        fields["grid"] = split_top_level(args.grid)
+    if args.shapes:
+        fields["shapes"] = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    if args.baseline:
+        fields["baseline"] = args.baseline
+    if args.option is not None:
+        fields["options"] = args.option
+    try:
+        return BenchRequest.model_validate(fields)
+    except ValueError as exc:
+        raise RefusedInput(f"bad benchmark request: {exc}") from exc
+
+
+def _progress(done: float, total: float, message: str) -> None:
+    sys.stderr.write(f"[{int(done)}/{int(total)}] {message}\n")
+    sys.stderr.flush()
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from kernel_skills.bench.registry import load_registry
+    from kernel_skills.bench.runner import benchmark
+
+    request = build_request(args)
+    result = benchmark(request, registry=load_registry(args.problems_dir), progress=_progress)
+    if args.json:
+        emit_json(result)
+    else:
+        print(render_result(result))
+    return 0 if result.ok else 1
+
+
+def render_result(result: Any) -> str:
+    lines = [f"problem {result.problem}" + (f", kernel {result.kernel.name}" if result.kernel else "")]
+    if result.device is not None:
+        lines[0] += f", on {result.device.name}"
+    for check in result.checks:
+        mark = "PASS" if check.passed else "FAIL"
+        detail = check.detail.replace("\n", "\n       ")
+        lines.append(f"  {mark} {check.name}: {detail}")
+    for t in result.timings:
+        sizes = ", ".join(f"{k}={v}" for k, v in t.sizes.items())
+        s = t.time_us
+        lines.append(
+            f"{t.shape_set} ({sizes}): median {s.median:.2f} us (mean {s.mean:.2f}, std {s.std:.2f}, n {s.n})"
+        )
+        for name, stats in t.baseline_us.items():
+            lines.append(f"  {name}: median {stats.median:.2f} us -> speedup {t.speedup[name]:.2f}x")
+        r = t.roofline
+        fraction = f"{100 * r.fraction_of_peak:.0f}%" if r.fraction_of_peak is not None else "n/a"
+        lines.append(
+            f"  achieved {t.achieved.gbps:.0f} GB/s, {t.achieved.tflops:.2f} TFLOP/s; {r.bound}-bound floor "
+            f"{r.floor_us:.2f} us -> {fraction} of the measured peak"
+        )
+    for warning in result.warnings:
+        lines.append(f"warning: {warning}")
+    verdict = "OK" if result.ok else ("CORRECT but not accepted" if result.correct else "FAILED")
+    lines.append(f"verdict: {verdict}" + (f" (result #{result.result_id})" if result.result_id else ""))
+    return "\n".join(lines)
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from kernel_skills.bench.api import calibrate
+
+    result = calibrate()
+    if args.json:
+        emit_json(result)
+    else:
+        print(
+            f"{result.device.name}: copy {result.peaks.copy_gbps:.0f} GB/s (read + write), "
+            f"bf16 matmul {result.peaks.bf16_tflops:.0f} TFLOP/s ({result.method})"
+        )
+    return 0

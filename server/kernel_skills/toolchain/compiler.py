@@ -224,3 +224,12 @@ def compile_source(request: CompileRequest) -> CompileResult:
 def load_cubin(compile_id: str) -> bytes:
     """The cubin of an earlier successful compile (RefusedInput if unknown/expired)."""
     return cache.load_cubin(compile_id)
+
+
+def load_report(compile_id: str) -> CompileResult:
+    """The full report of an earlier successful compile (RefusedInput if malformed/unknown/expired)."""
+    cache.load_cubin(compile_id)  # validates the id and that the compile produced a cubin
+    report = cache.load(compile_id)
+    if report is None:
+        raise RefusedInput(f"no report for compile id {compile_id}: expired (cache cleared); compile again")
+    return report

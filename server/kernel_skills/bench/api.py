@@ -1,0 +1,64 @@
+"""The small domain functions behind ``list_problems``, ``list_results`` and ``calibrate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kernel_skills.bench import calibration, results_db
+from kernel_skills.bench.device import require_cuda_device
+from kernel_skills.bench.expr import ACCEPTED
+from kernel_skills.bench.models import Calibration, ProblemInfo, ProblemList, ResultList
+from kernel_skills.bench.registry import ProblemRegistry, load_registry
+from kernel_skills.bench.runner import HELLO_TIMEOUT_S, timed_shapes
+from kernel_skills.bench.spec import Problem
+from kernel_skills.bench.worker import WorkerPool, default_pool
+
+
+def problem_info(problem: Problem) -> ProblemInfo:
+    timed = dict.fromkeys(name for name, _ in timed_shapes(problem.shape_list()))
+    return ProblemInfo(
+        name=problem.name,
+        description=problem.description,
+        signature=f'extern "C" __global__ void KERNEL{problem.signature}',
+        size_variables=list(problem.size_names),
+        outputs=[p.name for p in problem.outputs],
+        shapes=problem.shapes,
+        tolerance=problem.tolerance,
+        timed_shape_sets=list(timed),
+        origin=problem.module_path or "bundled",
+    )
+
+
+def list_problems(
+    registry: ProblemRegistry | None = None, problems_dirs: list[Path] | None = None
+) -> ProblemList:
+    registry = registry or load_registry(problems_dirs)
+    return ProblemList(
+        problems=[problem_info(registry.problems[name]) for name in registry.names()],
+        invalid=[{"path": p.path, "error": p.error} for p in registry.invalid],
+        expression_syntax=f"grid and shared_mem are expressions over the size variables: {ACCEPTED}",
+    )
+
+
+def list_results(
+    problem: str, *, limit: int = results_db.DEFAULT_LIMIT, registry: ProblemRegistry | None = None
+) -> ResultList:
+    """Stored attempts for a problem, best first (accepted, then correct, then fastest)."""
+    (registry or load_registry()).get(problem)  # unknown names are refused with the list of problems
+    return results_db.list_results(problem, limit=limit)
+
+
+def calibrate(*, pool: WorkerPool | None = None, force: bool = True) -> Calibration:
+    """Measure (or with ``force=False`` reuse) this device's copy bandwidth and bf16 matmul rate."""
+    require_cuda_device()
+    with (pool or default_pool()).lease() as worker:
+        device = worker.request({"kind": "hello"}, timeout_s=HELLO_TIMEOUT_S, what="GPU worker start-up")[
+            "device"
+        ]
+        from kernel_skills.bench.models import DeviceInfo
+
+        found = None if force else calibration.cached(DeviceInfo.model_validate(device))
+        return found or calibration.measure(worker)
+
+
+__all__ = ["calibrate", "list_problems", "list_results", "problem_info"]

@@ -1,0 +1,76 @@
+"""Device peaks for the roofline, measured once per device and cached in ``data_dir()``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kernel_skills import paths
+from kernel_skills.bench.models import Calibration, DeviceInfo
+from kernel_skills.bench.roofline import Peaks
+
+CALIBRATE_TIMEOUT_S = 300.0
+
+
+def cache_path() -> Path:
+    return paths.data_dir() / "calibration.json"
+
+
+def device_key(device: DeviceInfo) -> str:
+    return f"{device.name}|{device.uuid or ''}"
+
+
+def _load_all() -> dict[str, Any]:
+    path = cache_path()
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # a corrupt cache is re-measured, never trusted
+    return data if isinstance(data, dict) else {}
+
+
+def cached(device: DeviceInfo) -> Calibration | None:
+    entry = _load_all().get(device_key(device))
+    if entry is None:
+        return None
+    try:
+        return Calibration.model_validate(entry)
+    except ValueError:
+        return None
+
+
+def save(calibration: Calibration) -> None:
+    data = _load_all()
+    data[calibration.device_key] = calibration.model_dump(mode="json")
+    path = cache_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    tmp.replace(path)
+
+
+def from_worker_result(result: dict[str, Any]) -> Calibration:
+    device = DeviceInfo.model_validate(result["device"])
+    return Calibration(
+        device_key=device_key(device),
+        device=device,
+        peaks=Peaks(copy_gbps=float(result["copy_gbps"]), bf16_tflops=float(result["bf16_tflops"])),
+        measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        method=str(result.get("method", "")),
+    )
+
+
+def measure(worker: Any) -> Calibration:
+    """Run the calibration job on a leased worker and cache it."""
+    calibration = from_worker_result(
+        worker.request({"kind": "calibrate"}, timeout_s=CALIBRATE_TIMEOUT_S, what="device calibration")
+    )
+    save(calibration)
+    return calibration
+
+
+__all__ = ["cache_path", "cached", "device_key", "from_worker_result", "measure", "save"]

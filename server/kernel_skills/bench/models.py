@@ -1,0 +1,165 @@
+"""Pydantic models at the bench boundary (requests in, results out). Field names follow DESIGN.md."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kernel_skills.bench.roofline import Achieved, Peaks, Roofline
+from kernel_skills.bench.stats import TimeStats
+
+Baseline = Literal["torch_eager", "torch_compile"]
+BASELINES: tuple[str, ...] = ("torch_eager", "torch_compile")
+MAX_SOURCE_CHARS = 512 * 1024
+
+
+class BenchRequest(BaseModel):
+    """One submission. Exactly one of ``source`` (CUDA C++) or ``compile_id`` (from compile_kernel)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    problem: str
+    source: str | None = Field(default=None, max_length=MAX_SOURCE_CHARS)
+    compile_id: str | None = Field(default=None, max_length=128)
+    kernel: str | None = Field(default=None, max_length=256)
+    block: list[int] = Field(default_factory=lambda: [256], min_length=1, max_length=3)
+    grid: list[str | int] = Field(min_length=1, max_length=3)
+    shared_mem: str | int = "0"
+    shapes: list[str] | None = Field(default=None, max_length=16)
+    baseline: list[Baseline] | None = None
+    options: list[str] | None = Field(default=None, max_length=32)  # compile options (CLI / solutions.json)
+    headers: dict[str, str] | None = None  # inline headers for the compile (solutions.json)
+    quick: bool = False  # shorter timing cap (smoke runs)
+
+
+class Check(BaseModel):
+    name: str
+    passed: bool
+    detail: str = ""
+
+
+class KernelInfo(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    registers: int | None = None
+    spill_stores: int | None = None
+    spill_loads: int | None = None
+    stack_bytes: int | None = None
+    shared_bytes: int | None = None
+    param_sizes: list[int] | None = None
+    compile_id: str | None = None
+
+
+class DeviceInfo(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    compute_capability: str | None = None
+    sm_count: int | None = None
+    l2_bytes: int | None = None
+    memory_bytes: int | None = None
+    uuid: str | None = None
+    driver: str | None = None
+
+
+class Provenance(BaseModel):
+    driver: str | None = None
+    cuda_runtime: str | None = None
+    torch: str | None = None
+    cupy: str | None = None
+    kernel_skills: str
+    source_sha256: str | None = None
+    cubin_sha256: str | None = None
+    date: str
+    seeds: list[int] = Field(default_factory=list)
+
+
+class LaunchInfo(BaseModel):
+    block: list[int]
+    grid: list[str]
+    shared_mem: str
+
+
+class ShapeTiming(BaseModel):
+    shape_set: str
+    sizes: dict[str, int]
+    time_us: TimeStats
+    baseline_us: dict[str, TimeStats] = Field(default_factory=dict)
+    speedup: dict[str, float] = Field(default_factory=dict)
+    achieved: Achieved
+    roofline: Roofline
+    bytes_moved: int
+    flops: int
+
+
+class BenchResult(BaseModel):
+    """``ok``: compiled, correct, timed and plausible. ``correct``: every correctness check passed.
+
+    ``time_us`` / ``baseline_us`` / ``speedup`` / ``achieved`` / ``roofline`` describe the first
+    timed shape; ``timings`` has every timed shape.
+    """
+
+    ok: bool
+    correct: bool
+    problem: str
+    checks: list[Check] = Field(default_factory=list)
+    time_us: TimeStats | None = None
+    baseline_us: dict[str, TimeStats] = Field(default_factory=dict)
+    speedup: dict[str, float] = Field(default_factory=dict)
+    achieved: Achieved | None = None
+    roofline: Roofline | None = None
+    timings: list[ShapeTiming] = Field(default_factory=list)
+    kernel: KernelInfo | None = None
+    launch: LaunchInfo | None = None
+    device: DeviceInfo | None = None
+    provenance: Provenance
+    warnings: list[str] = Field(default_factory=list)
+    compile_log: str | None = None
+    result_id: int | None = None
+
+
+class ProblemInfo(BaseModel):
+    name: str
+    description: str
+    signature: str
+    size_variables: list[str]
+    outputs: list[str]
+    shapes: dict[str, list[dict[str, int]]]
+    tolerance: dict[str, tuple[float, float]]
+    timed_shape_sets: list[str]
+    origin: str
+
+
+class ProblemList(BaseModel):
+    problems: list[ProblemInfo]
+    invalid: list[dict[str, str]] = Field(default_factory=list)
+    expression_syntax: str
+
+
+class Calibration(BaseModel):
+    device_key: str
+    device: DeviceInfo
+    peaks: Peaks
+    measured_at: str
+    method: str
+
+
+class ResultSummary(BaseModel):
+    id: int
+    problem: str
+    created: str
+    ok: bool
+    correct: bool
+    kernel: str | None
+    source_sha256: str | None
+    time_us_median: float | None
+    speedup_torch_eager: float | None
+    device: str | None
+    summary: str
+
+
+class ResultList(BaseModel):
+    problem: str
+    results: list[ResultSummary]

@@ -1,0 +1,50 @@
+"""RMSNorm without a weight (elementwise_affine=False norms in diffusers blocks)."""
+
+from __future__ import annotations
+
+from kernel_skills.bench.spec import Pointer, Scalar, abi_bytes
+
+NAME = "rmsnorm_noweight"
+DESCRIPTION = "out = x * rsqrt(mean(x^2, -1) + eps) over the last dim, no weight (bf16 in/out, eps 1e-6)"
+EPS = 1e-6
+ABI = [
+    Pointer("x", "bf16", ("rows", "dim")),
+    Pointer("out", "bf16", ("rows", "dim"), output=True),
+    Scalar("rows", "int"),
+    Scalar("dim", "int"),
+    Scalar("eps", "float", EPS),
+]
+SHAPES = {
+    "flux_qk": [{"rows": 221184, "dim": 128}],
+    "ltx": [{"rows": 14784, "dim": 2048}],
+    "ragged": [{"rows": 129, "dim": 2048}, {"rows": 127, "dim": 128}],
+}
+TOLERANCE = {"bf16": (1e-2, 1e-2)}
+
+
+def make_inputs(sizes, generator, device):
+    import torch
+
+    x = torch.randn((sizes["rows"], sizes["dim"]), generator=generator, device=device)
+    return {"x": x.to(torch.bfloat16)}
+
+
+def reference(inputs, sizes):
+    import torch
+
+    x = inputs["x"].float()
+    return {"out": x * torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + EPS)}
+
+
+def torch_op(inputs, sizes):
+    import torch.nn.functional as F
+
+    return {"out": F.rms_norm(inputs["x"], (sizes["dim"],), None, EPS)}
+
+
+def flops(sizes):
+    return 3 * sizes["rows"] * sizes["dim"]
+
+
+def bytes_moved(sizes):
+    return abi_bytes(ABI, sizes)

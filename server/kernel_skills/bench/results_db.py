@@ -1,0 +1,121 @@
+"""Benchmark results in a local SQLite database (``data_dir()/results.sqlite3``, stdlib sqlite3)."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from kernel_skills import paths
+from kernel_skills.bench.models import BenchResult, ResultList, ResultSummary
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    problem TEXT NOT NULL,
+    created TEXT NOT NULL,
+    ok INTEGER NOT NULL,
+    correct INTEGER NOT NULL,
+    kernel TEXT,
+    source_sha256 TEXT,
+    time_us_median REAL,
+    speedup_torch_eager REAL,
+    device TEXT,
+    result_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS results_problem ON results (problem, correct, time_us_median);
+"""
+DEFAULT_LIMIT = 20
+
+
+def db_path() -> Path:
+    return paths.data_dir() / "results.sqlite3"
+
+
+@contextlib.contextmanager
+def _connect(path: Path | None = None) -> Iterator[sqlite3.Connection]:
+    path = path or db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=10)
+    try:
+        conn.executescript(_SCHEMA)
+        with conn:
+            yield conn
+    finally:
+        conn.close()
+
+
+def _summary(result: BenchResult) -> str:
+    if not result.correct:
+        failed = [c.name for c in result.checks if not c.passed]
+        return "incorrect: " + ", ".join(failed[:3]) if failed else "incorrect"
+    if result.time_us is None:
+        return "correct, not timed"
+    text = f"correct, {result.time_us.median:.2f} us"
+    if "torch_eager" in result.speedup:
+        text += f", {result.speedup['torch_eager']:.2f}x vs torch eager"
+    if result.roofline is not None and result.roofline.fraction_of_peak is not None:
+        text += f", {100 * result.roofline.fraction_of_peak:.0f}% of the roofline"
+    return text if result.ok else text + " (rejected: " + "; ".join(result.warnings[:1] or ["not ok"]) + ")"
+
+
+def store(result: BenchResult, *, path: Path | None = None) -> int:
+    with _connect(path) as conn:
+        cursor = conn.execute(
+            "INSERT INTO results (problem, created, ok, correct, kernel, source_sha256, time_us_median, "
+            "speedup_torch_eager, device, result_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                result.problem,
+                result.provenance.date,
+                int(result.ok),
+                int(result.correct),
+                result.kernel.name if result.kernel else None,
+                result.provenance.source_sha256,
+                result.time_us.median if result.time_us else None,
+                result.speedup.get("torch_eager"),
+                result.device.name if result.device else None,
+                result.model_dump_json(),
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+
+def list_results(problem: str, *, limit: int = DEFAULT_LIMIT, path: Path | None = None) -> ResultList:
+    """Best first: accepted (ok) and correct before the rest, then the fastest, then the newest."""
+    limit = max(1, min(int(limit), 200))
+    with _connect(path) as conn:
+        rows = conn.execute(
+            "SELECT id, problem, created, ok, correct, kernel, source_sha256, time_us_median, "
+            "speedup_torch_eager, device, result_json FROM results WHERE problem = ? "
+            "ORDER BY ok DESC, correct DESC, time_us_median IS NULL, time_us_median ASC, id DESC LIMIT ?",
+            (problem, limit),
+        ).fetchall()
+    results = []
+    for row in rows:
+        full = BenchResult.model_validate_json(row[10])
+        results.append(
+            ResultSummary(
+                id=row[0],
+                problem=row[1],
+                created=row[2],
+                ok=bool(row[3]),
+                correct=bool(row[4]),
+                kernel=row[5],
+                source_sha256=row[6],
+                time_us_median=row[7],
+                speedup_torch_eager=row[8],
+                device=row[9],
+                summary=_summary(full),
+            )
+        )
+    return ResultList(problem=problem, results=results)
+
+
+def get_result(result_id: int, *, path: Path | None = None) -> BenchResult | None:
+    with _connect(path) as conn:
+        row = conn.execute("SELECT result_json FROM results WHERE id = ?", (int(result_id),)).fetchone()
+    return BenchResult.model_validate_json(row[0]) if row else None
+
+
+__all__ = ["db_path", "get_result", "list_results", "store"]

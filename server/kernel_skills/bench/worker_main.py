@@ -1,0 +1,102 @@
+"""GPU worker process: ``python -m kernel_skills.bench.worker_main`` (started by ``worker.py``).
+
+Reads length-prefixed JSON jobs on stdin, answers on the original stdout. File descriptor 1 is
+pointed at stderr first, so nothing else (library prints, a kernel's ``printf``) can corrupt the
+protocol. After any unexpected error — a CUDA fault poisons the whole context — it answers with
+``fatal: true`` and exits; the server starts a fresh worker for the next job.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kernel_skills.bench.protocol import read_frame, write_frame
+from kernel_skills.errors import KernelFault, KernelSkillsError, RefusedInput
+
+
+def _test_jobs() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+    def sleep(job: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(float(job.get("seconds", 0)))
+        return {"slept": job.get("seconds", 0)}
+
+    def hang(job: dict[str, Any]) -> dict[str, Any]:
+        while True:
+            time.sleep(0.5)
+
+    def crash(job: dict[str, Any]) -> dict[str, Any]:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return {}
+
+    def fail(job: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("a deliberate failure inside the worker (test job)")
+
+    def refuse(job: dict[str, Any]) -> dict[str, Any]:
+        raise RefusedInput("a deliberate RefusedInput (test job)")
+
+    return {"sleep": sleep, "hang": hang, "crash": crash, "fail": fail, "refuse": refuse}
+
+
+def _handlers() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+    def ping(job: dict[str, Any]) -> dict[str, Any]:
+        return {"pid": os.getpid()}
+
+    def gpu(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        def run(job: dict[str, Any]) -> dict[str, Any]:
+            from kernel_skills.bench import gpu_jobs  # torch and cupy load here, in the worker only
+
+            return getattr(gpu_jobs, name)(job)
+
+        return run
+
+    handlers = {"ping": ping}
+    handlers.update(
+        {name: gpu(name) for name in ("hello", "calibrate", "check", "time_kernel", "time_baseline")}
+    )
+    if os.environ.get("KERNEL_SKILLS_WORKER_TEST_JOBS") == "1":
+        handlers.update(_test_jobs())
+    return handlers
+
+
+def main() -> int:
+    out_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    handlers = _handlers()
+    while True:
+        job = read_frame(0)
+        if job is None:
+            return 0
+        kind = job.get("kind")
+        handler = handlers.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            write_frame(
+                out_fd,
+                {"ok": False, "error": {"type": "RefusedInput", "message": f"unknown worker job {kind!r}"}},
+            )
+            continue
+        try:
+            result = handler(job)
+        except KernelFault as exc:
+            write_frame(
+                out_fd, {"ok": False, "fatal": True, "error": {"type": "KernelFault", "message": str(exc)}}
+            )
+            os._exit(1)  # the CUDA context may be poisoned: never reuse it (skip atexit teardown)
+        except KernelSkillsError as exc:
+            write_frame(out_fd, {"ok": False, "error": {"type": type(exc).__name__, "message": str(exc)}})
+            continue
+        except BaseException as exc:  # anything else: report, then leave (fresh context next time)
+            message = f"the GPU worker failed running {kind!r}: {type(exc).__name__}: {exc}"
+            write_frame(
+                out_fd, {"ok": False, "fatal": True, "error": {"type": "KernelFault", "message": message}}
+            )
+            os._exit(1)
+        write_frame(out_fd, {"ok": True, "result": result})
+
+
+if __name__ == "__main__":
+    sys.exit(main())
