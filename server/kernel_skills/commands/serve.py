@@ -1,9 +1,119 @@
-"""`kernel-skills serve` (placeholder until its issue lands)."""
+"""`kernel-skills serve`: run the MCP server over stdio (default) or streamable HTTP.
+
+HTTP binds 127.0.0.1 unless told otherwise; a non-loopback address needs both --allow-remote and a
+bearer token in KERNEL_SKILLS_TOKEN. Whenever that variable is set, HTTP requests must carry it.
+Logs go to stderr; on stdio, stdout carries the protocol only. The MCP SDK is imported only when the
+command runs, never at `kernel-skills --help`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import logging
+import os
+import sys
+from pathlib import Path
+
+from kernel_skills.errors import RefusedInput
+
+TOKEN_ENV = (
+    "KERNEL_SKILLS_TOKEN"  # same name as kernel_skills.surface.auth.TOKEN_ENV (not imported: no mcp here)
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    del subparsers
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the MCP server (stdio or streamable HTTP)",
+        description=__doc__.splitlines()[0],
+    )
+    parser.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=8765, help="HTTP port (default 8765)")
+    parser.add_argument(
+        "--skills-dir",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="a folder of skill folders to serve (repeatable; earlier wins a name clash)",
+    )
+    parser.add_argument("--no-bundled", action="store_true", help="do not serve the bundled skills")
+    parser.add_argument(
+        "--agent-dirs",
+        action="store_true",
+        help="also serve .claude/skills, .agents/skills and ~/.claude/skills",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help=f"allow a non-loopback --host (also needs a bearer token in ${TOKEN_ENV})",
+    )
+    parser.set_defaults(func=handle)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port must be an integer 1-65535, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be an integer 1-65535, got {port}")
+    return port
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, *, allow_remote: bool, token: str | None) -> None:
+    """RefusedInput (exit 2) unless binding ``host`` is safe: loopback, or remote with consent and a token."""
+    if is_loopback(host):
+        return
+    if not allow_remote:
+        raise RefusedInput(
+            f"refusing to bind {host!r}: it is not a loopback address, so anyone on the network could use "
+            f"this server. Use --host 127.0.0.1 (the default), or pass --allow-remote and set {TOKEN_ENV}"
+        )
+    if not token:
+        raise RefusedInput(
+            f"refusing to bind {host!r} with --allow-remote but no bearer token: set {TOKEN_ENV} to a long "
+            "random secret (clients then send 'Authorization: Bearer <token>')"
+        )
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="kernel-skills %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
+
+
+def handle(args: argparse.Namespace) -> int:
+    token = os.environ.get(TOKEN_ENV) or None
+    if args.transport == "http":
+        check_bind(args.host, allow_remote=args.allow_remote, token=token)
+    for folder in args.skills_dir:
+        if not folder.is_dir():
+            raise RefusedInput(
+                f"--skills-dir {folder} is not a directory; pass a folder that holds skill folders"
+            )
+    _setup_logging()
+
+    from kernel_skills.app import ServerConfig
+    from kernel_skills.surface import serving
+
+    config = ServerConfig(
+        skills_dirs=args.skills_dir, bundled=not args.no_bundled, agent_dirs=args.agent_dirs
+    )
+    if args.transport == "stdio":
+        serving.run_stdio(config)
+    else:
+        serving.run_http(config, host=args.host, port=args.port, token=token)
+    return 0

@@ -1,0 +1,90 @@
+"""Builds the MCP server: the skill catalog as resources, SEP-2640 methods and tools, plus the kernel tools.
+
+Thin on purpose: the catalog, toolchain and bench packages do the work; ``kernel_skills.surface`` adapts
+them to MCP. Nothing GPU-related is imported here (start-up stays fast; the server runs without CUDA).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.subscriptions import InMemorySubscriptionBus
+from pydantic import BaseModel, Field
+
+from kernel_skills import __version__
+from kernel_skills.surface import bench_tools, compile_tools, skills
+from kernel_skills.surface.notify import ChangeNotifier
+from kernel_skills.surface.skills_ext import SkillsExtension
+from kernel_skills.surface.state import SkillsState
+
+if TYPE_CHECKING:
+    from kernel_skills.catalog import Catalog
+
+SERVER_NAME = "kernel-skills"
+
+INSTRUCTIONS = """\
+kernel-skills serves Agent Skills and tools to compile and benchmark H100 (sm_90a) CUDA kernels.
+Skills: the catalog lists only each skill's name and description (resources/list, skills/list, or the \
+list_skills tool). When a description fits the task, load that skill's SKILL.md (resources/read \
+skill://<name>/SKILL.md, or get_skill(name)) and follow it. Read a reference file (skill://<name>/<path>, \
+or read_skill_file(name, path)) only when the SKILL.md points you to it, never all up front. Skills \
+hot-reload: after a list_changed notification, list again.
+Kernels: start with skill://h100-cuda-kernels/SKILL.md. Loop compile_kernel (NVRTC, no GPU) until it \
+compiles with no errors and no lint findings, then benchmark_kernel on a problem from list_problems \
+(correctness, time, speedup over PyTorch); repeat compile_kernel -> benchmark_kernel until it is correct \
+and fast."""
+
+
+class ServerConfig(BaseModel):
+    """What `kernel-skills serve` needs to build the server (the transport is the command's business)."""
+
+    skills_dirs: list[Path] = Field(
+        default_factory=list, description="--skills-dir roots, first wins a clash"
+    )
+    use_env: bool = Field(True, description="also read roots from KERNEL_SKILLS_PATH")
+    bundled: bool = Field(True, description="serve the bundled skills")
+    agent_dirs: bool = Field(False, description="also serve .claude/skills, .agents/skills, ~/.claude/skills")
+    debounce_ms: int = Field(50, ge=0, le=5_000, description="file-watch debounce before a reload")
+
+    def load_catalog(self) -> Catalog:
+        """Scan every root; called once, in a worker thread, when the server starts serving."""
+        from kernel_skills.catalog import Catalog, CatalogConfig
+
+        roots = CatalogConfig(
+            skills_dirs=self.skills_dirs,
+            use_env=self.use_env,
+            bundled=self.bundled,
+            agent_dirs=self.agent_dirs,
+        )
+        return Catalog.from_config(roots)
+
+
+@dataclass(frozen=True)
+class App:
+    server: MCPServer
+    state: SkillsState
+
+
+def build(config: ServerConfig) -> App:
+    bus = InMemorySubscriptionBus()
+    state = SkillsState(config.load_catalog, ChangeNotifier(bus), debounce_ms=config.debounce_ms)
+    server = MCPServer(
+        SERVER_NAME,
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=state.lifespan,
+        subscriptions=bus,
+        extensions=[SkillsExtension(state)],
+    )
+    state.notifier.install(server)
+    skills.register(server, state)
+    compile_tools.register(server)
+    bench_tools.register(server)
+    return App(server=server, state=state)
+
+
+def build_server(config: ServerConfig) -> MCPServer:
+    return build(config).server

@@ -1,0 +1,96 @@
+"""Domain errors -> MCP errors, translated in this one place.
+
+Two channels (STYLE.md habit 7): a tool that fails returns an ``isError`` result whose text the agent can
+act on (we raise the SDK's ``ToolError``); a resource or extension request that fails gets a JSON-RPC
+error (``MCPError``). Never a traceback. Every ``KernelSkillsError`` subclass has a row in ``KINDS``;
+a test fails if one is added to ``kernel_skills.errors`` without a row here.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
+
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPError
+from mcp_types import INTERNAL_ERROR, INVALID_PARAMS
+
+from kernel_skills.errors import (
+    CompileError,
+    DeviceUnavailable,
+    KernelFault,
+    KernelSkillsError,
+    RefusedInput,
+    SkillError,
+    Timeout,
+)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class ErrorKind(NamedTuple):
+    label: str  # first words of the message the agent reads
+    code: int  # JSON-RPC code when the error travels as a protocol error
+
+
+KINDS: dict[type[KernelSkillsError], ErrorKind] = {
+    RefusedInput: ErrorKind("refused", INVALID_PARAMS),
+    SkillError: ErrorKind("skill error", INVALID_PARAMS),
+    CompileError: ErrorKind("compiler unavailable", INTERNAL_ERROR),
+    DeviceUnavailable: ErrorKind("no GPU", INTERNAL_ERROR),
+    KernelFault: ErrorKind("kernel fault", INTERNAL_ERROR),
+    Timeout: ErrorKind("timed out", INTERNAL_ERROR),
+    KernelSkillsError: ErrorKind("error", INTERNAL_ERROR),
+}
+
+
+def kind_of(exc: KernelSkillsError) -> ErrorKind:
+    for cls in type(exc).__mro__:
+        if cls in KINDS:
+            return KINDS[cls]  # type: ignore[index]
+    return KINDS[KernelSkillsError]
+
+
+def message(exc: KernelSkillsError) -> str:
+    """The text an agent reads: what kind of failure, then the domain message (what was wrong / accepted)."""
+    return f"{kind_of(exc).label}: {exc}"
+
+
+def tool_error(exc: KernelSkillsError) -> ToolError:
+    """A tool failure: the SDK turns it into an ``isError`` result carrying this message."""
+    return ToolError(message(exc))
+
+
+def protocol_error(exc: KernelSkillsError, **data: Any) -> MCPError:
+    """A JSON-RPC error for resources/read, skills/get and other non-tool requests."""
+    return MCPError(code=kind_of(exc).code, message=message(exc), data=data or None)
+
+
+def invalid_params(text: str, **data: Any) -> MCPError:
+    """A JSON-RPC -32602 for input that never reached the domain (bad URI shape, bad cursor)."""
+    return MCPError(code=INVALID_PARAMS, message=text, data=data or None)
+
+
+def tool_errors(fn: _F) -> _F:
+    """Decorate a tool function (sync or async) so domain errors become tool errors, here and only here."""
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await fn(*args, **kwargs)
+            except KernelSkillsError as exc:
+                raise tool_error(exc) from exc
+
+        return async_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KernelSkillsError as exc:
+            raise tool_error(exc) from exc
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,54 @@
+"""Start-up stays light: no GPU library at server build time, no MCP SDK for `kernel-skills --help`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from mcp_surface_support import server_env
+
+HEAVY = ("torch", "cupy", "cuda", "numpy", "nvidia")
+
+
+def _modules_after(code: str) -> set[str]:
+    script = f"{code}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=server_env(), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_building_the_server_imports_no_gpu_library():
+    loaded = _modules_after(
+        "from kernel_skills.app import ServerConfig, build\nbuild(ServerConfig(bundled=False, use_env=False))"
+    )
+    assert not loaded & set(HEAVY), f"imported at build time: {sorted(loaded & set(HEAVY))}"
+
+
+def test_cli_help_does_not_import_the_mcp_sdk():
+    loaded = _modules_after("from kernel_skills.cli import build_parser\nbuild_parser()")
+    assert "mcp" not in loaded
+    assert not loaded & set(HEAVY)
+
+
+def test_serve_help_lists_the_documented_options():
+    done = subprocess.run(
+        [sys.executable, "-m", "kernel_skills.cli", "serve", "--help"],
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    for option in (
+        "--transport",
+        "--host",
+        "--port",
+        "--skills-dir",
+        "--no-bundled",
+        "--agent-dirs",
+        "--allow-remote",
+    ):
+        assert option in done.stdout
