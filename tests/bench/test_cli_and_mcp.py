@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
 from kernel_skills.bench import results_db
@@ -15,7 +16,6 @@ from kernel_skills.bench.device import FORCE_NO_DEVICE_ENV
 from kernel_skills.cli import main
 from kernel_skills.commands.bench import split_top_level
 from kernel_skills.surface import bench_tools
-from mcp import Client
 
 from .test_results_db import _result
 

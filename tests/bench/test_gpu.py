@@ -178,10 +178,10 @@ def test_calibration_measures_plausible_h100_class_peaks(pool: WorkerPool) -> No
 
 @pytest.mark.anyio
 async def test_the_mcp_tool_reports_progress_and_returns_the_verdict() -> None:
+    from mcp import Client
     from mcp.server.mcpserver import MCPServer
 
     from kernel_skills.surface import bench_tools
-    from mcp import Client
 
     server = MCPServer(name="bench-gpu-test")
     bench_tools.register(server)

@@ -7,10 +7,10 @@ from pathlib import Path
 import anyio
 import anyio.lowlevel
 import pytest
+from mcp import Client
 from mcp.server.mcpserver import MCPServer
 
 from kernel_skills.surface import compile_tools
-from mcp import Client
 
 from .conftest import kernel_source
 

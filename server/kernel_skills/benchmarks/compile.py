@@ -149,10 +149,10 @@ def _cache_dir(path: Path) -> Iterator[None]:
 
 def _cache_hits(calls: int) -> tuple[float, float]:
     import anyio
+    from mcp import Client
     from mcp.server.mcpserver import MCPServer
 
     from kernel_skills.surface import compile_tools
-    from mcp import Client
 
     async def measure() -> list[float]:
         server = MCPServer(name="bench-compile")
