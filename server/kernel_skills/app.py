@@ -47,6 +47,9 @@ class ServerConfig(BaseModel):
     use_env: bool = Field(True, description="also read roots from KERNEL_SKILLS_PATH")
     bundled: bool = Field(True, description="serve the bundled skills")
     agent_dirs: bool = Field(False, description="also serve .claude/skills, .agents/skills, ~/.claude/skills")
+    problems_dirs: list[Path] = Field(
+        default_factory=list, description="--problems-dir: trusted folders of extra benchmark problems"
+    )
     debounce_ms: int = Field(50, ge=0, le=5_000, description="file-watch debounce before a reload")
 
     def load_catalog(self) -> Catalog:
@@ -82,7 +85,7 @@ def build(config: ServerConfig) -> App:
     state.notifier.install(server)
     skills.register(server, state)
     compile_tools.register(server)
-    bench_tools.register(server)
+    bench_tools.register(server, problems_dirs=config.problems_dirs)
     return App(server=server, state=state)
 
 

@@ -41,6 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-bundled", action="store_true", help="do not serve the bundled skills")
     parser.add_argument(
+        "--problems-dir",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="trusted folder of extra benchmark problems (repeatable; also $KERNEL_SKILLS_PROBLEMS_DIR)",
+    )
+    parser.add_argument(
         "--agent-dirs",
         action="store_true",
         help="also serve .claude/skills, .agents/skills and ~/.claude/skills",
@@ -110,7 +118,10 @@ def handle(args: argparse.Namespace) -> int:
     from kernel_skills.surface import serving
 
     config = ServerConfig(
-        skills_dirs=args.skills_dir, bundled=not args.no_bundled, agent_dirs=args.agent_dirs
+        skills_dirs=args.skills_dir,
+        bundled=not args.no_bundled,
+        agent_dirs=args.agent_dirs,
+        problems_dirs=args.problems_dir,
     )
     if args.transport == "stdio":
         serving.run_stdio(config)
