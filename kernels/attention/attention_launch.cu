@@ -37,5 +37,7 @@ void attention_cuda(at::Tensor& out, const at::Tensor& q, const at::Tensor& k, c
   void* args[] = {&qp, &kp, &vp, &op, &batch, &heads, &seq_q, &seq_kv, &scale_f};
   const void* kernel = d == 64 ? reinterpret_cast<const void*>(&attention_hd64)
                                : reinterpret_cast<const void*>(&attention_hd128);
-  launch(kernel, dim3(ceil_div(seq_q, 64), batch * heads), dim3(128), args, q);
+  const dim3 grid(ceil_div(seq_q, 64), batch * heads);
+  const dim3 block(128);
+  launch(kernel, grid, block, args, q);
 }

@@ -20,6 +20,7 @@ void geglu_cuda(at::Tensor& out, const at::Tensor& x) {
   const void* xp = x.data_ptr();
   void* op = out.data_ptr();
   void* args[] = {&xp, &op, &rows, &dim};
-  launch(reinterpret_cast<const void*>(&geglu), dim3(ceil_div(static_cast<int64_t>(rows) * dim, 4096)),
-         dim3(256), args, x);
+  const dim3 grid(ceil_div(static_cast<int64_t>(rows) * dim, 4096));
+  const dim3 block(256);
+  launch(reinterpret_cast<const void*>(&geglu), grid, block, args, x);
 }

@@ -14,5 +14,7 @@ void gelu_tanh_cuda(at::Tensor& out, const at::Tensor& x) {
   const void* xp = x.data_ptr();
   void* op = out.data_ptr();
   void* args[] = {&xp, &op, &n};
-  launch(reinterpret_cast<const void*>(&gelu_tanh), dim3(ceil_div(n, 4096)), dim3(256), args, x);
+  const dim3 grid(ceil_div(n, 4096));
+  const dim3 block(256);
+  launch(reinterpret_cast<const void*>(&gelu_tanh), grid, block, args, x);
 }

@@ -26,12 +26,14 @@ void layernorm_modulate_cuda(at::Tensor& out, const at::Tensor& x, const at::Ten
   int tokens = to_int(x.size(1), "tokens");
   int dim = to_int(d, "dim");
   to_int(x.numel(), "batch*tokens*dim");
+  TORCH_CHECK(batch <= 65535, "batch must be <= 65535 (it is the grid's y dimension), got ", batch);
   float eps_f = static_cast<float>(eps);
   const void* xp = x.data_ptr();
   const void* sp = scale.data_ptr();
   const void* hp = shift.data_ptr();
   void* op = out.data_ptr();
   void* args[] = {&xp, &sp, &hp, &op, &batch, &tokens, &dim, &eps_f};
-  launch(reinterpret_cast<const void*>(&layernorm_modulate), dim3(ceil_div(tokens, 8), batch),
-         dim3(256), args, x);
+  const dim3 grid(ceil_div(tokens, 8), batch);
+  const dim3 block(256);
+  launch(reinterpret_cast<const void*>(&layernorm_modulate), grid, block, args, x);
 }

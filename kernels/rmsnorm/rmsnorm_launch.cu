@@ -39,8 +39,9 @@ void rmsnorm_cuda(at::Tensor& out, const at::Tensor& x, const at::Tensor& weight
   const void* wp = weight.data_ptr();
   void* op = out.data_ptr();
   void* args[] = {&xp, &wp, &op, &rows, &dim, &eps_f};
-  launch(reinterpret_cast<const void*>(&rmsnorm), dim3(ceil_div(rows, kRowsPerBlock)), dim3(kThreads),
-         args, x);
+  const dim3 grid(ceil_div(rows, kRowsPerBlock));
+  const dim3 block(kThreads);
+  launch(reinterpret_cast<const void*>(&rmsnorm), grid, block, args, x);
 }
 
 void rmsnorm_noweight_cuda(at::Tensor& out, const at::Tensor& x, double eps) {
@@ -52,6 +53,7 @@ void rmsnorm_noweight_cuda(at::Tensor& out, const at::Tensor& x, double eps) {
   const void* xp = x.data_ptr();
   void* op = out.data_ptr();
   void* args[] = {&xp, &op, &rows, &dim, &eps_f};
-  launch(reinterpret_cast<const void*>(&rmsnorm_noweight), dim3(ceil_div(rows, kRowsPerBlock)),
-         dim3(kThreads), args, x);
+  const dim3 grid(ceil_div(rows, kRowsPerBlock));
+  const dim3 block(kThreads);
+  launch(reinterpret_cast<const void*>(&rmsnorm_noweight), grid, block, args, x);
 }

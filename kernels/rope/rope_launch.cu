@@ -23,12 +23,14 @@ void rope_cuda(at::Tensor& q_out, at::Tensor& k_out, const at::Tensor& q, const 
                 "cos and sin must be contiguous float32");
     TORCH_CHECK(t->dim() == 2 && t->size(0) == s && t->size(1) == d / 2,
                 "cos and sin must be [seq, head_dim/2] = [", s, ", ", d / 2, "], got ", t->sizes());
+    // The head_dim % 8 == 0 path reads them as float4 (a slice such as cos[offset:] may not be).
+    TORCH_CHECK(reinterpret_cast<std::uintptr_t>(t->data_ptr()) % 16 == 0,
+                "cos and sin must be 16-byte aligned (the kernel reads them as float4)");
   }
   int batch = to_int(q.size(0), "batch");
   int heads = to_int(q.size(1), "heads");
   int seq = to_int(s, "seq");
   int head_dim = to_int(d, "head_dim");
-  const int64_t total = q.numel();
   const void* qp = q.data_ptr();
   const void* kp = k.data_ptr();
   const float* cp = cos.data_ptr<float>();
@@ -36,5 +38,7 @@ void rope_cuda(at::Tensor& q_out, at::Tensor& k_out, const at::Tensor& q, const 
   void* qo = q_out.data_ptr();
   void* ko = k_out.data_ptr();
   void* args[] = {&qp, &kp, &cp, &sp, &qo, &ko, &batch, &heads, &seq, &head_dim};
-  launch(reinterpret_cast<const void*>(&rope), dim3(ceil_div(total, 2048)), dim3(256), args, q);
+  const dim3 grid(ceil_div(static_cast<int64_t>(batch) * heads * seq * head_dim, 2048));
+  const dim3 block(256);
+  launch(reinterpret_cast<const void*>(&rope), grid, block, args, q);
 }
