@@ -128,19 +128,10 @@ def test_a_kernel_caching_results_by_pointer_fails_on_new_data_at_the_same_point
     ],
 )
 def test_the_bundled_reference_solutions_are_correct_on_ragged_shapes(pool: WorkerPool, problem: str) -> None:
-    from kernel_skills.bench.solutions import load_solution
+    from kernel_skills.bench.solutions import solution_request_fields
 
-    loaded = load_solution(problem)
-    s = loaded.solution
     request = BenchRequest(
-        problem=problem,
-        source=loaded.source,
-        headers=loaded.headers,
-        kernel=s.kernel,
-        block=s.block,
-        grid=s.grid,
-        shared_mem=s.shared_mem,
-        options=s.options,
+        **solution_request_fields(problem),
         shapes=["ragged"],
         quick=True,
     )

@@ -9,7 +9,7 @@ import pytest
 
 from kernel_skills.bench.models import BenchRequest, BenchResult
 from kernel_skills.bench.runner import Prepared, plan, prepare
-from kernel_skills.bench.solutions import load_solution, load_solutions
+from kernel_skills.bench.solutions import load_solutions, solution_request_fields
 from kernel_skills.errors import RefusedInput
 
 HERE = Path(__file__).parent
@@ -28,18 +28,7 @@ def test_every_problem_has_a_reference_solution_in_solutions_json() -> None:
 
 @pytest.mark.parametrize("problem", sorted(load_solutions()))
 def test_each_bundled_solution_compiles_and_matches_its_problems_abi(problem: str) -> None:
-    loaded = load_solution(problem)
-    s = loaded.solution
-    prepared = _prepare(
-        problem=problem,
-        source=loaded.source,
-        headers=loaded.headers,
-        kernel=s.kernel,
-        block=s.block,
-        grid=s.grid,
-        shared_mem=s.shared_mem,
-        options=s.options,
-    )
+    prepared = _prepare(**solution_request_fields(problem))
     assert isinstance(prepared, Prepared), getattr(prepared, "checks", prepared)
     names = [c.name for c in prepared.checks]
     assert names == ["compile", "abi", "launch limits"]

@@ -10,36 +10,7 @@ import pytest
 from kernel_skills.bench.registry import PROBLEMS_DIR_ENV, load_registry
 from kernel_skills.errors import RefusedInput
 
-GOOD = """
-from kernel_skills.bench.spec import Pointer, Scalar, abi_bytes
-
-NAME = "scale2"
-DESCRIPTION = "out = 2 * x"
-ABI = [Pointer("x", "f32", ("n",)), Pointer("out", "f32", ("n",), output=True), Scalar("n", "int")]
-SHAPES = {"big": [{"n": 1 << 20}], "ragged": [{"n": 1001}]}
-TOLERANCE = {"f32": (1e-6, 1e-6)}
-
-
-def make_inputs(sizes, generator, device):
-    import torch
-    return {"x": torch.randn((sizes["n"],), generator=generator, device=device)}
-
-
-def reference(inputs, sizes):
-    return {"out": 2 * inputs["x"].double()}
-
-
-def torch_op(inputs, sizes):
-    return {"out": 2 * inputs["x"]}
-
-
-def flops(sizes):
-    return sizes["n"]
-
-
-def bytes_moved(sizes):
-    return abi_bytes(ABI, sizes)
-"""
+GOOD = (Path(__file__).parent / "sample_problems" / "scale2.py").read_text(encoding="utf-8")
 
 
 def _write(directory: Path, name: str, text: str) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -81,4 +82,30 @@ def load_solution(problem: str) -> LoadedSolution:
     return LoadedSolution(solution=solution, path=str(path), source=source, headers=headers)
 
 
-__all__ = ["LoadedSolution", "Solution", "load_solution", "load_solutions", "solutions_path"]
+def solution_request_fields(problem: str) -> dict[str, Any]:
+    """BenchRequest fields that benchmark the bundled reference solution of ``problem``.
+
+    The CLI (no FILE), `make bench` and the GPU tests all start from these and add their own
+    fields (shapes, quick, overrides)."""
+    loaded = load_solution(problem)
+    solution = loaded.solution
+    return {
+        "problem": problem,
+        "source": loaded.source,
+        "headers": loaded.headers,
+        "kernel": solution.kernel,
+        "block": solution.block,
+        "grid": solution.grid,
+        "shared_mem": solution.shared_mem,
+        "options": solution.options,
+    }
+
+
+__all__ = [
+    "LoadedSolution",
+    "Solution",
+    "load_solution",
+    "load_solutions",
+    "solution_request_fields",
+    "solutions_path",
+]

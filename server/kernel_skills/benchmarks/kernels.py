@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> dict:
 def _run_on_gpu(*, quick: bool) -> dict:
     from kernel_skills.bench.models import BenchRequest
     from kernel_skills.bench.runner import benchmark
-    from kernel_skills.bench.solutions import load_solution, load_solutions
+    from kernel_skills.bench.solutions import load_solutions, solution_request_fields
     from kernel_skills.errors import KernelSkillsError
 
     rows: list[dict[str, Any]] = []
@@ -36,19 +36,7 @@ def _run_on_gpu(*, quick: bool) -> dict:
     header += f"{'% copy bw':>9} {'% roofline':>10}  verdict"
     print(header)
     for problem in sorted(load_solutions()):
-        loaded = load_solution(problem)
-        s = loaded.solution
-        request = BenchRequest(
-            problem=problem,
-            source=loaded.source,
-            headers=loaded.headers,
-            kernel=s.kernel,
-            block=s.block,
-            grid=s.grid,
-            shared_mem=s.shared_mem,
-            options=s.options,
-            quick=quick,
-        )
+        request = BenchRequest(**solution_request_fields(problem), quick=quick)
         try:
             result = benchmark(request)
         except KernelSkillsError as exc:

@@ -114,19 +114,9 @@ def build_request(args: argparse.Namespace) -> Any:
 
     fields: dict[str, Any] = {"problem": args.problem, "quick": args.quick}
     if args.file is None:
-        from kernel_skills.bench.solutions import load_solution
+        from kernel_skills.bench.solutions import solution_request_fields
 
-        loaded = load_solution(args.problem)
-        sol = loaded.solution
-        fields.update(
-            source=loaded.source,
-            headers=loaded.headers,
-            kernel=sol.kernel,
-            block=sol.block,
-            grid=sol.grid,
-            shared_mem=sol.shared_mem,
-            options=sol.options,
-        )
+        fields.update(solution_request_fields(args.problem))
     else:
         try:
             fields["source"] = args.file.read_text(encoding="utf-8")
