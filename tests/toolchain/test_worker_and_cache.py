@@ -140,6 +140,20 @@ def test_failed_compiles_are_cached_too(toolchain):
     assert again.cached and not again.ok and again.diagnostics
 
 
+def test_the_cache_evicts_the_least_recently_used_entry_beyond_its_bound(toolchain, monkeypatch):
+    monkeypatch.setenv("KERNEL_SKILLS_COMPILE_CACHE_ENTRIES", "2")
+    a, b, c = (CompileRequest(source=QUICK.replace("1.0f", value)) for value in ("1.0f", "2.0f", "3.0f"))
+    first = toolchain.compile(a)
+    second = toolchain.compile(b)
+    assert toolchain.compile(a).cached  # a hit makes `a` the most recently used
+    toolchain.compile(c)  # the third entry pushes out the least recently used: `b`
+
+    assert load_cubin(first.compile_id)
+    with pytest.raises(RefusedInput, match="expired"):
+        load_cubin(second.compile_id)
+    assert not toolchain.compile(b).cached
+
+
 def test_load_cubin_refuses_malformed_and_unknown_ids(toolchain):
     with pytest.raises(RefusedInput, match="32 lowercase hex"):
         load_cubin("../../etc/passwd")

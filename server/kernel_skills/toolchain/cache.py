@@ -1,13 +1,19 @@
 """On-disk compile cache under ``paths.cache_dir()/compile``, keyed on (source, headers, options, arch,
 NVRTC version). An entry is the request-independent report plus the cubin (for the benchmark, by
-compile id) and the PTX. Writes are atomic (temp file + rename)."""
+compile id) and the PTX. Writes are atomic (temp file + rename).
+
+The cache is bounded: a hit refreshes its entry's mtime, and each store evicts the least recently used
+entries beyond ``KERNEL_SKILLS_COMPILE_CACHE_ENTRIES`` (default 2000, about 100 MB of typical cubins),
+so a long-running server does not fill the disk. An evicted id reads as "expired; compile again"."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,6 +22,8 @@ from kernel_skills.errors import RefusedInput
 from kernel_skills.toolchain.models import CompileResult
 
 SCHEMA = 1  # bump when the stored report changes shape or meaning
+MAX_ENTRIES_ENV = "KERNEL_SKILLS_COMPILE_CACHE_ENTRIES"
+DEFAULT_MAX_ENTRIES = 2000
 _ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -45,11 +53,13 @@ def entry_dir(key: str, root: Path | None = None) -> Path:
 
 
 def load(key: str, root: Path | None = None) -> CompileResult | None:
-    path = entry_dir(key, root) / "report.json"
+    folder = entry_dir(key, root)
     try:
-        return CompileResult.model_validate_json(path.read_bytes())
+        result = CompileResult.model_validate_json((folder / "report.json").read_bytes())
     except (OSError, ValueError):
         return None  # missing or torn entry: recompile
+    _touch(folder)
+    return result
 
 
 def load_ptx(key: str, root: Path | None = None) -> str | None:
@@ -69,18 +79,56 @@ def store(
     if ptx is not None:
         _atomic_write(folder / "kernel.ptx", ptx.encode())
     _atomic_write(folder / "report.json", result.model_dump_json(exclude={"ptx"}).encode())
+    _touch(folder)
+    evict(max_entries(), root)
+
+
+def max_entries() -> int:
+    text = os.environ.get(MAX_ENTRIES_ENV, "")
+    return int(text) if text.isascii() and text.isdigit() and int(text) > 0 else DEFAULT_MAX_ENTRIES
+
+
+def evict(keep: int, root: Path | None = None) -> int:
+    """Remove the least recently used entries beyond ``keep``; returns how many were removed."""
+    entries: list[tuple[float, Path]] = []
+    base = _root(root)
+    try:
+        shards = list(base.iterdir())
+    except OSError:
+        return 0
+    for shard in shards:
+        try:
+            entries.extend((entry.stat().st_mtime, entry) for entry in shard.iterdir() if entry.is_dir())
+        except OSError:
+            continue  # a concurrent eviction removed it
+    if len(entries) <= keep:
+        return 0
+    entries.sort(key=lambda item: item[0])
+    doomed = entries[: len(entries) - keep]
+    for _, entry in doomed:
+        shutil.rmtree(entry, ignore_errors=True)
+    return len(doomed)
+
+
+def _touch(folder: Path) -> None:
+    # A concurrent eviction may have removed it: then the entry is simply gone next time.
+    with contextlib.suppress(OSError):
+        os.utime(folder)
 
 
 def load_cubin(compile_id: str, root: Path | None = None) -> bytes:
     """The cubin of a successful compile. RefusedInput if the id is malformed, unknown or expired."""
     if not isinstance(compile_id, str) or not _ID.fullmatch(compile_id):
         raise RefusedInput(f"compile id {compile_id!r} is not valid: expected 32 lowercase hex digits")
+    folder = entry_dir(compile_id, root)
     try:
-        return (entry_dir(compile_id, root) / "kernel.cubin").read_bytes()
+        cubin = (folder / "kernel.cubin").read_bytes()
     except OSError as exc:
         raise RefusedInput(
             f"no cubin for compile id {compile_id}: unknown, failed or expired (cache cleared); compile again"
         ) from exc
+    _touch(folder)
+    return cubin
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
