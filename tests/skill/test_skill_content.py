@@ -97,18 +97,24 @@ def _toml_blocks(text: str) -> list[dict]:
 def test_build_toml_examples_use_only_keys_the_schema_accepts(skill_dir: Path) -> None:
     text = (skill_dir / "references/kernel-builder.md").read_text(encoding="utf-8")
     (build,) = _toml_blocks(text)
+    # Key sets of huggingface/kernels kernels-data/src/config/v5.rs (serde deny_unknown_fields).
     general = build["general"]
     assert general["edition"] == 5
     assert isinstance(general["version"], int)
+    assert {"name", "version", "edition", "license", "backends"} <= set(general)  # required
     assert set(general) <= {
         "name", "version", "edition", "license", "backends", "upstream", "source", "python-depends",
-        "hub", "cuda",
+        "hub", "cuda", "neuron", "xpu",
     }  # fmt: skip
-    assert set(general["cuda"]) <= {"minver", "maxver", "python-depends"}
-    assert set(general["hub"]) <= {"repo-id"}
-    assert set(build["torch"]) <= {"src", "include", "pyext", "minver", "maxver", "stable-abi"}
+    assert set(general["cuda"]) <= {"minver", "maxver", "python-depends", "kernel-depends"}
+    assert set(general["hub"]) <= {"repo-id", "branch"}
+    assert set(build["torch"]) <= {"src", "include", "pyext", "minver", "maxver", "stable-abi", "cxx-flags"}
     for kernel in build["kernel"].values():
-        assert set(kernel) <= {"backend", "depends", "src", "include", "cuda-capabilities", "cuda-flags"}
+        assert {"backend", "depends", "src"} <= set(kernel)
+        assert set(kernel) <= {
+            "backend", "depends", "src", "include", "cuda-capabilities", "cuda-flags", "cuda-minver",
+            "cxx-flags",
+        }  # fmt: skip
 
 
 def test_skill_states_the_facts_popular_sources_get_wrong(skill_dir: Path, skill_parts) -> None:
