@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kernel_skills.bench.protocol import read_frame, write_frame
 from kernel_skills.errors import KernelFault, KernelSkillsError, RefusedInput
+from kernel_skills.workerproc import claim_channel, serve
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-def _test_jobs() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+def _test_jobs() -> dict[str, Handler]:
     def sleep(job: dict[str, Any]) -> dict[str, Any]:
         time.sleep(float(job.get("seconds", 0)))
         return {"slept": job.get("seconds", 0)}
@@ -41,11 +43,11 @@ def _test_jobs() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
     return {"sleep": sleep, "hang": hang, "crash": crash, "fail": fail, "refuse": refuse}
 
 
-def _handlers() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+def _handlers() -> dict[str, Handler]:
     def ping(job: dict[str, Any]) -> dict[str, Any]:
         return {"pid": os.getpid()}
 
-    def gpu(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def gpu(name: str) -> Handler:
         def run(job: dict[str, Any]) -> dict[str, Any]:
             from kernel_skills.bench import gpu_jobs  # torch and cupy load here, in the worker only
 
@@ -62,40 +64,29 @@ def _handlers() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
     return handlers
 
 
+def _answer(handlers: dict[str, Handler], job: dict[str, Any]) -> dict[str, Any]:
+    kind = job.get("kind")
+    handler = handlers.get(kind) if isinstance(kind, str) else None
+    if handler is None:
+        return {"ok": False, "error": {"type": "RefusedInput", "message": f"unknown worker job {kind!r}"}}
+    try:
+        return {"ok": True, "result": handler(job)}
+    except KernelFault as exc:  # the CUDA context may be poisoned: never reuse it
+        return {"ok": False, "fatal": True, "error": {"type": "KernelFault", "message": str(exc)}}
+    except KernelSkillsError as exc:
+        return {"ok": False, "error": {"type": type(exc).__name__, "message": str(exc)}}
+    except BaseException as exc:  # anything else: report, then leave (fresh context next time)
+        message = f"the GPU worker failed running {kind!r}: {type(exc).__name__}: {exc}"
+        return {"ok": False, "fatal": True, "error": {"type": "KernelFault", "message": message}}
+
+
 def main() -> int:
-    out_fd = os.dup(1)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
+    channel = claim_channel()
     handlers = _handlers()
-    while True:
-        job = read_frame(0)
-        if job is None:
-            return 0
-        kind = job.get("kind")
-        handler = handlers.get(kind) if isinstance(kind, str) else None
-        if handler is None:
-            write_frame(
-                out_fd,
-                {"ok": False, "error": {"type": "RefusedInput", "message": f"unknown worker job {kind!r}"}},
-            )
-            continue
-        try:
-            result = handler(job)
-        except KernelFault as exc:
-            write_frame(
-                out_fd, {"ok": False, "fatal": True, "error": {"type": "KernelFault", "message": str(exc)}}
-            )
-            os._exit(1)  # the CUDA context may be poisoned: never reuse it (skip atexit teardown)
-        except KernelSkillsError as exc:
-            write_frame(out_fd, {"ok": False, "error": {"type": type(exc).__name__, "message": str(exc)}})
-            continue
-        except BaseException as exc:  # anything else: report, then leave (fresh context next time)
-            message = f"the GPU worker failed running {kind!r}: {type(exc).__name__}: {exc}"
-            write_frame(
-                out_fd, {"ok": False, "fatal": True, "error": {"type": "KernelFault", "message": message}}
-            )
-            os._exit(1)
-        write_frame(out_fd, {"ok": True, "result": result})
+    # A fatal reply is followed by os._exit(1): atexit teardown is skipped in a poisoned context.
+    return serve(
+        channel, lambda job: _answer(handlers, job), exit_after=lambda reply: bool(reply.get("fatal"))
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import tempfile
 import time
@@ -116,7 +117,7 @@ class Toolchain:
         )
         if not reply["ok"]:
             return result, None, None
-        cubin: bytes = reply["cubin"]
+        cubin = _decode_cubin(reply.get("cubin_b64"))
         kernels, sass = _analyse(cubin, log, tk.cuobjdump, tk.nvdisasm)
         result.kernels, result.sass = kernels, sass
         return result, cubin, reply["ptx"]
@@ -233,3 +234,13 @@ def load_report(compile_id: str) -> CompileResult:
     if report is None:
         raise RefusedInput(f"no report for compile id {compile_id}: expired (cache cleared); compile again")
     return report
+
+
+def _decode_cubin(text: object) -> bytes:
+    """The cubin the worker sent (base64 in JSON); anything else means the worker misbehaved."""
+    try:
+        if not isinstance(text, str):
+            raise ValueError("no cubin in the reply")
+        return base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise CompileError(f"the compile worker sent a malformed reply ({exc})") from exc

@@ -1,23 +1,16 @@
 """Parent side of the compile worker: one long-lived process, reused across requests, replaced when it
-runs past its hard timeout or dies. NVRTC failures are translated into our errors here, once."""
+runs past its hard timeout or dies. NVRTC failures are translated into our errors here, once.
+The process mechanics (spawn, frames, deadline, kill and replace) are ``kernel_skills.workerproc``."""
 
 from __future__ import annotations
 
-import atexit
 import os
-import pickle
-import select
-import struct
-import subprocess
-import sys
-import tempfile
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from kernel_skills.errors import CompileError, Timeout
 from kernel_skills.toolchain.locate import nvrtc_lib_dir, toolkit
+from kernel_skills.workerproc import ChildDied, ChildGone, ChildTimeout, LazyDefault, SupervisedChild
 
 
 def _env_number(name: str, default: float) -> float:
@@ -50,116 +43,56 @@ class CompileWorker:
         self.memory_mb = memory_mb
         self.confine_reads = confine_reads
         self.confined: bool | None = None  # whether the running worker is Landlocked (None: not started)
-        self._lock = threading.Lock()
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._workdir: tempfile.TemporaryDirectory[str] | None = None
-        self.started = 0  # how many processes this worker has started (tests check replacement)
+        self._child = SupervisedChild(
+            "kernel_skills.toolchain.worker",
+            args=self._args,
+            python_flags=["-P"],  # never import from the server's cwd or the script's folder
+            private_cwd="kernel-skills-nvrtc-",
+            on_start=self._handshake,
+        )
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc and self._proc.poll() is None else None
+        return self._child.pid
+
+    @property
+    def started(self) -> int:
+        """How many processes this worker has started (tests check replacement)."""
+        return self._child.starts
 
     def compile(self, request: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
-            proc = self._ensure_started()
-            try:
-                self._send(proc, request)
-                reply = self._receive(proc, self.timeout_s)
-            except TimeoutError as exc:
-                self._stop()
-                raise Timeout(
-                    f"the compile ran past its {self.timeout_s:g} s limit; the compiler worker was stopped "
-                    "and replaced (deep template recursion or huge unrolled loops are the usual causes)"
-                ) from exc
-            except (EOFError, OSError) as exc:
-                code = proc.poll()
-                self._stop()
-                raise CompileError(
-                    f"the compiler worker died (exit status {code}); the source may need more than the "
-                    f"{self.memory_mb} MB memory cap. The worker was replaced; try again or simplify"
-                ) from exc
+        try:
+            reply = self._child.request(request, self.timeout_s)
+        except ChildTimeout as exc:
+            raise Timeout(
+                f"the compile ran past its {self.timeout_s:g} s limit; the compiler worker was stopped "
+                "and replaced (deep template recursion or huge unrolled loops are the usual causes)"
+            ) from exc
+        except ChildDied as exc:
+            raise CompileError(
+                f"the compiler worker died (exit status {exc.returncode}); the source may need more than the "
+                f"{self.memory_mb} MB memory cap. The worker was replaced; try again or simplify"
+            ) from exc
         return _translate(reply)
 
     def close(self) -> None:
-        with self._lock:
-            self._stop()
+        self._child.close()
 
-    def _ensure_started(self) -> subprocess.Popen[bytes]:
-        if self._proc is not None and self._proc.poll() is None:
-            return self._proc
-        self._stop()
-        self._workdir = tempfile.TemporaryDirectory(prefix="kernel-skills-nvrtc-")
-        argv = [
-            sys.executable,
-            "-P",
-            "-m",
-            "kernel_skills.toolchain.worker",
-            str(self.memory_mb * 1024 * 1024),
-        ]
+    def _args(self) -> list[str]:
+        args = [str(self.memory_mb * 1024 * 1024)]
         if self.confine_reads:
-            argv += [str(path) for path in _readable_dirs()]
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            cwd=self._workdir.name,
-        )
-        self._proc = proc
-        self.started += 1
+            args += [str(path) for path in _readable_dirs()]
+        return args
+
+    def _handshake(self, child: SupervisedChild) -> None:
         try:
-            ready = self._receive(proc, _STARTUP_TIMEOUT_S)
-        except (TimeoutError, EOFError, OSError) as exc:
-            self._stop()
-            raise CompileError(f"the compiler worker did not start ({type(exc).__name__})") from exc
+            ready = child.receive(_STARTUP_TIMEOUT_S)
+        except ChildGone as exc:
+            cause = "TimeoutError" if isinstance(exc, ChildTimeout) else "EOFError"
+            raise CompileError(f"the compiler worker did not start ({cause})") from exc
         if not ready.get("ready"):
-            self._stop()
             raise CompileError(f"the compiler worker could not load NVRTC: {ready.get('error')}")
         self.confined = bool(ready.get("confined"))
-        return proc
-
-    def _stop(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            for stream in (proc.stdin, proc.stdout):
-                if stream:
-                    stream.close()
-        if self._workdir is not None:
-            self._workdir.cleanup()
-            self._workdir = None
-
-    @staticmethod
-    def _send(proc: subprocess.Popen[bytes], payload: dict[str, Any]) -> None:
-        assert proc.stdin is not None
-        data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-        proc.stdin.write(struct.pack(">I", len(data)) + data)
-        proc.stdin.flush()
-
-    @staticmethod
-    def _receive(proc: subprocess.Popen[bytes], timeout_s: float) -> dict[str, Any]:
-        assert proc.stdout is not None
-        fd = proc.stdout.fileno()
-        deadline = time.monotonic() + timeout_s
-        head = _read_exactly(fd, 4, deadline)
-        (size,) = struct.unpack(">I", head)
-        return pickle.loads(_read_exactly(fd, size, deadline))
-
-
-def _read_exactly(fd: int, size: int, deadline: float) -> bytes:
-    chunks: list[bytes] = []
-    remaining = size
-    while remaining:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            raise TimeoutError
-        chunk = os.read(fd, min(remaining, 1 << 20))
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
 
 
 def _readable_dirs() -> list[Path]:
@@ -177,14 +110,8 @@ def _translate(reply: dict[str, Any]) -> dict[str, Any]:
     return reply
 
 
-_default: CompileWorker | None = None
-_default_lock = threading.Lock()
+_DEFAULT: LazyDefault[CompileWorker] = LazyDefault(CompileWorker)
 
 
 def default_worker() -> CompileWorker:
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = CompileWorker()
-            atexit.register(_default.close)
-        return _default
+    return _DEFAULT.get()

@@ -4,34 +4,23 @@ It caps its own address space (RLIMIT_AS), loads NVRTC once, warms it up, and, w
 given, confines its file reads to them with Landlock (``landlock.py``, the include sandbox's third
 wall). Then it serves compile requests read from
 stdin and answers on the original stdout (fd 1 is pointed at stderr so nothing else can write into
-the channel). Frames are a 4-byte big-endian length and a pickle; only ``runner.py`` talks to it.
+the channel). Frames are a 4-byte big-endian length and JSON (``kernel_skills.workerproc``; the
+cubin travels base64-encoded);
+only ``runner.py`` talks to it.
 NVRTC API failures are returned as ``{"api_error": (name, message)}``; the parent translates them.
 """
 
 from __future__ import annotations
 
+import base64
 import os
-import pickle
 import resource
-import struct
 import sys
 import time
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-
-def read_frame(stream: BinaryIO) -> Any:
-    head = stream.read(4)
-    if len(head) < 4:
-        return None
-    (size,) = struct.unpack(">I", head)
-    return pickle.loads(stream.read(size))
-
-
-def write_frame(stream: BinaryIO, payload: Any) -> None:
-    data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(struct.pack(">I", len(data)) + data)
-    stream.flush()
+from kernel_skills.workerproc import claim_channel, serve, write_frame
 
 
 class _ApiError(Exception):
@@ -80,7 +69,7 @@ def _compile(nvrtc: Any, request: dict) -> dict:
         check(nvrtc.nvrtcGetPTX(prog, ptx), "nvrtcGetPTX")
         return reply | {
             "ok": True,
-            "cubin": bytes(cubin),
+            "cubin_b64": base64.b64encode(bytes(cubin)).decode("ascii"),
             "ptx": ptx.rstrip(b"\x00").decode(errors="replace"),
         }
     finally:
@@ -88,9 +77,7 @@ def _compile(nvrtc: Any, request: dict) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    channel_out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # stray prints (ours or a library's) must not corrupt the channel
-    channel_in = sys.stdin.buffer
+    channel = claim_channel()  # stray prints (ours or a library's) must not corrupt the channel
     memory_bytes = int(argv[0]) if argv else 0
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -99,7 +86,7 @@ def main(argv: list[str]) -> int:
 
         nvrtc = load_nvrtc()
     except Exception as exc:  # reported to the parent, which raises CompileError
-        write_frame(channel_out, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
+        write_frame(channel, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
         return 1
     read_dirs = [Path(arg) for arg in argv[1:]]
     confined = False
@@ -111,18 +98,17 @@ def main(argv: list[str]) -> int:
         from kernel_skills.toolchain.landlock import restrict_reads
 
         confined = restrict_reads([*read_dirs, *_python_dirs()])
-    write_frame(channel_out, {"ready": True, "pid": os.getpid(), "confined": confined})
-    while True:
-        request = read_frame(channel_in)
-        if request is None:
-            return 0
-        try:
-            reply = _compile(nvrtc, request)
-        except _ApiError as exc:
-            reply = {"api_error": (exc.name, exc.message)}
-        except MemoryError:
-            reply = {"api_error": ("MemoryError", "the compiler ran out of memory under the worker's cap")}
-        write_frame(channel_out, reply)
+    write_frame(channel, {"ready": True, "pid": os.getpid(), "confined": confined})
+    return serve(channel, lambda request: _answer(nvrtc, request))
+
+
+def _answer(nvrtc: Any, request: dict) -> dict:
+    try:
+        return _compile(nvrtc, request)
+    except _ApiError as exc:
+        return {"api_error": (exc.name, exc.message)}
+    except MemoryError:
+        return {"api_error": ("MemoryError", "the compiler ran out of memory under the worker's cap")}
 
 
 def _python_dirs() -> list[Path]:

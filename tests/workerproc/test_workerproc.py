@@ -1,0 +1,181 @@
+"""The shared supervised-child mechanism, with real subprocesses (``echo_child.py``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kernel_skills.workerproc import (
+    MAX_FRAME_BYTES,
+    ChildDied,
+    ChildTimeout,
+    FrameBuffer,
+    SupervisedChild,
+    encode,
+)
+
+HERE = Path(__file__).parent
+ENV = {"PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+
+
+def _child(**options) -> SupervisedChild:
+    return SupervisedChild("echo_child", env=ENV, **options)
+
+
+@pytest.fixture
+def child() -> Iterator[SupervisedChild]:
+    created = _child()
+    yield created
+    created.close()
+
+
+def test_the_child_is_started_once_and_reused_across_jobs(child: SupervisedChild) -> None:
+    first = child.request({"op": "echo", "data": 1}, timeout_s=30)
+    second = child.request({"op": "echo", "data": 2}, timeout_s=30)
+    assert (first["data"], second["data"]) == (1, 2)
+    assert first["pid"] == second["pid"] == child.pid
+    assert child.starts == 1
+
+
+def test_a_reply_past_its_deadline_kills_the_child_and_the_next_job_gets_a_fresh_one(
+    child: SupervisedChild,
+) -> None:
+    first = child.request({"op": "pid"}, timeout_s=30)["pid"]
+    started = time.monotonic()
+    with pytest.raises(ChildTimeout, match=r"no reply within 0\.5 s"):
+        child.request({"op": "sleep", "seconds": 60}, timeout_s=0.5)
+    assert time.monotonic() - started < 10
+    assert child.pid is None and not child.alive()
+    with pytest.raises(ProcessLookupError):
+        os.kill(first, 0)  # killed and reaped, not left running
+    assert child.request({"op": "pid"}, timeout_s=30)["pid"] != first
+    assert child.starts == 2
+
+
+def test_a_child_that_dies_mid_job_is_reported_with_its_exit_status_and_replaced(
+    child: SupervisedChild,
+) -> None:
+    first = child.request({"op": "pid"}, timeout_s=30)["pid"]
+    with pytest.raises(ChildDied) as caught:
+        child.request({"op": "crash"}, timeout_s=30)
+    assert caught.value.returncode == -signal.SIGKILL and not caught.value.before_send
+    assert child.request({"op": "pid"}, timeout_s=30)["pid"] != first
+    assert child.starts == 2
+
+
+def test_sending_to_a_child_that_already_exited_is_died_before_send(child: SupervisedChild) -> None:
+    child.ensure_started()
+    process = child.process
+    assert process is not None
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    with pytest.raises(ChildDied) as caught:
+        child.send({"op": "echo", "data": "x" * 1_000_000})  # larger than the pipe buffer: EPIPE
+    assert caught.value.before_send and caught.value.returncode == -signal.SIGKILL
+    assert child.process is None
+
+
+def test_payloads_far_larger_than_a_pipe_buffer_round_trip() -> None:
+    child = _child()
+    try:
+        data = "".join(chr(48 + i % 75) for i in range(6_000_000))
+        reply = child.request({"op": "echo", "data": data}, timeout_s=60)
+        assert reply["data"] == data
+        assert child.request({"op": "echo", "data": "s"}, timeout_s=30)
+    finally:
+        child.close()
+
+
+def test_stray_output_on_the_childs_stdout_does_not_reach_the_channel(child: SupervisedChild) -> None:
+    assert child.request({"op": "print"}, timeout_s=30)["op"] == "print"
+    assert child.request({"op": "echo", "data": 3}, timeout_s=30)["data"] == 3
+
+
+def test_a_private_cwd_is_empty_per_child_and_removed_with_it() -> None:
+    child = _child(private_cwd="workerproc-test-")
+    try:
+        cwd = Path(child.request({"op": "cwd"}, timeout_s=30)["cwd"])
+        assert cwd.name.startswith("workerproc-test-") and cwd != Path.cwd()
+        assert list(cwd.iterdir()) == []
+        child.kill()
+        assert not cwd.exists()
+    finally:
+        child.close()
+
+
+def test_a_failing_start_hook_kills_the_child_and_propagates() -> None:
+    seen: list[int] = []
+
+    def hook(started: SupervisedChild) -> None:
+        assert started.process is not None
+        seen.append(started.process.pid)
+        raise RuntimeError("handshake refused")
+
+    child = _child(on_start=hook)
+    try:
+        with pytest.raises(RuntimeError, match="handshake refused"):
+            child.request({"op": "pid"}, timeout_s=30)
+        assert child.process is None and len(seen) == 1
+    finally:
+        child.close()
+
+
+def test_requests_from_many_threads_are_served_one_at_a_time(child: SupervisedChild) -> None:
+    results: dict[int, object] = {}
+
+    def run(index: int) -> None:
+        results[index] = child.request({"op": "echo", "data": index}, timeout_s=30)["data"]
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results == {index: index for index in range(8)}
+    assert child.starts == 1
+
+
+def test_close_with_grace_lets_the_child_exit_at_end_of_input(child: SupervisedChild) -> None:
+    child.ensure_started()
+    process = child.process
+    assert process is not None
+    child.close(grace_s=10)
+    assert process.returncode == 0 and child.process is None
+
+
+def test_the_frame_decoder_takes_frames_in_pieces_and_refuses_oversized_ones() -> None:
+    data = encode({"a": "b" * 100_000}) + encode([1, 2])
+    buffer = FrameBuffer()
+    decoded = []
+    for i in range(0, len(data), 999):
+        buffer.feed(data[i : i + 999])
+        while (frame := buffer.pop()) is not None:
+            decoded.append(frame)
+    assert decoded == [{"a": "b" * 100_000}, [1, 2]]
+    forged = FrameBuffer()
+    forged.feed((MAX_FRAME_BYTES + 1).to_bytes(4, "big"))
+    with pytest.raises(ValueError, match="exceeds"):
+        forged.pop()
+
+
+def test_a_lazy_default_is_made_once_and_closed_at_interpreter_exit() -> None:
+    script = (
+        "from kernel_skills.workerproc import LazyDefault\n"
+        "class Thing:\n"
+        "    def close(self):\n"
+        "        print('closed', flush=True)\n"
+        "default = LazyDefault(Thing)\n"
+        "assert default.get() is default.get()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout == "closed\n"
