@@ -17,6 +17,8 @@ WHEELS=(
   jsonschema==4.26.0 jsonschema-specifications==2025.9.1 referencing==0.37.0 rpds-py==2026.9.1 attrs==26.1.0
   opentelemetry-api==1.45.2 pyjwt==2.15.1 python-multipart==0.0.34 sse-starlette==3.7.0 starlette==1.10.0
   uvicorn==0.54.0 click==8.5.1 skills-ref==0.1.1 strictyaml==1.7.3 python-dateutil==4.0.0 six
+  # the compile toolchain's CCCL headers and disassemblers (the image has NVRTC and the runtime headers)
+  nvidia-cuda-cccl==13.3.5.0.6 nvidia-cuda-nvdisasm==13.5.37 nvidia-cuda-cuobjdump==13.5.37
 )
 for wheel in "${WHEELS[@]}"; do
   python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
