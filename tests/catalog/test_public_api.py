@@ -24,8 +24,9 @@ def test_catalog_methods_are_pinned() -> None:
         assert callable(getattr(Catalog, name))
     assert isinstance(Catalog.roots, property)
     params = inspect.signature(watch_catalog).parameters
-    assert list(params) == ["catalog", "on_change", "debounce_ms", "stop_event"]
+    assert list(params)[:4] == ["catalog", "on_change", "debounce_ms", "stop_event"]
     assert params["debounce_ms"].default == 50
+    assert params["poll_ms"].kind is inspect.Parameter.KEYWORD_ONLY
 
 
 def test_an_empty_change_is_empty() -> None:

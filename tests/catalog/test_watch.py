@@ -119,14 +119,60 @@ async def test_stop_event_ends_the_watch(root: Path) -> None:
             stop.set()
 
 
-async def test_no_existing_root_returns_at_once(tmp_path: Path) -> None:
+async def test_a_root_created_after_the_watch_started_is_picked_up(tmp_path: Path) -> None:
+    root = tmp_path / "later"  # e.g. ~/.claude/skills, made after the server started
+    catalog = Catalog([SkillRoot(path=root)])
+    send, receive = anyio.create_memory_object_stream[CatalogChange](100)
+    stop = anyio.Event()
+    with anyio.fail_after(20), send, receive:
+        async with anyio.create_task_group() as group:
+            group.start_soon(
+                lambda: watch_catalog(catalog, send.send, debounce_ms=20, stop_event=stop, poll_ms=50)
+            )
+            await anyio.wait_all_tasks_blocked()
+            write_skill(root, "alpha")
+            change = await _until(receive, lambda c: "alpha" in c.added)
+            assert [s.name for s in catalog.skills()] == ["alpha"]
+            # ... and the new root is now watched for ordinary edits too.
+            write_skill(root, "beta")
+            await _until(receive, lambda c: "beta" in c.added)
+            stop.set()
+    assert change.added == ["alpha"]
+
+
+async def test_a_deleted_root_is_dropped_and_its_skills_removed(tmp_path: Path) -> None:
+    kept, doomed = tmp_path / "kept", tmp_path / "doomed"
+    write_skill(kept, "keeper")
+    write_skill(doomed, "goner")
+    catalog = Catalog([SkillRoot(path=kept), SkillRoot(path=doomed)])
+    send, receive = anyio.create_memory_object_stream[CatalogChange](100)
+    stop = anyio.Event()
+    with anyio.fail_after(20), send, receive:
+        async with anyio.create_task_group() as group:
+            group.start_soon(
+                lambda: watch_catalog(catalog, send.send, debounce_ms=20, stop_event=stop, poll_ms=50)
+            )
+            await anyio.wait_all_tasks_blocked()
+            shutil.rmtree(doomed)
+            await _until(receive, lambda c: "goner" in c.removed)
+            write_skill(kept, "newcomer")  # the remaining root is still watched
+            await _until(receive, lambda c: "newcomer" in c.added)
+            stop.set()
+    assert [s.name for s in catalog.skills()] == ["keeper", "newcomer"]
+
+
+async def test_stop_event_ends_a_watch_that_has_no_root_yet(tmp_path: Path) -> None:
     catalog = Catalog([SkillRoot(path=tmp_path / "missing")])
+    stop = anyio.Event()
 
     async def on_change(change: CatalogChange) -> None:
         del change
 
     with anyio.fail_after(5):
-        await watch_catalog(catalog, on_change)
+        async with anyio.create_task_group() as group:
+            group.start_soon(lambda: watch_catalog(catalog, on_change, stop_event=stop))
+            await anyio.wait_all_tasks_blocked()
+            stop.set()
 
 
 async def test_edits_inside_a_symlinked_skill_folder_are_delivered(tmp_path: Path, root: Path) -> None:

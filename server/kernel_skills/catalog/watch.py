@@ -1,4 +1,12 @@
-"""Watch every existing root and reload the catalog when files change."""
+"""Watch every root and reload the catalog when files change.
+
+File events come from watchfiles over the folders ``Catalog.watch_paths()`` names (existing roots and
+the targets of symlinked skill folders). That set can change while the server runs — a root such as
+``~/.claude/skills`` is created after start, a root is deleted, a skill folder is symlinked in — and
+file events cannot announce it (nothing watches a folder that does not exist yet). So the watch also
+re-checks the set every ``POLL_MS``; when it changed, the catalog is rescanned, the change is
+reported, and watching resumes over the new set.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +23,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("kernel_skills.catalog")
 
+POLL_MS = 1000  # how often the set of watched folders is re-checked (a stat per root)
+
 
 async def watch_catalog(
     catalog: Catalog,
@@ -22,39 +32,66 @@ async def watch_catalog(
     *,
     debounce_ms: int = 50,
     stop_event: anyio.Event | None = None,
+    poll_ms: int = POLL_MS,
 ) -> None:
     """Reload ``catalog`` for each batch of file changes and await ``on_change`` for non-empty ones.
 
-    Watches every existing root and the targets of symlinked skill folders found at start.
-
-    Errors in reload or on_change are logged and the watch goes on. Returns when ``stop_event`` is
-    set (or at once when no root exists).
+    Roots that appear, vanish or gain symlinked skill folders while watching are picked up within
+    ``poll_ms``. Errors in reload or on_change are logged and the watch goes on. Returns when
+    ``stop_event`` is set.
     """
+    import anyio
     import anyio.to_thread  # imported here: the CLI's catalog commands need neither
     import watchfiles
 
-    roots = catalog.watch_paths()
-    if not roots:
-        logger.warning("no skill root exists; not watching for changes")
-        return
-    async for batch in watchfiles.awatch(
-        *roots,
-        debounce=debounce_ms,
-        step=min(debounce_ms, 50),
-        stop_event=stop_event,
-        recursive=True,
-        ignore_permission_denied=True,
-        yield_on_timeout=False,
-    ):
-        changed = {Path(path) for _, path in batch}
+    async def apply(changed: set[Path] | None) -> None:
         try:
             change = await anyio.to_thread.run_sync(catalog.reload, changed)
         except Exception:
-            logger.exception("catalog reload failed for %d changed paths; still watching", len(changed))
-            continue
+            logger.exception("catalog reload failed; still watching")
+            return
         if change.empty:
-            continue
+            return
         try:
             await on_change(change)
         except Exception:
             logger.exception("catalog change handler failed; still watching")
+
+    def stopped() -> bool:
+        return stop_event is not None and stop_event.is_set()
+
+    async def pause() -> None:
+        with anyio.move_on_after(poll_ms / 1000):
+            if stop_event is None:
+                await anyio.sleep_forever()
+            await stop_event.wait()
+
+    watched: list[Path] | None = None
+    while not stopped():
+        paths = catalog.watch_paths()
+        if watched is not None and paths != watched:
+            logger.info("watched folders changed (%d now); rescanning the catalog", len(paths))
+            await apply(None)  # index what the new folders already hold
+        watched = paths
+        if not paths:
+            await pause()  # nothing exists to watch yet: wait for a root to appear
+            continue
+        try:
+            async for batch in watchfiles.awatch(
+                *paths,
+                debounce=debounce_ms,
+                step=min(debounce_ms, 50),
+                stop_event=stop_event,
+                recursive=True,
+                ignore_permission_denied=True,
+                rust_timeout=poll_ms,
+                yield_on_timeout=True,
+            ):
+                if batch:
+                    await apply({Path(path) for _, path in batch})
+                if catalog.watch_paths() != watched:
+                    break  # restart over the new set (the loop rescans first)
+        except (FileNotFoundError, OSError, RuntimeError):
+            # A watched folder vanished between the check and the watch starting: try again.
+            logger.warning("could not watch %s; retrying", ", ".join(map(str, paths)), exc_info=True)
+            await pause()
