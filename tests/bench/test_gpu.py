@@ -12,6 +12,7 @@ import pytest
 
 from kernel_skills.bench.models import BenchRequest, BenchResult
 from kernel_skills.bench.runner import Timeouts, benchmark
+from kernel_skills.bench.solutions import load_solutions
 from kernel_skills.bench.worker import WorkerPool
 from kernel_skills.errors import KernelFault, Timeout
 
@@ -114,19 +115,7 @@ def test_a_kernel_caching_results_by_pointer_fails_on_new_data_at_the_same_point
     assert "new data, same pointers" in check.detail
 
 
-@pytest.mark.parametrize(
-    "problem",
-    [
-        "rmsnorm",
-        "rmsnorm_noweight",
-        "layernorm_modulate",
-        "gelu_tanh",
-        "geglu",
-        "rope",
-        "attention_hd64",
-        "attention_hd128",
-    ],
-)
+@pytest.mark.parametrize("problem", sorted(load_solutions()))
 def test_the_bundled_reference_solutions_are_correct_on_ragged_shapes(pool: WorkerPool, problem: str) -> None:
     from kernel_skills.bench.solutions import solution_request_fields
 

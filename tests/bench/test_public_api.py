@@ -20,25 +20,10 @@ def test_the_public_surface_is_pinned() -> None:
     ]
 
 
-def test_benchmark_results_carry_the_contracted_field_names() -> None:
-    fields = set(BenchResult.model_fields)
-    assert {
-        "ok",
-        "correct",
-        "checks",
-        "time_us",
-        "baseline_us",
-        "speedup",
-        "achieved",
-        "roofline",
-        "kernel",
-        "device",
-        "provenance",
-    } <= fields
+def test_benchmark_results_carry_provenance_beyond_the_design_fields() -> None:
+    """DESIGN.md's field names are pinned in tests/contract; this pins the bench package's extras."""
     schema = BenchResult.model_json_schema()
-    defs = schema["$defs"]
-    assert {"median", "mean", "std", "n"} <= set(defs["TimeStats"]["properties"])
-    assert {"gbps", "tflops"} <= set(defs["Achieved"]["properties"])
-    assert {"bound", "floor_us", "fraction_of_peak"} <= set(defs["Roofline"]["properties"])
-    assert {"name", "passed", "detail"} <= set(defs["Check"]["properties"])
-    assert {"driver", "torch", "cupy", "source_sha256", "date"} <= set(defs["Provenance"]["properties"])
+    assert "provenance" in schema["properties"]
+    assert {"driver", "torch", "cupy", "source_sha256", "date"} <= set(
+        schema["$defs"]["Provenance"]["properties"]
+    )

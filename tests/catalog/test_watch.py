@@ -35,7 +35,7 @@ class _FlakyCatalog(Catalog):
 
 @asynccontextmanager
 async def _watching(
-    catalog: Catalog, fail_first_handler: bool = False
+    catalog: Catalog, fail_first_handler: bool = False, poll_ms: int = 1000
 ) -> AsyncIterator[MemoryObjectReceiveStream]:
     send, receive = anyio.create_memory_object_stream[CatalogChange](100)
     stop = anyio.Event()
@@ -47,7 +47,10 @@ async def _watching(
         await send.send(change)
 
     async with anyio.create_task_group() as group:
-        group.start_soon(lambda: watch_catalog(catalog, on_change, debounce_ms=20, stop_event=stop))
+        group.start_soon(
+            lambda: watch_catalog(catalog, on_change, debounce_ms=20, stop_event=stop, poll_ms=poll_ms)
+        )
+        await anyio.wait_all_tasks_blocked()
         try:
             yield receive
         finally:
@@ -122,21 +125,13 @@ async def test_stop_event_ends_the_watch(root: Path) -> None:
 async def test_a_root_created_after_the_watch_started_is_picked_up(tmp_path: Path) -> None:
     root = tmp_path / "later"  # e.g. ~/.claude/skills, made after the server started
     catalog = Catalog([SkillRoot(path=root)])
-    send, receive = anyio.create_memory_object_stream[CatalogChange](100)
-    stop = anyio.Event()
-    with anyio.fail_after(20), send, receive:
-        async with anyio.create_task_group() as group:
-            group.start_soon(
-                lambda: watch_catalog(catalog, send.send, debounce_ms=20, stop_event=stop, poll_ms=50)
-            )
-            await anyio.wait_all_tasks_blocked()
+    with anyio.fail_after(20):
+        async with _watching(catalog, poll_ms=50) as receive:
             write_skill(root, "alpha")
             change = await _until(receive, lambda c: "alpha" in c.added)
             assert [s.name for s in catalog.skills()] == ["alpha"]
-            # ... and the new root is now watched for ordinary edits too.
-            write_skill(root, "beta")
+            write_skill(root, "beta")  # ... and the new root is now watched for ordinary edits too
             await _until(receive, lambda c: "beta" in c.added)
-            stop.set()
     assert change.added == ["alpha"]
 
 
@@ -145,19 +140,12 @@ async def test_a_deleted_root_is_dropped_and_its_skills_removed(tmp_path: Path) 
     write_skill(kept, "keeper")
     write_skill(doomed, "goner")
     catalog = Catalog([SkillRoot(path=kept), SkillRoot(path=doomed)])
-    send, receive = anyio.create_memory_object_stream[CatalogChange](100)
-    stop = anyio.Event()
-    with anyio.fail_after(20), send, receive:
-        async with anyio.create_task_group() as group:
-            group.start_soon(
-                lambda: watch_catalog(catalog, send.send, debounce_ms=20, stop_event=stop, poll_ms=50)
-            )
-            await anyio.wait_all_tasks_blocked()
+    with anyio.fail_after(20):
+        async with _watching(catalog, poll_ms=50) as receive:
             shutil.rmtree(doomed)
             await _until(receive, lambda c: "goner" in c.removed)
             write_skill(kept, "newcomer")  # the remaining root is still watched
             await _until(receive, lambda c: "newcomer" in c.added)
-            stop.set()
     assert [s.name for s in catalog.skills()] == ["keeper", "newcomer"]
 
 

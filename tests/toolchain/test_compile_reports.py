@@ -174,20 +174,10 @@ def test_public_surface_is_pinned():
     from kernel_skills.toolchain import CompileResult, KernelReport, LintFinding
 
     assert {"compile_source", "load_cubin", "CompileRequest", "CompileResult"} <= set(toolchain.__all__)
-    design_fields = {"ok", "arch", "diagnostics", "kernels", "sass", "lint", "cached", "compile_ms", "log"}
-    assert design_fields | {"compile_id", "ptx"} <= set(CompileResult.model_fields)
-    assert {
-        "name",
-        "registers",
-        "spill_stores",
-        "spill_loads",
-        "stack_bytes",
-        "shared_bytes",
-        "barriers",
-        "param_sizes",
-        "occupancy",
-    } <= set(KernelReport.model_fields)
-    assert {"rule", "message", "line", "doc"} <= set(LintFinding.model_fields)
+    # DESIGN.md's field names are pinned in tests/contract; these are the toolchain's extras.
+    assert {"compile_id", "ptx"} <= set(CompileResult.model_fields)
+    assert {"param_sizes", "occupancy"} <= set(KernelReport.model_fields)
+    assert "doc" in LintFinding.model_fields
 
 
 def test_error_in_an_inline_header_points_into_that_header(toolchain):
