@@ -23,8 +23,10 @@ serve: $(STAMP)
 serve-stdio: $(STAMP)
 	$(BIN)/kernel-skills serve --transport stdio
 
+# pytest's own exit status is kept in $(VENV)/.pytest-status: make reports any failure as 2, and CI
+# must tell "no tests ran" (pytest's 5) apart from failures.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; echo $$status > $(VENV)/.pytest-status; exit $$status
 
 test-gpu: $(STAMP)
 	$(BIN)/python -m pytest -m gpu $(PYTEST_ARGS)
