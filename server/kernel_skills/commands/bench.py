@@ -38,7 +38,8 @@ def _block(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"--block {text!r}: expected X[,Y[,Z]] positive integers") from exc
 
 
-def _add_problems_dir(parser: argparse.ArgumentParser) -> None:
+def add_problems_dir_argument(parser: argparse.ArgumentParser) -> None:
+    """`--problems-dir DIR` (repeatable): shared by `problems`, `bench` and `serve`."""
     parser.add_argument(
         "--problems-dir",
         action="append",
@@ -52,7 +53,7 @@ def _add_problems_dir(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     problems = subparsers.add_parser("problems", help="list the benchmark problems and their kernel ABIs")
     problems.add_argument("--json", action="store_true", help="print one JSON document")
-    _add_problems_dir(problems)
+    add_problems_dir_argument(problems)
     problems.set_defaults(func=run_problems)
 
     bench = subparsers.add_parser(
@@ -78,7 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--option", action="append", default=None, help="compile option (repeatable)")
     bench.add_argument("--quick", action="store_true", help="shorter timing cap (smoke run)")
     bench.add_argument("--json", action="store_true", help="print one JSON document")
-    _add_problems_dir(bench)
+    add_problems_dir_argument(bench)
     bench.set_defaults(func=run_bench)
 
     calibrate = subparsers.add_parser(

@@ -13,8 +13,9 @@ import ipaddress
 import logging
 import os
 import sys
-from pathlib import Path
 
+from kernel_skills.commands.bench import add_problems_dir_argument
+from kernel_skills.commands.skills import add_root_arguments
 from kernel_skills.errors import RefusedInput
 
 TOKEN_ENV = (
@@ -31,28 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=8765, help="HTTP port (default 8765)")
-    parser.add_argument(
-        "--skills-dir",
-        action="append",
-        default=[],
-        type=Path,
-        metavar="DIR",
-        help="a folder of skill folders to serve (repeatable; earlier wins a name clash)",
-    )
-    parser.add_argument("--no-bundled", action="store_true", help="do not serve the bundled skills")
-    parser.add_argument(
-        "--problems-dir",
-        action="append",
-        default=[],
-        type=Path,
-        metavar="DIR",
-        help="trusted folder of extra benchmark problems (repeatable; also $KERNEL_SKILLS_PROBLEMS_DIR)",
-    )
-    parser.add_argument(
-        "--agent-dirs",
-        action="store_true",
-        help="also serve .claude/skills, .agents/skills and ~/.claude/skills",
-    )
+    add_root_arguments(parser)
+    add_problems_dir_argument(parser)
     parser.add_argument(
         "--allow-remote",
         action="store_true",

@@ -20,20 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="list served skills (then invalid ones with their errors); exit 1 if any is invalid",
     )
     listing.add_argument("--json", action="store_true", help="print one JSON document")
-    listing.add_argument(
-        "--skills-dir",
-        action="append",
-        default=[],
-        type=Path,
-        metavar="DIR",
-        help="a skills root (repeatable; earlier ones win a name clash)",
-    )
-    listing.add_argument("--no-bundled", action="store_true", help="do not serve the bundled skills")
-    listing.add_argument(
-        "--agent-dirs",
-        action="store_true",
-        help="also read .claude/skills, .agents/skills and ~/.claude/skills",
-    )
+    add_root_arguments(listing)
     listing.set_defaults(func=_list)
 
     validate = actions.add_parser(
@@ -50,6 +37,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     validate.add_argument("--json", action="store_true", help="print a JSON list of results")
     validate.set_defaults(func=_validate)
     parser.set_defaults(func=lambda args: _usage(parser))
+
+
+def add_root_arguments(parser: argparse.ArgumentParser) -> None:
+    """The skill-root options (`--skills-dir`, `--no-bundled`, `--agent-dirs`): shared by `serve`."""
+    parser.add_argument(
+        "--skills-dir",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="a folder of skill folders (repeatable; earlier ones win a name clash)",
+    )
+    parser.add_argument("--no-bundled", action="store_true", help="leave out the bundled skills")
+    parser.add_argument(
+        "--agent-dirs",
+        action="store_true",
+        help="also read .claude/skills, .agents/skills and ~/.claude/skills",
+    )
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

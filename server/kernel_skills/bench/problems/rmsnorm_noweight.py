@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from kernel_skills.bench.problems import rmsnorm
 from kernel_skills.bench.spec import Pointer, Scalar, abi_bytes
 
 NAME = "rmsnorm_noweight"
+EPS = rmsnorm.EPS  # the same norm over the same shapes, without the weight
 DESCRIPTION = "out = x * rsqrt(mean(x^2, -1) + eps) over the last dim, no weight (bf16 in/out, eps 1e-6)"
-EPS = 1e-6
 ABI = [
     Pointer("x", "bf16", ("rows", "dim")),
     Pointer("out", "bf16", ("rows", "dim"), output=True),
@@ -14,11 +15,7 @@ ABI = [
     Scalar("dim", "int"),
     Scalar("eps", "float", EPS),
 ]
-SHAPES = {
-    "flux_qk": [{"rows": 221184, "dim": 128}],
-    "ltx": [{"rows": 14784, "dim": 2048}],
-    "ragged": [{"rows": 129, "dim": 2048}, {"rows": 127, "dim": 128}],
-}
+SHAPES = rmsnorm.SHAPES
 TOLERANCE = {"bf16": (1e-2, 1e-2)}
 
 
