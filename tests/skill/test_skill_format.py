@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 import skills_ref
 
 SKILL_NAME = "h100-cuda-kernels"
@@ -27,10 +26,8 @@ def test_skill_is_valid_for_the_reference_validator(skill_dir: Path) -> None:
 
 
 def test_skill_is_valid_for_our_validator_without_warnings(skill_dir: Path) -> None:
-    try:
-        from kernel_skills.catalog import validate_path
-    except ImportError:
-        pytest.skip("kernel_skills.catalog.validate_path is not available yet (catalog helper)")
+    from kernel_skills.catalog import validate_path
+
     result = validate_path(skill_dir)
     assert result.valid, result.errors
     assert result.errors == []
