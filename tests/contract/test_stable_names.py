@@ -67,9 +67,10 @@ def test_every_documented_cli_form_parses(argv: list[str]) -> None:
 
 
 @pytest.mark.anyio
-async def test_the_server_exposes_exactly_the_contracted_tools_with_output_schemas() -> None:
+@pytest.mark.parametrize("client_mode", ["auto", "legacy"], ids=["2026-07-28", "handshake-era"])
+async def test_the_server_exposes_exactly_the_contracted_tools_with_output_schemas(client_mode: str) -> None:
     server = build_server(ServerConfig(bundled=True, use_env=False))
-    async with Client(server) as client:
+    async with Client(server, mode=client_mode, cache=None) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         templates = (await client.list_resource_templates()).resource_templates
         resources = (await client.list_resources()).resources

@@ -117,18 +117,3 @@ def test_domain_errors_become_tool_errors_and_protocol_errors_with_the_domain_me
     missing = surface_errors.protocol_error(SkillError("no skill named 'q'"), uri="skill://q/SKILL.md")
     assert missing.error.code == -32602
     assert missing.error.data == {"uri": "skill://q/SKILL.md"}
-
-
-async def test_the_documented_tool_names_are_all_served(app, connect):
-    """DESIGN.md's stable tool names (the skill tools here, the kernel tools from compile/bench)."""
-    async with connect(app.server) as client:
-        names = {tool.name for tool in (await client.list_tools()).tools}
-    documented = {
-        "list_skills",
-        "get_skill",
-        "read_skill_file",
-        "compile_kernel",
-        "list_problems",
-        "benchmark_kernel",
-    }
-    assert documented <= names
