@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kernel_skills import __version__
 from kernel_skills.bench import calibration, results_db, roofline
@@ -36,6 +36,9 @@ from kernel_skills.bench.spec import CHECK_ONLY_SET, Problem
 from kernel_skills.bench.stats import TimeStats
 from kernel_skills.bench.worker import WorkerPool, default_pool
 from kernel_skills.errors import RefusedInput
+
+if TYPE_CHECKING:
+    from kernel_skills.toolchain.models import KernelReport
 
 Progress = Callable[[float, float, str], None]
 N_CHECK_SEEDS = 3
@@ -75,17 +78,13 @@ def timed_shapes(shapes: list[tuple[str, dict[str, int]]]) -> list[tuple[str, di
 
 
 class _Compiled:
-    def __init__(
-        self, cubin: bytes, kernel: KernelInfo, symbol: str, report: Any | None, log: str | None
-    ) -> None:
+    def __init__(self, cubin: bytes, kernel: KernelInfo, log: str | None) -> None:
         self.cubin = cubin
-        self.kernel = kernel
-        self.symbol = symbol
-        self.report = report
+        self.kernel = kernel  # kernel.name is the symbol the worker launches
         self.log = log
 
 
-def _pick_kernel(requested: str | None, reports: list[Any]) -> Any:
+def _pick_kernel(requested: str | None, reports: list[KernelReport]) -> KernelReport:
     names = [r.name for r in reports]
     if requested is None:
         if len(reports) == 1:
@@ -97,7 +96,7 @@ def _pick_kernel(requested: str | None, reports: list[Any]) -> Any:
         if report.name == requested:
             return report
     for report in reports:
-        demangled = getattr(report, "demangled", None) or ""
+        demangled = report.demangled or ""
         if demangled.split("(")[0].split("<")[0].strip() == requested:
             return report
     raise RefusedInput(f"no kernel named {requested!r} in the module; it has: {', '.join(names) or '(none)'}")
@@ -150,9 +149,6 @@ def _compile(request: BenchRequest, problem: Problem, block_threads: int) -> _Co
         cubin = load_cubin(request.compile_id)
         compile_id, log = request.compile_id, None
         report = _pick_kernel(request.kernel, _reports_for(request.compile_id))
-    if report is None:
-        kernel = KernelInfo(name=str(request.kernel), compile_id=compile_id)
-        return _Compiled(cubin, kernel, str(request.kernel), None, log)
     kernel = KernelInfo(
         name=report.name,
         registers=report.registers,
@@ -163,10 +159,10 @@ def _compile(request: BenchRequest, problem: Problem, block_threads: int) -> _Co
         param_sizes=report.param_sizes,
         compile_id=compile_id,
     )
-    return _Compiled(cubin, kernel, report.name, report, log)
+    return _Compiled(cubin, kernel, log)
 
 
-def _reports_for(compile_id: str) -> list[Any]:
+def _reports_for(compile_id: str) -> list[KernelReport]:
     """The kernel reports of an earlier compile (RefusedInput if the id is unknown or expired)."""
     from kernel_skills.toolchain import load_report
 
@@ -260,7 +256,7 @@ def _job(
     }
     if compiled is not None and launch is not None:
         job["cubin_b64"] = base64.b64encode(compiled.cubin).decode("ascii")
-        job["kernel"] = compiled.symbol
+        job["kernel"] = compiled.kernel.name
         job["launch"] = {
             "grid": list(launch.grid),
             "block": list(launch.block),
