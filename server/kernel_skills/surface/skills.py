@@ -9,6 +9,7 @@ reads go straight to ``Catalog.read_file`` (which owns containment).
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Any
 
 from mcp.server.context import ServerRequestContext
@@ -61,6 +62,25 @@ def cache_fields(ctx: ServerRequestContext[Any, Any], *, cacheable: bool = True)
     return {"resultType": "complete", "ttlMs": 0, "cacheScope": "private"}
 
 
+def page_result(
+    ctx: ServerRequestContext[Any, Any],
+    key: str,
+    pager: Callable[[str | None, int], tuple[list[dict[str, Any]], str | None]],
+    cursor: str | None,
+    size: int,
+) -> dict[str, Any]:
+    """One page of a paginated list result (``resources/list``, ``skills/list``) under ``key``, with
+    ``nextCursor`` unless it is the last page; a bad cursor is a JSON-RPC invalid-params error."""
+    try:
+        page, next_cursor = pager(cursor, size)
+    except RefusedInput as exc:
+        raise protocol_error(exc) from exc
+    result: dict[str, Any] = {key: page, **cache_fields(ctx)}
+    if next_cursor is not None:
+        result["nextCursor"] = next_cursor
+    return result
+
+
 def register(server: MCPServer, state: SkillsState) -> None:
     _register_resources(server, state)
     _register_tools(server, state)
@@ -74,14 +94,7 @@ def _register_resources(server: MCPServer, state: SkillsState) -> None:
         ctx: ServerRequestContext[Any, Any], params: PaginatedRequestParams
     ) -> dict[str, Any]:
         index = await state.get_index()
-        try:
-            page, next_cursor = index.resources_page(params.cursor, RESOURCES_PAGE)
-        except RefusedInput as exc:
-            raise protocol_error(exc) from exc
-        result: dict[str, Any] = {"resources": page, **cache_fields(ctx)}
-        if next_cursor is not None:
-            result["nextCursor"] = next_cursor
-        return result
+        return page_result(ctx, "resources", index.resources_page, params.cursor, RESOURCES_PAGE)
 
     async def list_templates(
         ctx: ServerRequestContext[Any, Any], params: PaginatedRequestParams

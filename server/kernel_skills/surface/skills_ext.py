@@ -18,10 +18,9 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.extension import Extension, MethodBinding
 from mcp_types import RequestParams
 
-from kernel_skills.errors import RefusedInput
-from kernel_skills.surface.errors import invalid_params, protocol_error
+from kernel_skills.surface.errors import invalid_params
 from kernel_skills.surface.index import SKILLS_EXTENSION, SKILLS_PAGE
-from kernel_skills.surface.skills import cache_fields
+from kernel_skills.surface.skills import cache_fields, page_result
 from kernel_skills.surface.state import SkillsState
 
 
@@ -52,14 +51,7 @@ class SkillsExtension(Extension):
         self, ctx: ServerRequestContext[Any, Any], params: SkillsListParams
     ) -> dict[str, Any]:
         index = await self.state.get_index()
-        try:
-            page, next_cursor = index.entries_page(params.cursor, SKILLS_PAGE)
-        except RefusedInput as exc:
-            raise protocol_error(exc) from exc
-        result: dict[str, Any] = {"skills": page, **cache_fields(ctx)}
-        if next_cursor is not None:
-            result["nextCursor"] = next_cursor
-        return result
+        return page_result(ctx, "skills", index.entries_page, params.cursor, SKILLS_PAGE)
 
     async def get_skill(self, ctx: ServerRequestContext[Any, Any], params: SkillsGetParams) -> dict[str, Any]:
         index = await self.state.get_index()
