@@ -1,7 +1,8 @@
 """The GPU worker process: a real subprocess, killed and replaced after a hang or a crash.
 
-Test-only jobs (sleep, hang, crash, fail, refuse) are enabled by KERNEL_SKILLS_WORKER_TEST_JOBS=1;
-they stand in for a kernel that never returns or takes the process down.
+Test-only jobs (sleep, hang, crash, fail, refuse, fault_then_failed_cleanup) are enabled by
+KERNEL_SKILLS_WORKER_TEST_JOBS=1; they stand in for a kernel that never returns or takes the
+process down, or a fault whose cleanup fails too.
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ def test_an_unexpected_error_in_the_worker_replaces_it(worker: WorkerProcess) ->
     first = worker.request({"kind": "ping"}, timeout_s=60)["pid"]
     with pytest.raises(KernelFault, match=r"RuntimeError: a deliberate failure.*replaced"):
         worker.request({"kind": "fail"}, timeout_s=60)
+    assert worker.request({"kind": "ping"}, timeout_s=60)["pid"] != first
+
+
+def test_a_fault_hidden_by_a_failing_cleanup_is_still_reported_as_the_fault(worker: WorkerProcess) -> None:
+    first = worker.request({"kind": "ping"}, timeout_s=60)["pid"]
+    with pytest.raises(KernelFault, match="a deliberate KernelFault") as info:
+        worker.request({"kind": "fault_then_failed_cleanup"}, timeout_s=60)
+    assert "during cleanup" not in str(info.value)
     assert worker.request({"kind": "ping"}, timeout_s=60)["pid"] != first
 
 

@@ -40,7 +40,21 @@ def _test_jobs() -> dict[str, Handler]:
     def refuse(job: dict[str, Any]) -> dict[str, Any]:
         raise RefusedInput("a deliberate RefusedInput (test job)")
 
-    return {"sleep": sleep, "hang": hang, "crash": crash, "fail": fail, "refuse": refuse}
+    def fault_then_failed_cleanup(job: dict[str, Any]) -> dict[str, Any]:
+        # As after a CUDA fault: the cleanup on the way out hits the sticky error too.
+        try:
+            raise KernelFault("a deliberate KernelFault (test job)")
+        finally:
+            raise RuntimeError("CUDA error: an illegal memory access was encountered (during cleanup)")
+
+    return {
+        "sleep": sleep,
+        "hang": hang,
+        "crash": crash,
+        "fail": fail,
+        "refuse": refuse,
+        "fault_then_failed_cleanup": fault_then_failed_cleanup,
+    }
 
 
 def _handlers() -> dict[str, Handler]:
@@ -72,12 +86,29 @@ def _answer(handlers: dict[str, Handler], job: dict[str, Any]) -> dict[str, Any]
     try:
         return {"ok": True, "result": handler(job)}
     except KernelFault as exc:  # the CUDA context may be poisoned: never reuse it
-        return {"ok": False, "fatal": True, "error": {"type": "KernelFault", "message": str(exc)}}
+        return _fault_reply(str(exc))
     except KernelSkillsError as exc:
         return {"ok": False, "error": {"type": type(exc).__name__, "message": str(exc)}}
     except BaseException as exc:  # anything else: report, then leave (fresh context next time)
-        message = f"the GPU worker failed running {kind!r}: {type(exc).__name__}: {exc}"
-        return {"ok": False, "fatal": True, "error": {"type": "KernelFault", "message": message}}
+        fault = _fault_behind(exc)
+        if fault is not None:
+            return _fault_reply(str(fault))
+        return _fault_reply(f"the GPU worker failed running {kind!r}: {type(exc).__name__}: {exc}")
+
+
+def _fault_reply(message: str) -> dict[str, Any]:
+    return {"ok": False, "fatal": True, "error": {"type": "KernelFault", "message": message}}
+
+
+def _fault_behind(exc: BaseException) -> KernelFault | None:
+    """The KernelFault that ``exc`` was raised while handling, if any: after a fault, cleanup on
+    the way out (leaving a ``torch.cuda.stream`` context) may itself hit the sticky CUDA error."""
+    seen: BaseException | None = exc.__context__
+    while seen is not None:
+        if isinstance(seen, KernelFault):
+            return seen
+        seen = seen.__context__
+    return None
 
 
 def main() -> int:
