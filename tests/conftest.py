@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,20 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @functools.cache
 def cuda_device_reason() -> str | None:
-    """None when a CUDA device is usable, else why not (checked once, lazily)."""
+    """None when a CUDA device is usable, else why not (checked once, lazily).
+
+    It runs during collection, where the project's ``filterwarnings = error`` applies: a warning
+    from importing torch or CuPy must not abort the whole session, so warnings are only recorded
+    (torch says why CUDA is unusable in one)."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        reason = _probe_cuda()
+    if reason is not None and seen:
+        reason += f" ({seen[0].message})"
+    return reason
+
+
+def _probe_cuda() -> str | None:
     try:
         import torch
     except ImportError:
@@ -24,6 +38,8 @@ def cuda_device_reason() -> str | None:
         import cupy  # noqa: F401
     except ImportError:
         return "cupy is not installed (pip install -e '.[gpu]')"
+    except Exception as exc:  # a CuPy build that does not match the driver fails here
+        return f"cupy does not load: {type(exc).__name__}: {exc}"
     return None
 
 
