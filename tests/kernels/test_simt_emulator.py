@@ -92,48 +92,39 @@ def test_a_parameter_type_outside_the_abi_is_refused(tmp_path: Path) -> None:
         _gelu_check(exe)
 
 
-@pytest.mark.skipif(not sanitizers_available(), reason="g++ here cannot build with -fsanitize=address")
-def test_address_sanitizer_catches_a_write_one_past_the_end(tmp_path: Path) -> None:
-    exe = _build_source(
-        tmp_path,
-        """#include <cuda_bf16.h>
-extern "C" __global__ void gelu_tanh(const __nv_bfloat16* x, __nv_bfloat16* out, int n) {
-  int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i <= n) out[i] = __float2bfloat16(0.f);  // i == n is one past the end
-}
-""",
-    )
-    with pytest.raises(KernelFault, match="heap-buffer-overflow"):
-        _gelu_check(exe)
-
-
-def test_a_misaligned_vector_load_is_refused(tmp_path: Path) -> None:
-    exe = _build_source(
-        tmp_path,
-        """#include <cuda_bf16.h>
-extern "C" __global__ void gelu_tanh(const __nv_bfloat16* x, __nv_bfloat16* out, int n) {
-  uint4 v = __ldg(reinterpret_cast<const uint4*>(x + 1));  // 2 bytes past a 16-byte boundary
-  if (threadIdx.x == 0 && blockIdx.x == 0 && n > 64) out[0] = *reinterpret_cast<__nv_bfloat16*>(&v);
-}
-""",
-    )
-    with pytest.raises(KernelFault, match="misaligned vector access"):
-        _gelu_check(exe)
-
-
-def test_a_full_warp_shuffle_after_lanes_exited_is_refused(tmp_path: Path) -> None:
-    exe = _build_source(
-        tmp_path,
-        """#include <cuda_bf16.h>
-extern "C" __global__ void gelu_tanh(const __nv_bfloat16* x, __nv_bfloat16* out, int n) {
-  if (threadIdx.x % 32 == 31) return;  // this lane leaves before the warp-wide shuffle
+_SIGNATURE = 'extern "C" __global__ void gelu_tanh(const __nv_bfloat16* x, __nv_bfloat16* out, int n)'
+_MISUSES = {
+    "write-one-past-the-end": (
+        """  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i <= n) out[i] = __float2bfloat16(0.f);  // i == n is one past the end""",
+        "heap-buffer-overflow",
+    ),
+    "misaligned-vector-load": (
+        """  uint4 v = __ldg(reinterpret_cast<const uint4*>(x + 1));  // 2 bytes past a 16-byte boundary
+  if (threadIdx.x == 0 && blockIdx.x == 0 && n > 64) out[0] = *reinterpret_cast<__nv_bfloat16*>(&v);""",
+        "misaligned vector access",
+    ),
+    "shuffle-after-lanes-exited": (
+        """  if (threadIdx.x % 32 == 31) return;  // this lane leaves before the warp-wide shuffle
   float v = __shfl_xor_sync(0xffffffffu, 1.f, 1);
   int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i < n) out[i] = __float2bfloat16(v);
+  if (i < n) out[i] = __float2bfloat16(v);""",
+        "shuffle after lanes of the warp exited",
+    ),
 }
-""",
-    )
-    with pytest.raises(KernelFault, match="shuffle after lanes of the warp exited"):
+_NEEDS_ASAN = pytest.mark.skipif(
+    not sanitizers_available(), reason="g++ here cannot build with -fsanitize=address"
+)
+
+
+@pytest.mark.parametrize(
+    "misuse",
+    [pytest.param(m, marks=[_NEEDS_ASAN] if m == "write-one-past-the-end" else []) for m in _MISUSES],
+)
+def test_memory_and_warp_misuse_is_caught(tmp_path: Path, misuse: str) -> None:
+    body, expected = _MISUSES[misuse]
+    exe = _build_source(tmp_path, f"#include <cuda_bf16.h>\n{_SIGNATURE} {{\n{body}\n}}\n")
+    with pytest.raises(KernelFault, match=expected):
         _gelu_check(exe)
 
 
