@@ -210,11 +210,11 @@ def test_the_kernels_benchmark_section_skips_with_the_reason_without_a_gpu(capsy
     assert "skipped: no CUDA device" in capsys.readouterr().out
 
 
-def test_the_human_bench_report_shows_checks_timings_and_the_verdict() -> None:
+def _timed_result():
+    """A result as the runner builds it for one timed shape set (figures made up, math real)."""
     from kernel_skills.bench import roofline
     from kernel_skills.bench.models import ShapeTiming
     from kernel_skills.bench.stats import summarize
-    from kernel_skills.commands.bench import render_result
 
     result = _result(correct=True, median=20.0, sha="f" * 64)
     peaks = roofline.Peaks(copy_gbps=3000.0, bf16_tflops=800.0)
@@ -231,6 +231,25 @@ def test_the_human_bench_report_shows_checks_timings_and_the_verdict() -> None:
             flops=10**8,
         )
     ]
+    return result
+
+
+def test_the_kernels_benchmark_table_row() -> None:
+    from kernel_skills.benchmarks.kernels import timing_row
+
+    result = _timed_result()
+    line, row = timing_row("rmsnorm", result, result.timings[0])
+    assert line.split() == ["rmsnorm", "flux_qk", "20.00", "50.00", "2.50x", "2831", "94%", "94%", "ok"]
+    assert row["speedup_torch_eager"] == 2.5 and row["fraction_of_copy_bandwidth"] == pytest.approx(
+        0.9437, abs=1e-4
+    )
+    assert json.loads(json.dumps(row))["roofline"]["bound"] == "memory"
+
+
+def test_the_human_bench_report_shows_checks_timings_and_the_verdict() -> None:
+    from kernel_skills.commands.bench import render_result
+
+    result = _timed_result()
     text = render_result(result)
     assert "PASS correct on ragged" in text
     assert "flux_qk (rows=221184, dim=128): median 20.00 us" in text

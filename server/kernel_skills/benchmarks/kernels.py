@@ -48,33 +48,40 @@ def _run_on_gpu(*, quick: bool) -> dict:
             failed = [c.name for c in result.checks if not c.passed]
             print(f"{problem:<20} {'-':<10} not timed: failed {failed}")
             rows.append({"problem": problem, "correct": result.correct, "failed": failed})
-        for t in result.timings:
-            eager = t.baseline_us.get("torch_eager")
-            copy_fraction = t.achieved.gbps / t.roofline.peaks.copy_gbps
-            verdict = "ok" if result.ok else ("correct" if result.correct else "FAILED")
-            eager_us = eager.median if eager else float("nan")
-            speedup = t.speedup.get("torch_eager", float("nan"))
-            print(
-                f"{problem:<20} {t.shape_set:<10} {t.time_us.median:>10.2f} "
-                f"{eager_us:>10.2f} {speedup:>7.2f}x "
-                f"{t.achieved.gbps:>7.0f} {100 * copy_fraction:>8.0f}% "
-                f"{100 * (t.roofline.fraction_of_peak or 0):>9.0f}%  {verdict}"
-            )
-            rows.append(
-                {
-                    "problem": problem,
-                    "shape_set": t.shape_set,
-                    "sizes": t.sizes,
-                    "kernel_us": t.time_us.model_dump(),
-                    "torch_eager_us": eager.model_dump() if eager else None,
-                    "speedup_torch_eager": t.speedup.get("torch_eager"),
-                    "achieved_gbps": t.achieved.gbps,
-                    "achieved_tflops": t.achieved.tflops,
-                    "fraction_of_copy_bandwidth": copy_fraction,
-                    "roofline": t.roofline.model_dump(),
-                    "ok": result.ok,
-                    "correct": result.correct,
-                }
-            )
+        for timing in result.timings:
+            line, row = timing_row(problem, result, timing)
+            print(line)
+            rows.append(row)
     print(f"device: {device}")
     return {"device": device, "rows": rows}
+
+
+def timing_row(problem: str, result: Any, t: Any) -> tuple[str, dict[str, Any]]:
+    """One table line and its JSON row for a timed shape set (``result``: a BenchResult, ``t``: one
+    of its ShapeTimings)."""
+    eager = t.baseline_us.get("torch_eager")
+    copy_fraction = t.achieved.gbps / t.roofline.peaks.copy_gbps
+    verdict = "ok" if result.ok else ("correct" if result.correct else "FAILED")
+    eager_us = eager.median if eager else float("nan")
+    speedup = t.speedup.get("torch_eager", float("nan"))
+    line = (
+        f"{problem:<20} {t.shape_set:<10} {t.time_us.median:>10.2f} "
+        f"{eager_us:>10.2f} {speedup:>7.2f}x "
+        f"{t.achieved.gbps:>7.0f} {100 * copy_fraction:>8.0f}% "
+        f"{100 * (t.roofline.fraction_of_peak or 0):>9.0f}%  {verdict}"
+    )
+    row = {
+        "problem": problem,
+        "shape_set": t.shape_set,
+        "sizes": t.sizes,
+        "kernel_us": t.time_us.model_dump(),
+        "torch_eager_us": eager.model_dump() if eager else None,
+        "speedup_torch_eager": t.speedup.get("torch_eager"),
+        "achieved_gbps": t.achieved.gbps,
+        "achieved_tflops": t.achieved.tflops,
+        "fraction_of_copy_bandwidth": copy_fraction,
+        "roofline": t.roofline.model_dump(),
+        "ok": result.ok,
+        "correct": result.correct,
+    }
+    return line, row
