@@ -1,8 +1,8 @@
 """Run a CUDA kernel's own source on the CPU through the SIMT emulator (tests/kernels/simt/).
 
 `build_simt(source, kernel, workdir)` compiles the kernel file together with `simt/runner.cpp` into
-one executable (with AddressSanitizer and UBSan when the compiler has them); `simt_harness(...)`
-wraps it as the benchmark's own correctness `Harness`, so the reference kernels go through the
+one executable (with AddressSanitizer and UBSan when the compiler has them); `check_on_emulator(...)`
+runs it through the benchmark's own correctness `Harness`, so the reference kernels go through the
 same checks a GPU run applies (NaN poison, three seeds, determinism re-run, untouched inputs,
 dtype-aware tolerances), with each launch run in a child process that ASan watches.
 
@@ -22,8 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from kernel_skills.bench.checking import Harness
-from kernel_skills.bench.launch import Launch
+from kernel_skills.bench.checking import Harness, check_shape
+from kernel_skills.bench.launch import Launch, parse_launch
 from kernel_skills.bench.spec import Pointer, Problem, Scalar
 
 SIMT_DIR = Path(__file__).parent / "simt"
@@ -88,24 +88,20 @@ def build_simt(source: Path, kernel: str, workdir: Path) -> Path:
 
 
 def _job_bytes(problem: Problem, sizes: dict[str, int], launch: Launch, tensors: dict[str, Any]) -> bytes:
+    import torch
+
     parts = [b"SIMT1", struct.pack("<7I", *launch.grid, *launch.block, launch.shared_mem)]
     parts.append(struct.pack("<I", len(problem.abi)))
     values = problem.scalar_values(sizes)
     for p in problem.abi:
         if isinstance(p, Pointer):
-            data = tensors[p.name].contiguous().view(-1).view(_uint8()).numpy().tobytes()
+            data = tensors[p.name].contiguous().view(-1).view(torch.uint8).numpy().tobytes()
             parts.append(struct.pack("<BQ", 0, len(data)) + data)
         elif isinstance(p, Scalar) and p.ctype == "int":
             parts.append(struct.pack("<Bi", 1, int(values[p.name])))
         else:
             parts.append(struct.pack("<Bf", 2, float(values[p.name])))
     return b"".join(parts)
-
-
-def _uint8() -> Any:
-    import torch
-
-    return torch.uint8
 
 
 def run_simt(
@@ -160,3 +156,24 @@ def simt_harness(
         run_simt(exe, problem, sizes, launch, {**inputs, **outputs}, timeout=timeout)
 
     return Harness(problem, dict(sizes), "cpu", do_launch, lambda: None)
+
+
+def check_on_emulator(
+    exe: Path,
+    problem: Problem,
+    sizes: dict[str, int],
+    *,
+    block: list[int],
+    grid: list[str],
+    shared_mem: str = "0",
+    seeds: list[int],
+    timeout: float = 300,
+) -> dict[str, Any]:
+    """`check_shape` for one shape, the launch parsed and resolved as a submission's would be."""
+    launch = parse_launch(block, grid, shared_mem, problem.size_names).resolve(sizes)
+    return check_shape(simt_harness(exe, problem, sizes, launch, timeout=timeout), seeds)
+
+
+def failed_comparisons(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The comparisons of a `check_shape` report that did not pass, over every seed."""
+    return [c for run in report["runs"] for c in run["comparisons"] if not c["passed"]]

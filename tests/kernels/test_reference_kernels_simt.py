@@ -20,10 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from simt_runner import build_simt, simt_harness
+from simt_runner import build_simt, check_on_emulator, failed_comparisons
 
-from kernel_skills.bench.checking import check_shape
-from kernel_skills.bench.launch import parse_launch
 from kernel_skills.bench.registry import load_registry
 from kernel_skills.paths import bundled_kernels_dir
 
@@ -82,14 +80,6 @@ def simt_exes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         return {problem: build.result() for problem, build in builds.items()}
 
 
-def _check(exe: Path, problem_name: str, sizes: dict[str, int]) -> dict[str, Any]:
-    problem = REGISTRY.get(problem_name)
-    solution = SOLUTIONS[problem_name]
-    spec = parse_launch(solution["block"], solution["grid"], solution["shared_mem"], problem.size_names)
-    harness = simt_harness(exe, problem, sizes, spec.resolve(sizes))
-    return check_shape(harness, SEEDS)
-
-
 @pytest.mark.parametrize(
     ("problem", "sizes"),
     [(p, s) for p, shapes in CASES.items() for s in shapes],
@@ -98,8 +88,17 @@ def _check(exe: Path, problem_name: str, sizes: dict[str, int]) -> dict[str, Any
 def test_reference_kernel_computes_the_reference_on_the_emulator(
     simt_exes: dict[str, Path], problem: str, sizes: dict[str, int]
 ) -> None:
-    report = _check(simt_exes[problem], problem, sizes)
-    failures = [c["report"] for run in report["runs"] for c in run["comparisons"] if not c["passed"]]
+    solution = SOLUTIONS[problem]
+    report = check_on_emulator(
+        simt_exes[problem],
+        REGISTRY.get(problem),
+        sizes,
+        block=solution["block"],
+        grid=solution["grid"],
+        shared_mem=solution["shared_mem"],
+        seeds=SEEDS,
+    )
+    failures = [c["report"] for c in failed_comparisons(report)]
     assert not failures, failures
     assert len(report["runs"]) == len(SEEDS)
     assert report["inputs_mutated"] == []

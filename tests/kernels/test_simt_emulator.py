@@ -12,10 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from simt_runner import build_simt, rewrite_mma_asm, sanitizers_available, simt_harness
+from simt_runner import (
+    build_simt,
+    check_on_emulator,
+    failed_comparisons,
+    rewrite_mma_asm,
+    sanitizers_available,
+)
 
-from kernel_skills.bench.checking import check_shape
-from kernel_skills.bench.launch import parse_launch
 from kernel_skills.bench.registry import load_registry
 from kernel_skills.errors import KernelFault
 from kernel_skills.paths import bundled_kernels_dir
@@ -30,8 +34,9 @@ SEEDS = [1, 2, 3]
 
 
 def _gelu_check(exe: Path, *, timeout: float = 120) -> dict[str, Any]:
-    launch = parse_launch([256], ["ceil_div(n, 256)"], "0", GELU.size_names).resolve(GELU_SIZES)
-    return check_shape(simt_harness(exe, GELU, GELU_SIZES, launch, timeout=timeout), SEEDS)
+    return check_on_emulator(
+        exe, GELU, GELU_SIZES, block=[256], grid=["ceil_div(n, 256)"], seeds=SEEDS, timeout=timeout
+    )
 
 
 def _build_source(tmp_path: Path, text: str, kernel: str = "gelu_tanh") -> Path:
@@ -40,26 +45,22 @@ def _build_source(tmp_path: Path, text: str, kernel: str = "gelu_tanh") -> Path:
     return build_simt(source, kernel, tmp_path / "build")
 
 
-def _failed(report: dict[str, Any]) -> list[dict[str, Any]]:
-    return [c for run in report["runs"] for c in run["comparisons"] if not c["passed"]]
-
-
 def test_the_gpu_tests_good_kernel_passes(tmp_path: Path) -> None:
     exe = build_simt(BENCH_TESTS / "good_kernels" / "gelu_tanh.cu", "gelu_tanh", tmp_path)
     report = _gelu_check(exe)
-    assert not _failed(report) and report["inputs_mutated"] == []
+    assert not failed_comparisons(report) and report["inputs_mutated"] == []
 
 
 def test_off_by_one_fails_at_the_last_element(tmp_path: Path) -> None:
     exe = build_simt(BENCH_TESTS / "wrong_kernels" / "off_by_one.cu", "gelu_tanh", tmp_path)
-    failed = _failed(_gelu_check(exe))
+    failed = failed_comparisons(_gelu_check(exe))
     assert len(failed) == len(SEEDS)
     assert all(c["n_bad"] == 1 and c["worst"]["index"] == [GELU_SIZES["n"] - 1] for c in failed)
 
 
 def test_output_untouched_fails_everywhere(tmp_path: Path) -> None:
     exe = build_simt(BENCH_TESTS / "wrong_kernels" / "output_untouched.cu", "gelu_tanh", tmp_path)
-    failed = _failed(_gelu_check(exe))
+    failed = failed_comparisons(_gelu_check(exe))
     assert len(failed) == len(SEEDS) and all(c["n_nan"] == GELU_SIZES["n"] for c in failed)
 
 
@@ -149,6 +150,13 @@ def test_swapping_the_attention_kernels_b_operands_is_caught(tmp_path: Path) -> 
     problem = REGISTRY.get("attention_hd64")
     solution = json.loads((bundled_kernels_dir() / "solutions.json").read_text())["attention_hd64"]
     sizes = {"batch": 1, "heads": 1, "seq_q": 64, "seq_kv": 64}
-    spec = parse_launch(solution["block"], solution["grid"], solution["shared_mem"], problem.size_names)
-    report = check_shape(simt_harness(exe, problem, sizes, spec.resolve(sizes)), SEEDS)
-    assert len(_failed(report)) == len(SEEDS)
+    report = check_on_emulator(
+        exe,
+        problem,
+        sizes,
+        block=solution["block"],
+        grid=solution["grid"],
+        shared_mem=solution["shared_mem"],
+        seeds=SEEDS,
+    )
+    assert len(failed_comparisons(report)) == len(SEEDS)

@@ -8,13 +8,10 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
-from simt_runner import build_simt, simt_harness
+from simt_runner import build_simt, check_on_emulator, failed_comparisons
 
-from kernel_skills.bench.checking import check_shape
-from kernel_skills.bench.launch import parse_launch
 from kernel_skills.bench.registry import load_registry
 from kernel_skills.paths import bundled_skills_dir
 
@@ -57,11 +54,10 @@ def test_the_skills_worked_example_is_correct_on_the_emulator(tmp_path: Path, pr
     source = tmp_path / f"{problem}.cu"
     source.write_text(_worked_example(markdown, problem), encoding="utf-8")
     exe = build_simt(source, problem, tmp_path / "build")
-    spec = parse_launch([256, 1, 1], [grid, "1", "1"], "0", REGISTRY.get(problem).size_names)
     for sizes in shapes:
-        report: dict[str, Any] = check_shape(
-            simt_harness(exe, REGISTRY.get(problem), sizes, spec.resolve(sizes)), [7, 8, 9]
+        report = check_on_emulator(
+            exe, REGISTRY.get(problem), sizes, block=[256, 1, 1], grid=[grid, "1", "1"], seeds=[7, 8, 9]
         )
-        failures = [c["report"] for run in report["runs"] for c in run["comparisons"] if not c["passed"]]
+        failures = [c["report"] for c in failed_comparisons(report)]
         assert not failures, (sizes, failures)
         assert report["inputs_mutated"] == [] and report["determinism"]["bitwise_identical"], sizes
