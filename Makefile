@@ -32,11 +32,11 @@ test-gpu: $(STAMP)
 	$(BIN)/python -m pytest -m gpu $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check server tests
-	$(BIN)/ruff format --check server tests
+	$(BIN)/ruff check server tests perf
+	$(BIN)/ruff format --check server tests perf
 
 bench: $(STAMP)
-	$(BIN)/python -m kernel_skills.benchmarks $(BENCH_ARGS)
+	$(BIN)/python -m perf $(BENCH_ARGS)  # the project's own performance runs (perf/)
 
 clean:
 	rm -rf $(VENV) build *.egg-info server/*.egg-info .pytest_cache

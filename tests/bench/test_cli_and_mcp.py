@@ -203,7 +203,7 @@ async def test_mcp_list_results_shows_stored_attempts(server: MCPServer) -> None
 def test_the_kernels_benchmark_section_skips_with_the_reason_without_a_gpu(capsys) -> None:
     import argparse
 
-    from kernel_skills.benchmarks import kernels
+    from perf import kernels
 
     outcome = kernels.run(argparse.Namespace(quick=True, json_out=None))
     assert "no CUDA device" in outcome["skipped"]
@@ -235,7 +235,7 @@ def _timed_result():
 
 
 def test_the_kernels_benchmark_table_row() -> None:
-    from kernel_skills.benchmarks.kernels import timing_row
+    from perf.kernels import timing_row
 
     result = _timed_result()
     line, row = timing_row("rmsnorm", result, result.timings[0])

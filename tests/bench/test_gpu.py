@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kernel_skills.bench.judge import Timeouts, benchmark
 from kernel_skills.bench.models import BenchRequest, BenchResult
-from kernel_skills.bench.runner import Timeouts, benchmark
 from kernel_skills.bench.solutions import load_solutions
 from kernel_skills.bench.worker import WorkerPool
 from kernel_skills.errors import KernelFault, Timeout

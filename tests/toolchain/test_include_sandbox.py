@@ -12,7 +12,7 @@ import pytest
 from kernel_skills.errors import RefusedInput
 from kernel_skills.toolchain import CompileRequest, Toolchain
 from kernel_skills.toolchain.locate import toolkit
-from kernel_skills.toolchain.runner import CompileWorker
+from kernel_skills.toolchain.worker import CompileWorker
 
 KERNEL = 'extern "C" __global__ void k(float* out) { out[0] = 1.0f; }\n'
 

@@ -12,7 +12,7 @@ import pytest
 
 from kernel_skills.errors import CompileError, RefusedInput, Timeout
 from kernel_skills.toolchain import CompileRequest, Toolchain, load_cubin
-from kernel_skills.toolchain.runner import CompileWorker
+from kernel_skills.toolchain.worker import CompileWorker
 
 from .conftest import kernel_source
 

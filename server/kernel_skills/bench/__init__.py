@@ -19,7 +19,7 @@ _EXPORTS = {
     "Check": "kernel_skills.bench.models",
     "ProblemList": "kernel_skills.bench.models",
     "ResultList": "kernel_skills.bench.models",
-    "benchmark": "kernel_skills.bench.runner",
+    "benchmark": "kernel_skills.bench.judge",
     "calibrate": "kernel_skills.bench.api",
     "list_problems": "kernel_skills.bench.api",
     "list_results": "kernel_skills.bench.api",

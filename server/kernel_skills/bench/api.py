@@ -7,9 +7,9 @@ from pathlib import Path
 from kernel_skills.bench import calibration, results_db
 from kernel_skills.bench.device import require_cuda_device
 from kernel_skills.bench.expr import ACCEPTED
+from kernel_skills.bench.judge import HELLO_TIMEOUT_S, timed_shapes
 from kernel_skills.bench.models import Calibration, ProblemInfo, ProblemList, ResultList
 from kernel_skills.bench.registry import ProblemRegistry, load_registry
-from kernel_skills.bench.runner import HELLO_TIMEOUT_S, timed_shapes
 from kernel_skills.bench.spec import Problem
 from kernel_skills.bench.worker import WorkerPool, default_pool
 

@@ -148,8 +148,8 @@ def _progress(done: float, total: float, message: str) -> None:
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    from kernel_skills.bench.judge import benchmark
     from kernel_skills.bench.registry import load_registry
-    from kernel_skills.bench.runner import benchmark
 
     request = build_request(args)
     result = benchmark(request, registry=load_registry(args.problems_dir), progress=_progress)

@@ -79,8 +79,8 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         roofline (bound, floor_us, fraction_of_peak). A kernel that crashes or hangs is reported as
         an error and cannot harm the server.
         """
+        from kernel_skills.bench.judge import benchmark
         from kernel_skills.bench.models import BenchRequest
-        from kernel_skills.bench.runner import benchmark
         from kernel_skills.errors import RefusedInput
 
         try:

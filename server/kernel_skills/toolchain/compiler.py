@@ -27,9 +27,9 @@ from kernel_skills.toolchain.models import (
 from kernel_skills.toolchain.occupancy import SMEM_PER_BLOCK_OPTIN, check_block_size, occupancy
 from kernel_skills.toolchain.options import check_arch, normalize_options
 from kernel_skills.toolchain.resources import parse_param_sizes, parse_ptxas
-from kernel_skills.toolchain.runner import CompileWorker, default_worker
 from kernel_skills.toolchain.sass import summarise
 from kernel_skills.toolchain.source_text import code_view
+from kernel_skills.toolchain.worker import CompileWorker, default_worker
 
 _TOOL_TIMEOUT_S = 30.0
 

@@ -1,122 +1,117 @@
-"""The compile worker process: ``python -P -m kernel_skills.toolchain.worker MEMORY_BYTES [READ_DIR...]``.
-
-It caps its own address space (RLIMIT_AS), loads NVRTC once, warms it up, and, when READ_DIRs are
-given, confines its file reads to them with Landlock (``landlock.py``, the include sandbox's third
-wall). Then it serves compile requests read from
-stdin and answers on the original stdout (fd 1 is pointed at stderr so nothing else can write into
-the channel). Frames are a 4-byte big-endian length and JSON (``kernel_skills.workerproc``; the
-cubin travels base64-encoded);
-only ``runner.py`` talks to it.
-NVRTC API failures are returned as ``{"api_error": (name, message)}``; the parent translates them.
-"""
+"""Parent side of the compile worker: one long-lived process, reused across requests, replaced when it
+runs past its hard timeout or dies. NVRTC failures are translated into our errors here, once.
+The process mechanics (spawn, frames, deadline, kill and replace) are ``kernel_skills.workerproc``."""
 
 from __future__ import annotations
 
-import base64
 import os
-import resource
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from kernel_skills.workerproc import claim_channel, serve, write_frame
+from kernel_skills.errors import CompileError, Timeout
+from kernel_skills.toolchain.locate import nvrtc_lib_dir, toolkit
+from kernel_skills.workerproc import ChildDied, ChildGone, ChildTimeout, LazyDefault, SupervisedChild
 
 
-class _ApiError(Exception):
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(name, message)
-        self.name = name
-        self.message = message
-
-
-def _compile(nvrtc: Any, request: dict) -> dict:
-    def check(result: Any, what: str) -> Any:
-        status, *rest = result if isinstance(result, tuple) else (result,)
-        if status != nvrtc.nvrtcResult.NVRTC_SUCCESS:
-            _, text = nvrtc.nvrtcGetErrorString(status)
-            raise _ApiError(status.name, f"{what}: {text.decode(errors='replace')}")
-        return rest[0] if len(rest) == 1 else rest
-
-    headers: dict[str, str] = request["headers"]
-    prog = check(
-        nvrtc.nvrtcCreateProgram(
-            request["source"].encode(),
-            request["name"].encode(),
-            len(headers),
-            [text.encode() for text in headers.values()],
-            [name.encode() for name in headers],
-        ),
-        "nvrtcCreateProgram",
-    )
+def _env_number(name: str, default: float) -> float:
     try:
-        options = [option.encode() for option in request["options"]]
-        start = time.perf_counter()
-        (status,) = nvrtc.nvrtcCompileProgram(prog, len(options), options)
-        nvrtc_ms = (time.perf_counter() - start) * 1000
-        size = check(nvrtc.nvrtcGetProgramLogSize(prog), "nvrtcGetProgramLogSize")
-        log = b" " * size
-        check(nvrtc.nvrtcGetProgramLog(prog, log), "nvrtcGetProgramLog")
-        reply: dict[str, Any] = {"log": log.rstrip(b"\x00 ").decode(errors="replace"), "nvrtc_ms": nvrtc_ms}
-        if status == nvrtc.nvrtcResult.NVRTC_ERROR_COMPILATION:
-            return reply | {"ok": False}
-        check((status,), "nvrtcCompileProgram")
-        size = check(nvrtc.nvrtcGetCUBINSize(prog), "nvrtcGetCUBINSize")
-        cubin = b" " * size
-        check(nvrtc.nvrtcGetCUBIN(prog, cubin), "nvrtcGetCUBIN")
-        size = check(nvrtc.nvrtcGetPTXSize(prog), "nvrtcGetPTXSize")
-        ptx = b" " * size
-        check(nvrtc.nvrtcGetPTX(prog, ptx), "nvrtcGetPTX")
-        return reply | {
-            "ok": True,
-            "cubin_b64": base64.b64encode(bytes(cubin)).decode("ascii"),
-            "ptx": ptx.rstrip(b"\x00").decode(errors="replace"),
-        }
-    finally:
-        nvrtc.nvrtcDestroyProgram(prog)
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
 
 
-def main(argv: list[str]) -> int:
-    channel = claim_channel()  # stray prints (ours or a library's) must not corrupt the channel
-    memory_bytes = int(argv[0]) if argv else 0
-    if memory_bytes > 0:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    try:
-        from kernel_skills.toolchain.locate import load_nvrtc
+DEFAULT_TIMEOUT_S = _env_number("KERNEL_SKILLS_COMPILE_TIMEOUT_S", 30.0)
+DEFAULT_MEMORY_MB = int(_env_number("KERNEL_SKILLS_COMPILE_MEMORY_MB", 4096))
+_STARTUP_TIMEOUT_S = 60.0
 
-        nvrtc = load_nvrtc()
-    except Exception as exc:  # reported to the parent, which raises CompileError
-        write_frame(channel, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
-        return 1
-    read_dirs = [Path(arg) for arg in argv[1:]]
-    confined = False
-    if read_dirs:
-        # Warm up first: NVRTC loads its builtins library and caches on the first compile.
-        _compile(
-            nvrtc, {"source": "__global__ void warm_up() {}", "name": "w.cu", "headers": {}, "options": []}
+
+class CompileWorker:
+    """Runs NVRTC in a child process with RLIMIT_AS and a hard per-compile timeout. Thread-safe
+    (requests are served one at a time). The child's working directory is an empty private folder,
+    so no quoted include can resolve against the server's current directory."""
+
+    def __init__(
+        self,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+        confine_reads: bool = True,
+    ) -> None:
+        """``confine_reads``: Landlock the worker to the toolkit folders (off only to test wall 2)."""
+        self.timeout_s = timeout_s
+        self.memory_mb = memory_mb
+        self.confine_reads = confine_reads
+        self.confined: bool | None = None  # whether the running worker is Landlocked (None: not started)
+        self._child = SupervisedChild(
+            "kernel_skills.toolchain.worker_main",
+            args=self._args,
+            python_flags=["-P"],  # never import from the server's cwd or the script's folder
+            private_cwd="kernel-skills-nvrtc-",
+            on_start=self._handshake,
         )
-        from kernel_skills.toolchain.landlock import restrict_reads
 
-        confined = restrict_reads([*read_dirs, *_python_dirs()])
-    write_frame(channel, {"ready": True, "pid": os.getpid(), "confined": confined})
-    return serve(channel, lambda request: _answer(nvrtc, request))
+    @property
+    def pid(self) -> int | None:
+        return self._child.pid
+
+    @property
+    def started(self) -> int:
+        """How many processes this worker has started (tests check replacement)."""
+        return self._child.starts
+
+    def compile(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            reply = self._child.request(request, self.timeout_s)
+        except ChildTimeout as exc:
+            raise Timeout(
+                f"the compile ran past its {self.timeout_s:g} s limit; the compiler worker was stopped "
+                "and replaced (deep template recursion or huge unrolled loops are the usual causes)"
+            ) from exc
+        except ChildDied as exc:
+            raise CompileError(
+                f"the compiler worker died (exit status {exc.returncode}); the source may need more than the "
+                f"{self.memory_mb} MB memory cap. The worker was replaced; try again or simplify"
+            ) from exc
+        return _translate(reply)
+
+    def close(self) -> None:
+        self._child.close()
+
+    def _args(self) -> list[str]:
+        args = [str(self.memory_mb * 1024 * 1024)]
+        if self.confine_reads:
+            args += [str(path) for path in _readable_dirs()]
+        return args
+
+    def _handshake(self, child: SupervisedChild) -> None:
+        try:
+            ready = child.receive(_STARTUP_TIMEOUT_S)
+        except ChildGone as exc:
+            cause = "TimeoutError" if isinstance(exc, ChildTimeout) else "EOFError"
+            raise CompileError(f"the compiler worker did not start ({cause})") from exc
+        if not ready.get("ready"):
+            raise CompileError(f"the compiler worker could not load NVRTC: {ready.get('error')}")
+        self.confined = bool(ready.get("confined"))
 
 
-def _answer(nvrtc: Any, request: dict) -> dict:
-    try:
-        return _compile(nvrtc, request)
-    except _ApiError as exc:
-        return {"api_error": (exc.name, exc.message)}
-    except MemoryError:
-        return {"api_error": ("MemoryError", "the compiler ran out of memory under the worker's cap")}
+def _readable_dirs() -> list[Path]:
+    """What the compiler may read: the toolkit headers and NVRTC's own libraries."""
+    tk = toolkit()
+    nvrtc_lib = nvrtc_lib_dir()
+    return [*tk.include_dirs, nvrtc_lib]
 
 
-def _python_dirs() -> list[Path]:
-    """Python's own files stay readable (a late import must not fail); they hold nothing private."""
-    dirs = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)}
-    dirs |= {Path(entry) for entry in sys.path if entry and Path(entry).is_dir()}
-    return sorted(dirs)
+def _translate(reply: dict[str, Any]) -> dict[str, Any]:
+    """The one place NVRTC API failures become our errors (a compile error in the source is not one)."""
+    if "api_error" in reply:
+        name, message = reply["api_error"]
+        raise CompileError(f"NVRTC failed ({name}): {message}")
+    return reply
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+_DEFAULT: LazyDefault[CompileWorker] = LazyDefault(CompileWorker)
+
+
+def default_worker() -> CompileWorker:
+    return _DEFAULT.get()

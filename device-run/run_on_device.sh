@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Run the GPU half of the test suite and the benchmarks on a lent GPU machine, from the repo root:
-#   device tool: run(command="bash bench/run_on_device.sh", carry=[".whl"], timeout_s=600)
-# Installs the carried wheels (bench/fetch_wheels.sh), runs `pytest -m gpu`, `kernel-skills
+#   device tool: run(command="bash device-run/run_on_device.sh", carry=[".whl"], timeout_s=600)
+# Installs the carried wheels (device-run/fetch_wheels.sh), runs `pytest -m gpu`, `kernel-skills
 # calibrate`, then the `make bench` sections, and writes everything to
-# bench/results/<device>-<date>.txt, written to $OUT (the folder the device tool brings back) as it
+# perf/results/<device>-<date>.txt, written to $OUT (the folder the device tool brings back) as it
 # goes, so a run stopped at the tool's limit still returns its log. Prints a short summary last.
 # All three stages take longer than one 600 s call: name the ones to run, e.g.
-#   bash bench/run_on_device.sh tests        bash bench/run_on_device.sh calibrate bench
+#   bash device-run/run_on_device.sh tests        bash device-run/run_on_device.sh calibrate bench
 # PYTEST_ARGS and BENCH_ARGS (e.g. "kernels --quick") are passed on.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -36,9 +36,9 @@ export KERNEL_SKILLS_CACHE_DIR="${KERNEL_SKILLS_CACHE_DIR:-/tmp/kernel-skills-ca
 
 device=$(python3 -c "import torch; print(torch.cuda.get_device_name(0).replace(' ', '_'))" 2>/dev/null || echo no-gpu)
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p bench/results
-log="bench/results/${device}-${stamp}.txt"
-json="bench/results/${device}-${stamp}.json"
+mkdir -p perf/results
+log="perf/results/${device}-${stamp}.txt"
+json="perf/results/${device}-${stamp}.json"
 copies=("$log")
 [ -n "${OUT:-}" ] && copies+=("$OUT/$(basename "$log")")
 {
@@ -58,9 +58,9 @@ copies=("$log")
     python3 -m kernel_skills.cli calibrate
   fi
   if wants bench; then
-    echo "## python -m kernel_skills.benchmarks (make bench)"
+    echo "## python -m perf (make bench)"
     # shellcheck disable=SC2086
-    python3 -m kernel_skills.benchmarks ${BENCH_ARGS:-} --json-out "$json"
+    python3 -m perf ${BENCH_ARGS:-} --json-out "$json"
     echo "bench exit: $?"
   fi
 } 2>&1 | tee "${copies[@]}"

@@ -3,7 +3,7 @@
 # torch, cupy-cuda13x, triton, numpy, pytest, anyio, cuda-bindings/pathfinder, nvidia-cuda-nvrtc,
 # but not pydantic, the MCP SDK or cryptography). They go to .whl/ (git-ignored locally: add
 # `/.whl/` to .git/info/exclude) and travel with the device tool's `carry: [".whl"]` (64 MiB limit
-# in all); bench/run_on_device.sh installs them.
+# in all); device-run/run_on_device.sh installs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .whl

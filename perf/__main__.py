@@ -1,4 +1,4 @@
-"""`python -m kernel_skills.benchmarks [SECTION ...]` — runs the named sections (default: all).
+"""`python -m perf [SECTION ...]` — runs the named sections (default: all).
 
 Each section module exposes ``run(args) -> dict`` and prints its own table; a section that cannot
 run here (no GPU, no nvcc) prints why and is skipped, never faked.
@@ -15,7 +15,7 @@ SECTIONS = ("catalog", "compile", "kernels")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kernel_skills.benchmarks")
+    parser = argparse.ArgumentParser(prog="python -m perf")
     parser.add_argument("sections", nargs="*", metavar="SECTION", help=f"any of {', '.join(SECTIONS)}")
     parser.add_argument("--json-out", help="also write every section's figures to this JSON file")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (smoke run)")
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}")
     results: dict[str, object] = {}
     for name in args.sections or SECTIONS:
-        module = importlib.import_module(f"kernel_skills.benchmarks.{name}")
+        module = importlib.import_module(f"perf.{name}")
         print(f"\n== {name} ==", flush=True)
         results[name] = module.run(args)
     if args.json_out:
