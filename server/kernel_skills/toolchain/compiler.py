@@ -114,6 +114,7 @@ class Toolchain:
             options=options,
             nvrtc_version=nvrtc_version,
             withheld=withheld,
+            sandbox=self.worker.sandbox,
         )
         if not reply["ok"]:
             return result, None, None
