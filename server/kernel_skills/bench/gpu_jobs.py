@@ -35,7 +35,7 @@ from kernel_skills.bench.registry import load_problem_in_worker
 from kernel_skills.bench.spec import Problem
 from kernel_skills.bench.stats import CAP_MS
 from kernel_skills.bench.timing import time_gpu
-from kernel_skills.errors import DeviceUnavailable, KernelFault
+from kernel_skills.errors import DeviceUnavailable, KernelFault, RefusedInput
 
 
 @dataclass
@@ -141,14 +141,47 @@ def _kernel(job: dict[str, Any]) -> Any:
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_bytes(cubin)
             tmp.replace(path)
-        _MODULES[digest] = env.cupy.RawModule(path=str(path))
-    kernel = _MODULES[digest].get_function(job["kernel"])
+        try:
+            _MODULES[digest] = env.cupy.RawModule(path=str(path))
+        except Exception as exc:
+            raise refused_module(exc, env.device) from exc
+    try:
+        kernel = _MODULES[digest].get_function(job["kernel"])
+    except Exception as exc:
+        raise refused_module(exc, env.device) from exc
     smem = int(job["launch"]["shared_mem"])
     # The function's default limit is 48 KB minus its static shared memory, so a launch can need
     # the opt-in below 48 KB of dynamic memory too; the attribute outlives the job (module cache).
     if smem > kernel.max_dynamic_shared_size_bytes:
         kernel.max_dynamic_shared_size_bytes = smem
     return kernel
+
+
+# Driver errors of a module load or symbol lookup that mean "this cubin does not fit this device" (or
+# names no such kernel). They leave the CUDA context intact, so the worker is kept. Anything else
+# (a sticky error from an earlier fault, out of memory) stays a fault and recycles the worker.
+_MODULE_REFUSALS = {
+    "CUDA_ERROR_NO_BINARY_FOR_GPU": "the cubin has no code for this GPU",
+    "CUDA_ERROR_INVALID_IMAGE": "the cubin is not a valid module for this GPU",
+    "CUDA_ERROR_INVALID_PTX": "the module's PTX cannot be compiled for this GPU",
+    "CUDA_ERROR_UNSUPPORTED_PTX_VERSION": "the module's PTX is newer than this driver supports",
+    "CUDA_ERROR_INVALID_SOURCE": "the module is not valid for this GPU",
+    "CUDA_ERROR_NOT_FOUND": "the module has no kernel of that name",
+}
+
+
+def refused_module(exc: BaseException, device: dict[str, Any]) -> Exception:
+    """RefusedInput for a load failure that is the submission's (wrong arch, bad image, missing
+    kernel); ``exc`` itself otherwise."""
+    text = f"{type(exc).__name__}: {exc}"
+    for code, meaning in _MODULE_REFUSALS.items():
+        if code in text:
+            return RefusedInput(
+                f"{meaning} ({device.get('name', 'the GPU')}, compute capability "
+                f"{device.get('compute_capability', '?')}): {text}. An H100 needs code built for sm_90 or "
+                "sm_90a"
+            )
+    return exc if isinstance(exc, Exception) else KernelFault(text)
 
 
 def _harness(job: dict[str, Any]) -> Harness:
