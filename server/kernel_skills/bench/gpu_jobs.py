@@ -9,7 +9,7 @@ largest finite value for the determinism re-run); the whole device synchronized 
 launch; inputs compared bit for bit with a pristine copy afterwards; the reference computed only
 after the kernel ran (it is never on the device while the kernel runs); new data at the same
 pointers and fresh pointers across seeds; timed runs rotate two input sets, re-poison the outputs
-before each call and checksum them after, and every checksum must match the verified output.
+before each call and compare them after with the correctness rule (the problem's tolerances).
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from kernel_skills import paths
 from kernel_skills.bench.checking import (
     Harness,
     check_shape,
-    checksum,
     kernel_args,
     poison,
     prepare_timing_sets,
-    verify_checksums,
+    timed_mismatches,
+    verify_timed_outputs,
 )
 from kernel_skills.bench.compare import compare
 from kernel_skills.bench.registry import load_problem_in_worker
@@ -221,7 +221,7 @@ def _timing_kwargs(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def time_kernel(job: dict[str, Any]) -> dict[str, Any]:
-    """Time the kernel on two rotating, verified input sets; every timed output is checksummed."""
+    """Time the kernel on two rotating, verified input sets; every timed output is verified."""
     h = _harness(job)
     env = _env()
     with _stream():
@@ -237,7 +237,7 @@ def time_kernel(job: dict[str, Any]) -> dict[str, Any]:
             sets[i % len(sets)].launch()
 
         def after(i: int) -> None:
-            sums.append((i % len(sets), checksum(sets[i % len(sets)].outputs)))
+            sums.append((i % len(sets), timed_mismatches(h, sets[i % len(sets)])))
 
         try:
             stats = time_gpu(
@@ -247,10 +247,17 @@ def time_kernel(job: dict[str, Any]) -> dict[str, Any]:
             raise KernelFault(
                 f"the kernel faulted while being timed on {h.where}: {type(exc).__name__}: {exc}"
             ) from exc
-        problem = verify_checksums(sets, sums)
+        problem = verify_timed_outputs(h, sums)
+        out_of_bounds = h.check_guards("the timed calls")
+        if problem is None and out_of_bounds:
+            problem = "a timed call wrote outside its buffers: " + "; ".join(out_of_bounds[:3])
     if problem is not None:
         return {"verified": False, "detail": problem}
-    return {"verified": True, "detail": f"{len(sums)} timed calls checksummed", "stats": stats.model_dump()}
+    return {
+        "verified": True,
+        "detail": f"{len(sums)} timed calls within the problem tolerance",
+        "stats": stats.model_dump(),
+    }
 
 
 def time_baseline(job: dict[str, Any]) -> dict[str, Any]:

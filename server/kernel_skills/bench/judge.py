@@ -56,6 +56,7 @@ class Timeouts:
 
 
 QUICK_CAP_MS = 500.0
+GUARD_TEXT = "guard bytes"
 PLAUSIBILITY_CHECK = "plausible time"  # not a correctness check: it decides ``ok``, not ``correct``
 
 
@@ -448,6 +449,7 @@ class _Run:
 
     def _check_all(self) -> None:
         mutated: list[str] = []
+        out_of_bounds: list[str] = []
         for set_name, sizes in self.p.plan.shapes:
             label = f"{set_name} ({_sizes_text(sizes)})"
             self.steps.step(f"checking {label}")
@@ -461,6 +463,16 @@ class _Run:
             correct_check, notes, det_check = _correctness_checks(label, reply)
             self.checks += [correct_check, det_check]
             mutated += [f"{label}: {n}" for n in notes]
+            out_of_bounds += [f"{label}, {n}" for n in reply.get("out_of_bounds", [])]
+        self.checks.append(
+            Check(
+                name="writes in bounds",
+                passed=not out_of_bounds,
+                detail="\n".join(out_of_bounds[:5])
+                if out_of_bounds
+                else f"the {GUARD_TEXT} around every input and output intact after every launch",
+            )
+        )
         self.checks.append(
             Check(
                 name="inputs unchanged",
