@@ -188,6 +188,9 @@ def test_toolkit_header_diagnostics_are_kept_with_the_install_path_hidden(toolch
         "#define xu8\nint c = xu8'/*';\n",
         'const char* s = R"seventeen_chars_x(";\n',
         "int n = 0x1'F; char c = '/*';\n",
+        '#define x$u8R\nconst char* s = x$u8R"(";\n',
+        '#define \u00e9u8R\nconst char* s = \u00e9u8R"(";\n',
+        'const char* s = "a\\"/*";\n',
     ],
 )
 def test_literals_and_comments_do_not_hide_a_following_include(toolchain, secret, prefix):

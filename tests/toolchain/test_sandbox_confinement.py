@@ -85,6 +85,8 @@ DESYNC = {
     "hex digit separator": "int n = 0x1'F; char c = '/*';\n#include \"{path}\"\n// */\n",
     "prefix split by a continuation": 'const char* s = u8\\\nR"(";\n#include "{path}"\n// )"\n',
     "char literal split by a continuation": "int c = '\\\n/*';\n#include \"{path}\"\n// */\n",
+    "identifier with $ ending in u8R": '#define x$u8R\nconst char* s = x$u8R"(";\n#include "{path}"\n// )"\n',
+    "escaped quote then a comment opener": 'const char* s = "a\\"/*";\n#include "{path}"\n// */\n',
     "comment opener in a string": 'const char* s = "/*";\n#include "{path}"\n// */\n',
     "line comment continued": '// note \\\n#include "{path}"\n',
     "pasted __has_include": PASTED_HAS_INCLUDE,

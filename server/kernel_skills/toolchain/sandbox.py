@@ -150,12 +150,26 @@ def _split_logical(text: str) -> Iterator[LogicalLine]:
             if skip:
                 i += skip
                 line += 1
-                continue
-        if ch.isalnum() or ch == "_" or (ch == "." and run_start is not None and _is_number(text, run_start)):
+            else:  # a stray backslash starts nothing
+                run_start = None
+                out.append(ch)
+                code.append(ch)
+                i += 1
+            continue
+        ident = _IDENT.match(text, i)
+        if ident or (ch == "." and run_start is not None and _is_number(text, run_start)):
+            end = ident.end() if ident else i + 1
             run_start = i if run_start is None else run_start
-            out.append(ch)
-            code.append(ch)
-            i += 1
+            out.append(text[i:end])
+            code.append(text[i:end])
+            i = end
+            continue
+        plain = _PLAIN.match(text, i)
+        if plain:  # a run of characters that can start nothing: copied in one step
+            run_start = None
+            out.append(plain.group())
+            code.append(plain.group())
+            i = plain.end()
             continue
         word, number_start, run_start = _word(text, run_start, i), run_start, None
         if ch == "\n":
@@ -206,8 +220,11 @@ def _split_logical(text: str) -> Iterator[LogicalLine]:
 
 
 _RAW_PREFIXES = frozenset({"R", "LR", "uR", "UR", "u8R"})
+_IDENT = re.compile(r"[\w$]+")  # identifier and number characters (EDG accepts $ and Unicode letters)
+_PLAIN = re.compile(r"[^\w$\\\n/\"'.]+")
 _RAW_DELIMITER = re.compile(r'[^\s()\\"]{0,16}\(')
 _SPLICE = re.compile(r"\\[ \t]*\r?\n")
+_LITERAL_BODY = {q: re.compile(rf"(?:[^{q}\\\n]|\\[\s\S])*") for q in "\"'"}  # an escape skips one char
 
 
 def _is_number(text: str, start: int) -> bool:
@@ -226,7 +243,7 @@ def _word(text: str, start: int | None, end: int) -> str | None:
 
 def _continuation_length(text: str, i: int) -> int:
     """Length of a backslash-newline (spaces allowed before the newline, as GCC and EDG accept)."""
-    match = _SPLICE.match(text, i, i + 64)
+    match = _SPLICE.match(text, i)
     return match.end() - i if match else 0
 
 
@@ -240,11 +257,9 @@ def _literal_end(text: str, i: int, *, raw: bool) -> int:
             closing = ")" + text[i + 1 : delimiter.end() - 1] + '"'
             end = text.find(closing, delimiter.end())
             return len(text) if end < 0 else end + len(closing)
-    j = i + 1
-    while j < len(text) and text[j] not in (quote, "\n"):
-        j += 2 if text[j] == "\\" else 1
+    j = _LITERAL_BODY[quote].match(text, i + 1).end()
     # An unterminated literal ends at the newline, which still ends the logical line.
-    return j + 1 if j < len(text) and text[j] == quote else min(j, len(text))
+    return j + 1 if j < len(text) and text[j] == quote else j
 
 
 # ---- wall 2 ----------------------------------------------------------------------------------------
