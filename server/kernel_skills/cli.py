@@ -56,6 +56,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    if getattr(args, "unconfined_compile", False):
+        import os
+
+        from kernel_skills.toolchain.confinement import UNCONFINED_ENV
+
+        os.environ[UNCONFINED_ENV] = "1"  # read by the compile worker when it is made
     try:
         return int(args.func(args))
     except KernelSkillsError as exc:

@@ -14,7 +14,9 @@ import atexit
 import contextlib
 import json
 import os
+import re
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -133,6 +135,30 @@ def serve(
 
 # --- parent side ------------------------------------------------------------------------------
 
+# What a worker inherits from the server's environment: paths, locale, temp folders, the CUDA and
+# NVIDIA settings, what PyTorch/Triton/inductor and CuPy read, and our own settings. Nothing else
+# (bearer tokens, API keys, cloud credentials) reaches a process that runs submitted code.
+_ENV_NAMES = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR", "TEMP", "TMP"}
+    | {"LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV"}
+    | {"CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS", "SOURCE_DATE_EPOCH"}
+)
+_ENV_PREFIXES = (
+    "LC_", "XDG_", "CUDA_", "NVIDIA_", "CUPY_", "TORCH", "PYTORCH_", "TRITON_", "OMP_", "MKL_",
+    "KERNEL_SKILLS_",
+)  # fmt: skip
+_ENV_SECRET = re.compile(r"TOKEN|SECRET|PASSW|CREDENTIAL|API_?KEY|AUTH", re.IGNORECASE)
+
+
+def worker_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The allow-listed part of ``environ`` (default: ``os.environ``); secret-looking names never."""
+    source = os.environ if environ is None else environ
+    return {
+        name: value
+        for name, value in source.items()
+        if (name in _ENV_NAMES or name.startswith(_ENV_PREFIXES)) and not _ENV_SECRET.search(name)
+    }
+
 
 class ChildGone(Exception):
     """The child is gone (it was killed by us or died); ``SupervisedChild`` already reaped it."""
@@ -154,8 +180,10 @@ class ChildDied(ChildGone):
 class SupervisedChild:
     """``python [FLAGS] -m MODULE [ARGS]`` with framed messages on stdin/stdout; stderr is inherited.
 
-    ``args`` is called at every start (it may depend on the machine). ``env`` entries are laid over
-    the parent's environment as it is now; None inherits it at each start. ``private_cwd`` names the
+    ``args`` is called at every start (it may depend on the machine). The child's environment is
+    ``worker_environment()`` at each start (an allow-list of the parent's), with ``env`` laid over
+    it. Each child leads its own session and process group, and the whole group is killed with it
+    (what it spawned goes too). ``private_cwd`` names the
     prefix of an empty temporary folder made for each child and removed with it (None: the parent's
     cwd). ``on_start`` runs after each spawn (a handshake); if it raises, the child is killed.
     ``lock`` is re-entrant: hold it to run a sequence of jobs on one child without interleaving.
@@ -169,16 +197,14 @@ class SupervisedChild:
         python_flags: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         private_cwd: str | None = None,
-        new_session: bool = False,
         codec: Codec = JSON,
         on_start: Callable[[SupervisedChild], None] | None = None,
     ) -> None:
         self.module = module
         self._args = args
         self._python_flags = list(python_flags)
-        self._env = None if env is None else {**os.environ, **env}
+        self._env = dict(env or {})
         self._private_cwd = private_cwd
-        self._new_session = new_session
         self._codec = codec
         self._on_start = on_start
         self.lock = threading.RLock()
@@ -218,9 +244,9 @@ class SupervisedChild:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=None,
-                env=self._env,
+                env={**worker_environment(), **self._env},
                 cwd=self._workdir.name if self._workdir is not None else None,
-                start_new_session=self._new_session,
+                start_new_session=True,  # its own process group: killed as one (see kill)
             )
             self.starts += 1
             if self._on_start is not None:
@@ -293,12 +319,12 @@ class SupervisedChild:
             return self.receive(timeout_s)
 
     def kill(self) -> None:
-        """Kill the child now, reap it, close its pipes and remove its private folder."""
+        """Kill the child and everything in its process group now, reap it, close its pipes and
+        remove its private folder."""
         with self.lock:
             proc, self._proc = self._proc, None
             if proc is not None:
-                if proc.poll() is None:
-                    proc.kill()
+                _kill_group(proc)
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=30)
                 for stream in (proc.stdin, proc.stdout):
@@ -320,6 +346,14 @@ class SupervisedChild:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=grace_s)
             self.kill()
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the child's process group (its pgid is its pid: it leads its own session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if proc.poll() is None:
+        proc.kill()
 
 
 class _Closable(Protocol):
@@ -359,5 +393,6 @@ __all__ = [
     "encode",
     "read_frame",
     "serve",
+    "worker_environment",
     "write_frame",
 ]

@@ -162,7 +162,8 @@ async def test_mcp_benchmark_without_a_gpu_is_a_tool_error_naming_the_device(ser
     assert result.is_error
     text = result.content[0].text
     assert "no GPU" in text and "no CUDA device" in text and "Traceback" not in text
-    assert progress[0][0] == 0 and progress[0][2] == "looking for a CUDA device"  # forwarded from the thread
+    messages = [message for _, _, message in progress]  # forwarded from the worker thread
+    assert progress[0][0] == 0 and messages[:2] == ["compiling for sm_90a", "looking for a CUDA device"]
     assert not listing.is_error  # the server keeps serving
     assert len(listing.structured_content["problems"]) == 8
 

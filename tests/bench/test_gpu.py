@@ -102,6 +102,45 @@ def test_a_kernel_that_mutates_its_input_fails(pool: WorkerPool) -> None:
     assert "input 'x'" in check.detail and "elements changed" in check.detail
 
 
+def test_a_write_one_past_the_end_is_caught_by_the_guard_bytes(pool: WorkerPool) -> None:
+    result = _run(pool, HERE / "wrong_kernels" / "one_past_the_end.cu")
+    check = _check(result, "writes in bounds")
+    assert not result.correct and not check.passed
+    assert "output 'out'" in check.detail and "0 bytes past its end" in check.detail
+    assert _check(result, "correct on ragged").passed  # every value is right: only the guard sees it
+
+
+def test_a_cubin_for_another_arch_is_refused_on_the_worker_and_the_worker_is_kept(pool: WorkerPool) -> None:
+    import base64
+
+    from kernel_skills.bench.registry import load_registry
+    from kernel_skills.errors import RefusedInput
+    from kernel_skills.toolchain import CompileRequest, compile_source, load_cubin
+
+    compiled = compile_source(
+        CompileRequest(source=(HERE / "good_kernels" / "gelu_tanh.cu").read_text(), arch="sm_100a")
+    )
+    assert compiled.compile_id is not None
+    problem = load_registry().get("gelu_tanh")
+    job = {
+        "kind": "check",
+        "problem": problem.name,
+        "problem_path": problem.module_path,
+        "sizes": {"n": 1000},
+        "cubin_b64": base64.b64encode(load_cubin(compiled.compile_id)).decode(),
+        "kernel": "gelu_tanh",
+        "launch": {"grid": [4, 1, 1], "block": [256, 1, 1], "shared_mem": 0},
+        "seeds": [1, 2, 3],
+    }
+    with pool.lease() as worker:
+        worker.request({"kind": "hello"}, timeout_s=180)
+        before = (worker.pid, worker.restarts)
+        with pytest.raises(RefusedInput, match="sm_90"):
+            worker.request(job, timeout_s=60)
+        assert (worker.pid, worker.restarts) == before
+    assert _good(pool).ok
+
+
 def test_a_kernel_that_writes_nothing_fails(pool: WorkerPool) -> None:
     result = _run(pool, HERE / "wrong_kernels" / "output_untouched.cu")
     assert not result.correct

@@ -67,7 +67,11 @@ class CpuWorker:
             if not self.verified:
                 return {"verified": False, "detail": "timed call #3 produced an output different"}
             stats = summarize([self.kernel_us * f for f in (0.99, 1.0, 1.01, 1.0)])
-            return {"verified": True, "detail": "4 timed calls checksummed", "stats": stats.model_dump()}
+            return {
+                "verified": True,
+                "detail": "4 timed calls within the problem tolerance",
+                "stats": stats.model_dump(),
+            }
         if job["kind"] == "time_baseline":
             return {"stats": summarize([self.eager_us] * 4).model_dump(), "notes": []}
         raise AssertionError(job["kind"])
@@ -99,6 +103,7 @@ def test_a_correct_kernel_gets_an_ok_verdict_with_speedup_and_roofline() -> None
         "launch limits",
         "correct on ragged (n=1000003)",
         "deterministic on ragged (n=1000003)",
+        "writes in bounds",
         "inputs unchanged",
         "timed outputs verified on ragged (n=1000003)",
         "plausible time on ragged (n=1000003)",
@@ -124,6 +129,21 @@ def test_an_incorrect_kernel_is_not_timed_and_its_check_names_the_index() -> Non
     assert not failed.passed and "(1000002)" in failed.detail
     assert "time_kernel" not in worker.kinds
     assert result.time_us is None and result.speedup == {}
+
+
+def test_a_write_past_the_end_of_an_output_makes_the_kernel_incorrect_and_untimed() -> None:
+    def one_past_the_end(inputs, outputs):
+        good(inputs, outputs)
+        out = outputs["out"]
+        out.as_strided((out.numel() + 1,), (1,), out.storage_offset())[-1] = 0.0
+
+    worker = CpuWorker(one_past_the_end)
+    result, _ = _execute(worker)
+    assert not result.correct and not result.ok
+    bounds = next(c for c in result.checks if c.name == "writes in bounds")
+    assert not bounds.passed
+    assert "ragged (n=1000003), seed #1: output 'out'" in bounds.detail and "past its end" in bounds.detail
+    assert "time_kernel" not in worker.kinds
 
 
 def test_a_time_below_the_roofline_floor_is_correct_but_not_accepted() -> None:

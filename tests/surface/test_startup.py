@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from mcp_surface_support import server_env
 
 HEAVY = ("torch", "cupy", "cuda", "numpy", "nvidia")
@@ -50,5 +51,37 @@ def test_serve_help_lists_the_documented_options():
         "--no-bundled",
         "--agent-dirs",
         "--allow-remote",
+        "--unconfined-compile",
     ):
         assert option in done.stdout
+
+
+def _serve_stderr(*args: str, **env: str) -> str:
+    """Start the stdio server with stdin at end of input (it starts, then stops) and read its log."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kernel_skills.cli", "serve", "--no-bundled", *args],
+        env=server_env(**env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.stderr
+
+
+def test_serve_warns_at_start_when_compiles_would_run_unconfined():
+    log = _serve_stderr("--unconfined-compile")
+    assert "compile confinement weaker than the default" in log and "--unconfined-compile" in log
+
+
+def test_serve_warns_at_start_when_one_confinement_wall_is_missing():
+    log = _serve_stderr(KERNEL_SKILLS_SANDBOX_WITHOUT="landlock")
+    assert "compile confinement weaker than the default: Landlock is not available" in log
+
+
+def test_serve_does_not_warn_with_the_default_confinement():
+    from kernel_skills.toolchain.confinement import weaker_than_default
+
+    if weaker_than_default() is not None:
+        pytest.skip(f"this machine's confinement is weaker than the default: {weaker_than_default()}")
+    assert "confinement" not in _serve_stderr()

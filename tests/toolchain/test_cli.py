@@ -83,3 +83,37 @@ def test_inline_header_from_a_file(capsys, tmp_path):
     source.write_text('#include "common.cuh"\nextern "C" __global__ void k(float* p) { p[0] = SCALE; }\n')
     code = main(["compile", str(source), "--header", f"common.cuh={tmp_path / 'common.cuh'}"])
     assert code == 0, capsys.readouterr().out
+
+
+def _compile_json(tmp_path: Path, *flags: str) -> dict:
+    """Run the CLI in its own process: the opt-in sets the process's environment for good."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "KERNEL_SKILLS_UNCONFINED_COMPILE"}
+    env["KERNEL_SKILLS_CACHE_DIR"] = str(tmp_path / "cli-cache")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kernel_skills.cli",
+            "compile",
+            str(KERNELS / "float4_scale.cu"),
+            "--json",
+            *flags,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_compile_reports_its_confinement_and_unconfined_needs_the_explicit_flag(tmp_path: Path):
+    confined = _compile_json(tmp_path)["sandbox"]
+    assert confined["confined"] and confined["method"] != "unconfined"
+    unconfined = _compile_json(tmp_path / "second", "--unconfined-compile")["sandbox"]
+    assert (unconfined["confined"], unconfined["method"]) == (False, "unconfined")

@@ -179,3 +179,75 @@ def test_a_lazy_default_is_made_once_and_closed_at_interpreter_exit() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout == "closed\n"
+
+
+def test_the_child_gets_an_allow_listed_environment_without_the_servers_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("KERNEL_SKILLS_TOKEN", "OPENAI_API_KEY", "AWS_SECRET_ACCESS_KEY", "SOME_UNRELATED_VAR"):
+        monkeypatch.setenv(name, "s3cret-value")
+    monkeypatch.setenv("KERNEL_SKILLS_CACHE_DIR", "/tmp/kept")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    child = _child()
+    try:
+        env = child.request({"op": "env"}, timeout_s=30)["env"]
+    finally:
+        child.close()
+    assert "s3cret-value" not in env.values()
+    assert {
+        "KERNEL_SKILLS_TOKEN",
+        "OPENAI_API_KEY",
+        "AWS_SECRET_ACCESS_KEY",
+        "SOME_UNRELATED_VAR",
+    }.isdisjoint(env)
+    assert env["KERNEL_SKILLS_CACHE_DIR"] == "/tmp/kept"
+    assert (env["CUDA_VISIBLE_DEVICES"], env["LC_ALL"], env["PATH"]) == ("0", "C.UTF-8", os.environ["PATH"])
+
+
+def test_the_real_compile_worker_lacks_the_servers_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kernel_skills.toolchain.worker import CompileWorker
+
+    monkeypatch.setenv("KERNEL_SKILLS_TOKEN", "s3cret-token")
+    monkeypatch.setenv("OPENAI_API_KEY", "s3cret-key")
+    worker = CompileWorker()
+    try:
+        worker.compile({"source": "__global__ void k() {}", "name": "k.cu", "headers": {}, "options": []})
+        assert worker.pid is not None
+        environ = Path(f"/proc/{worker.pid}/environ").read_bytes()
+    finally:
+        worker.close()
+    assert b"s3cret" not in environ and b"KERNEL_SKILLS_TOKEN" not in environ
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or a zombie waiting for whoever adopted it (it runs nothing)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def _wait_gone(pid: int, deadline_s: float = 30) -> bool:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if _gone(pid):
+            return True
+        time.sleep(0.05)  # polling with a deadline, not synchronising
+    return False
+
+
+def test_a_timeout_kills_what_the_child_spawned_too(child: SupervisedChild) -> None:
+    grandchild = child.request({"op": "spawn"}, timeout_s=30)["grandchild"]
+    assert not _gone(grandchild)
+    with pytest.raises(ChildTimeout):
+        child.request({"op": "sleep", "seconds": 60}, timeout_s=0.5)
+    assert _wait_gone(grandchild)
+
+
+def test_closing_the_child_kills_its_process_group(child: SupervisedChild) -> None:
+    reply = child.request({"op": "spawn"}, timeout_s=30)
+    assert os.getpgid(reply["pid"]) == reply["pid"] != os.getpgid(0)  # it leads its own group
+    child.close(grace_s=5)
+    assert _wait_gone(reply["grandchild"])

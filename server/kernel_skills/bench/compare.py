@@ -68,6 +68,23 @@ def _first_bad(bad_flat: Any, limit: int) -> list[int]:
     return found
 
 
+def _rule(a: Any, e: Any, atol: float, rtol: float) -> tuple[Any, Any, Any]:
+    """(|a - e|, the allowed error, the failing elements), in float64."""
+    diff = (a - e).abs()
+    tol = atol + rtol * e.abs()
+    return diff, tol, ~(diff <= tol)  # NaN compares False, so NaN is bad; Inf gives Inf/NaN diff: bad
+
+
+def count_out_of_tolerance(actual: Any, expected: Any, *, atol: float, rtol: float) -> Any:
+    """How many elements fail ``compare``'s rule, as a 0-d device tensor (no host sync): cheap
+    enough to run after every timed call."""
+    import torch
+
+    a = actual.detach().to(torch.float64).flatten()
+    e = expected.detach().to(device=a.device, dtype=torch.float64).flatten()
+    return _rule(a, e, atol, rtol)[2].sum()
+
+
 def compare(actual: Any, expected: Any, *, atol: float, rtol: float, name: str = "out") -> Comparison:
     import torch
 
@@ -79,9 +96,7 @@ def compare(actual: Any, expected: Any, *, atol: float, rtol: float, name: str =
     total = a.numel()
     n_nan = int(torch.isnan(a).sum())
     n_inf = int(torch.isinf(a).sum())
-    diff = (a - e).abs()
-    tol = atol + rtol * e.abs()
-    bad = ~(diff <= tol)  # NaN compares False, so NaN is bad; Inf gives Inf or NaN diff, also bad
+    diff, tol, bad = _rule(a, e, atol, rtol)
     n_bad = int(bad.sum())
     finite = torch.isfinite(diff)
     max_abs = float(diff[finite].max()) if bool(finite.any()) else None
@@ -143,4 +158,4 @@ def render(c: Comparison) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["MAX_LISTED", "Comparison", "Mismatch", "compare", "render", "unravel"]
+__all__ = ["MAX_LISTED", "Comparison", "Mismatch", "compare", "count_out_of_tolerance", "render", "unravel"]

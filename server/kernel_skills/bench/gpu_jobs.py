@@ -9,7 +9,7 @@ largest finite value for the determinism re-run); the whole device synchronized 
 launch; inputs compared bit for bit with a pristine copy afterwards; the reference computed only
 after the kernel ran (it is never on the device while the kernel runs); new data at the same
 pointers and fresh pointers across seeds; timed runs rotate two input sets, re-poison the outputs
-before each call and checksum them after, and every checksum must match the verified output.
+before each call and compare them after with the correctness rule (the problem's tolerances).
 """
 
 from __future__ import annotations
@@ -24,18 +24,18 @@ from kernel_skills import paths
 from kernel_skills.bench.checking import (
     Harness,
     check_shape,
-    checksum,
     kernel_args,
     poison,
     prepare_timing_sets,
-    verify_checksums,
+    timed_mismatches,
+    verify_timed_outputs,
 )
 from kernel_skills.bench.compare import compare
 from kernel_skills.bench.registry import load_problem_in_worker
 from kernel_skills.bench.spec import Problem
 from kernel_skills.bench.stats import CAP_MS
 from kernel_skills.bench.timing import time_gpu
-from kernel_skills.errors import DeviceUnavailable, KernelFault
+from kernel_skills.errors import DeviceUnavailable, KernelFault, RefusedInput
 
 
 @dataclass
@@ -141,14 +141,47 @@ def _kernel(job: dict[str, Any]) -> Any:
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_bytes(cubin)
             tmp.replace(path)
-        _MODULES[digest] = env.cupy.RawModule(path=str(path))
-    kernel = _MODULES[digest].get_function(job["kernel"])
+        try:
+            _MODULES[digest] = env.cupy.RawModule(path=str(path))
+        except Exception as exc:
+            raise refused_module(exc, env.device) from exc
+    try:
+        kernel = _MODULES[digest].get_function(job["kernel"])
+    except Exception as exc:
+        raise refused_module(exc, env.device) from exc
     smem = int(job["launch"]["shared_mem"])
     # The function's default limit is 48 KB minus its static shared memory, so a launch can need
     # the opt-in below 48 KB of dynamic memory too; the attribute outlives the job (module cache).
     if smem > kernel.max_dynamic_shared_size_bytes:
         kernel.max_dynamic_shared_size_bytes = smem
     return kernel
+
+
+# Driver errors of a module load or symbol lookup that mean "this cubin does not fit this device" (or
+# names no such kernel). They leave the CUDA context intact, so the worker is kept. Anything else
+# (a sticky error from an earlier fault, out of memory) stays a fault and recycles the worker.
+_MODULE_REFUSALS = {
+    "CUDA_ERROR_NO_BINARY_FOR_GPU": "the cubin has no code for this GPU",
+    "CUDA_ERROR_INVALID_IMAGE": "the cubin is not a valid module for this GPU",
+    "CUDA_ERROR_INVALID_PTX": "the module's PTX cannot be compiled for this GPU",
+    "CUDA_ERROR_UNSUPPORTED_PTX_VERSION": "the module's PTX is newer than this driver supports",
+    "CUDA_ERROR_INVALID_SOURCE": "the module is not valid for this GPU",
+    "CUDA_ERROR_NOT_FOUND": "the module has no kernel of that name",
+}
+
+
+def refused_module(exc: BaseException, device: dict[str, Any]) -> Exception:
+    """RefusedInput for a load failure that is the submission's (wrong arch, bad image, missing
+    kernel); ``exc`` itself otherwise."""
+    text = f"{type(exc).__name__}: {exc}"
+    for code, meaning in _MODULE_REFUSALS.items():
+        if code in text:
+            return RefusedInput(
+                f"{meaning} ({device.get('name', 'the GPU')}, compute capability "
+                f"{device.get('compute_capability', '?')}): {text}. An H100 needs code built for sm_90 or "
+                "sm_90a"
+            )
+    return exc if isinstance(exc, Exception) else KernelFault(text)
 
 
 def _harness(job: dict[str, Any]) -> Harness:
@@ -188,7 +221,7 @@ def _timing_kwargs(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def time_kernel(job: dict[str, Any]) -> dict[str, Any]:
-    """Time the kernel on two rotating, verified input sets; every timed output is checksummed."""
+    """Time the kernel on two rotating, verified input sets; every timed output is verified."""
     h = _harness(job)
     env = _env()
     with _stream():
@@ -204,7 +237,7 @@ def time_kernel(job: dict[str, Any]) -> dict[str, Any]:
             sets[i % len(sets)].launch()
 
         def after(i: int) -> None:
-            sums.append((i % len(sets), checksum(sets[i % len(sets)].outputs)))
+            sums.append((i % len(sets), timed_mismatches(h, sets[i % len(sets)])))
 
         try:
             stats = time_gpu(
@@ -214,10 +247,17 @@ def time_kernel(job: dict[str, Any]) -> dict[str, Any]:
             raise KernelFault(
                 f"the kernel faulted while being timed on {h.where}: {type(exc).__name__}: {exc}"
             ) from exc
-        problem = verify_checksums(sets, sums)
+        problem = verify_timed_outputs(h, sums)
+        out_of_bounds = h.check_guards("the timed calls")
+        if problem is None and out_of_bounds:
+            problem = "a timed call wrote outside its buffers: " + "; ".join(out_of_bounds[:3])
     if problem is not None:
         return {"verified": False, "detail": problem}
-    return {"verified": True, "detail": f"{len(sums)} timed calls checksummed", "stats": stats.model_dump()}
+    return {
+        "verified": True,
+        "detail": f"{len(sums)} timed calls within the problem tolerance",
+        "stats": stats.model_dump(),
+    }
 
 
 def time_baseline(job: dict[str, Any]) -> dict[str, Any]:

@@ -1,10 +1,10 @@
 """``benchmark(request)``: compile, check, time and judge one submission. The one domain entry point.
 
-Order: validate everything on the server (problem, shapes, launch expressions, source/compile id)
--> is there a GPU at all -> compile (NVRTC) and check the kernel's parameter sizes against the ABI
--> resolve and limit-check the launch for every shape -> on the worker: device info, calibration
-(cached per device), correctness on every shape (3 fresh seeds), then timing of the kernel and the
-PyTorch baselines on each timed shape -> roofline, plausibility, result stored in the database.
+Order: validate everything on the server (problem, shapes, launch expressions, source/compile id and
+its arch) -> compile (NVRTC) and check the kernel's parameter sizes against the ABI -> resolve and
+limit-check the launch for every shape -> only then: is there a GPU at all -> on the worker: device
+info, calibration (cached per device), correctness on every shape (3 fresh seeds), then timing of
+the kernel and the PyTorch baselines on each timed shape -> roofline, plausibility, result stored.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class Timeouts:
 
 
 QUICK_CAP_MS = 500.0
+GUARD_TEXT = "guard bytes"
 PLAUSIBILITY_CHECK = "plausible time"  # not a correctness check: it decides ``ok``, not ``correct``
 
 
@@ -294,9 +295,27 @@ def plan(request: BenchRequest, registry: ProblemRegistry | None = None) -> Plan
     shapes = problem.shape_list(request.shapes)
     if (request.source is None) == (request.compile_id is None):
         raise RefusedInput("give exactly one of source (CUDA C++) or compile_id (from compile_kernel)")
+    if request.compile_id is not None:
+        check_compiled_arch(request.compile_id)
     spec = parse_launch(request.block, request.grid, request.shared_mem, problem.size_names)
     baselines = list(dict.fromkeys(request.baseline or ["torch_eager"]))
     return Plan(request, problem, shapes, timed_shapes(shapes), baselines, spec)
+
+
+H100_ARCHS = ("sm_90", "sm_90a")
+
+
+def check_compiled_arch(compile_id: str) -> None:
+    """An H100 loads only sm_90/sm_90a code: another arch's cubin is refused before any GPU work."""
+    from kernel_skills.toolchain import load_report
+
+    arch = load_report(compile_id).arch
+    if arch not in H100_ARCHS:
+        raise RefusedInput(
+            f"compile_id {compile_id} was built for {arch}; the benchmark GPU is an H100, which needs "
+            f"{' or '.join(H100_ARCHS)} code (a cubin for another arch cannot load there). "
+            "Compile again with arch='sm_90a'"
+        )
 
 
 def prepare(p: Plan) -> Prepared | BenchResult:
@@ -359,12 +378,12 @@ def benchmark(
     the_plan = plan(request, registry)
     n_timed = len(the_plan.timed) * (1 + len(the_plan.baselines))
     steps = Steps(progress or _noop_progress, 4 + len(the_plan.shapes) + n_timed)  # +1 for calibration
-    steps.step("looking for a CUDA device")
-    require_cuda_device()
     steps.step("compiling for sm_90a")
     prepared = prepare(the_plan)
     if isinstance(prepared, BenchResult):
         return prepared
+    steps.step("looking for a CUDA device")  # after everything that can be judged without one
+    require_cuda_device()
     with (pool or default_pool()).lease() as worker:
         result = execute(prepared, worker, steps=steps, timeouts=timeouts or Timeouts())
     if store:
@@ -430,6 +449,7 @@ class _Run:
 
     def _check_all(self) -> None:
         mutated: list[str] = []
+        out_of_bounds: list[str] = []
         for set_name, sizes in self.p.plan.shapes:
             label = f"{set_name} ({_sizes_text(sizes)})"
             self.steps.step(f"checking {label}")
@@ -443,6 +463,16 @@ class _Run:
             correct_check, notes, det_check = _correctness_checks(label, reply)
             self.checks += [correct_check, det_check]
             mutated += [f"{label}: {n}" for n in notes]
+            out_of_bounds += [f"{label}, {n}" for n in reply.get("out_of_bounds", [])]
+        self.checks.append(
+            Check(
+                name="writes in bounds",
+                passed=not out_of_bounds,
+                detail="\n".join(out_of_bounds[:5])
+                if out_of_bounds
+                else f"the {GUARD_TEXT} around every input and output intact after every launch",
+            )
+        )
         self.checks.append(
             Check(
                 name="inputs unchanged",
@@ -549,6 +579,7 @@ __all__ = [
     "Timeouts",
     "benchmark",
     "check_abi",
+    "check_compiled_arch",
     "execute",
     "plan",
     "prepare",

@@ -41,11 +41,11 @@ def load_solutions() -> dict[str, Solution]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise RefusedInput(f"no reference solutions at {path}: {exc}") from exc
+        raise RefusedInput(f"no reference solutions file {path.name}: {exc.strerror}") from exc
     except ValueError as exc:
-        raise RefusedInput(f"{path} is not valid JSON: {exc}") from exc
+        raise RefusedInput(f"{path.name} is not valid JSON: {exc}") from exc
     if not isinstance(raw, dict):
-        raise RefusedInput(f"{path}: expected an object of problem name -> solution")
+        raise RefusedInput(f"{path.name}: expected an object of problem name -> solution")
     try:
         return {name: Solution.model_validate(entry) for name, entry in raw.items()}
     except ValidationError as exc:

@@ -48,8 +48,7 @@ class WorkerProcess:
     def __init__(self, *, env: dict[str, str] | None = None) -> None:
         self._child = SupervisedChild(
             "kernel_skills.bench.worker_main",
-            env=env or {},  # the server's environment as it is now, plus these
-            new_session=True,  # a terminal's Ctrl-C reaches the server, which then stops it
+            env=env,  # laid over the allow-listed part of the server's environment
         )
         self.restarts = 0
 

@@ -49,7 +49,10 @@ def resolve_inside(folder: Path, rel: str) -> Path:
     try:
         real = target.resolve(strict=False)
     except (OSError, RuntimeError) as exc:  # symlink loops
-        raise RefusedInput(f"file path {rel!r} cannot be resolved ({exc}); {_ACCEPTED}") from exc
+        # The OS message names the absolute server path: only its kind is told to the client.
+        raise RefusedInput(
+            f"file path {rel!r} cannot be resolved ({type(exc).__name__}, a symlink loop?); {_ACCEPTED}"
+        ) from exc
     if real != real_folder and real_folder not in real.parents:
         raise RefusedInput(f"file path {rel!r} resolves outside the skill folder (a symlink?); {_ACCEPTED}")
     return real

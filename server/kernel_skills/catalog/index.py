@@ -149,7 +149,10 @@ class Catalog:
         for bad in invalid:
             if name in (bad.name, _folder_name(bad.location)):
                 reasons = "; ".join(f"{i.field}: {i.message}" for i in bad.errors)
-                raise SkillError(f"skill {name!r} at {bad.location} is invalid and not served: {reasons}")
+                raise SkillError(
+                    f"skill {name!r} (folder {_folder_name(bad.location)!r}) is invalid and not served: "
+                    f"{reasons}"
+                )
         close = difflib.get_close_matches(str(name), list(view), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise SkillError(f"no skill named {name!r}{hint} (list_skills shows the {len(view)} served)")

@@ -223,11 +223,11 @@ class DirSource:
         try:
             st = real.stat()
         except FileNotFoundError as exc:
-            raise SkillError(f"no file {rel!r} in skill folder {self.location}") from exc
+            raise SkillError(f"no file {rel!r} in skill folder {self.folder_name!r}") from exc
         except OSError as exc:
             raise SkillError(f"cannot read {rel!r}: {exc.strerror}") from exc
         if not stat.S_ISREG(st.st_mode):
-            raise SkillError(f"{rel!r} is not a file in skill folder {self.location}")
+            raise SkillError(f"{rel!r} is not a file in skill folder {self.folder_name!r}")
         if st.st_size > MAX_FILE_BYTES:
             raise SkillError(f"{rel!r} is {st.st_size} bytes; the limit per file is {MAX_FILE_BYTES} bytes")
         try:
@@ -286,7 +286,8 @@ class ZipSource:
                         )
                     )
         except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError) as exc:
-            listing.errors.append(Issue(field="package", message=f"cannot read .skill package: {exc}"))
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc  # no server path
+            listing.errors.append(Issue(field="package", message=f"cannot read .skill package: {why}"))
             return listing
         listing.files.sort(key=lambda f: f.path)
         listing.errors.extend(_limit_errors(len(listing.files), sum(f.size for f in listing.files)))
@@ -345,7 +346,7 @@ class ZipSource:
         check_relative_path(rel)
         member = self.members.get(rel)
         if member is None:
-            raise SkillError(f"no file {rel!r} in skill package {self.package}")
+            raise SkillError(f"no file {rel!r} in skill package {self.package.name!r}")
         try:
             with zipfile.ZipFile(self.package) as archive:
                 info = archive.getinfo(member)
@@ -355,7 +356,9 @@ class ZipSource:
                     )
                 return archive.read(info)
         except (zipfile.BadZipFile, KeyError, OSError) as exc:
-            raise SkillError(f"cannot read {rel!r} from skill package {self.package}: {exc}") from exc
+            raise SkillError(
+                f"cannot read {rel!r} from skill package {self.package.name!r}: {type(exc).__name__}"
+            ) from exc
 
 
 Source = DirSource | ZipSource

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kernel_skills.commands.compile import add_unconfined_argument
 from kernel_skills.commands.output import emit_json
 
 
@@ -80,6 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--quick", action="store_true", help="shorter timing cap (smoke run)")
     bench.add_argument("--json", action="store_true", help="print one JSON document")
     add_problems_dir_argument(bench)
+    add_unconfined_argument(bench)
     bench.set_defaults(func=run_bench)
 
     calibrate = subparsers.add_parser(

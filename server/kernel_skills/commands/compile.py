@@ -41,7 +41,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--shared-mem", type=int, default=None, help="dynamic shared memory bytes per block")
     parser.add_argument("--ptx", action="store_true", help="also print (or include in --json) the PTX")
     parser.add_argument("--json", action="store_true", help="print one JSON document (the full report)")
+    add_unconfined_argument(parser)
     parser.set_defaults(func=_compile)
+
+
+def add_unconfined_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--unconfined-compile",
+        action="store_true",
+        help="run NVRTC without the include sandbox's confinement (trusted local use only: submitted "
+        "source could then read any file this user can; also KERNEL_SKILLS_UNCONFINED_COMPILE=1)",
+    )
 
 
 def _compile(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ import os
 import sys
 
 from kernel_skills.commands.bench import add_problems_dir_argument
+from kernel_skills.commands.compile import add_unconfined_argument
 from kernel_skills.commands.skills import add_root_arguments
 from kernel_skills.errors import RefusedInput
 
@@ -34,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=_port, default=8765, help="HTTP port (default 8765)")
     add_root_arguments(parser)
     add_problems_dir_argument(parser)
+    add_unconfined_argument(parser)
     parser.add_argument(
         "--allow-remote",
         action="store_true",
@@ -84,6 +86,16 @@ def _setup_logging() -> None:
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
 
 
+def _warn_if_weakly_confined() -> None:
+    from kernel_skills.toolchain.confinement import weaker_than_default
+
+    why = weaker_than_default()
+    if why is not None:
+        logging.getLogger("kernel_skills.toolchain").warning(
+            "compile confinement weaker than the default: %s", why
+        )
+
+
 def handle(args: argparse.Namespace) -> int:
     token = os.environ.get(TOKEN_ENV) or None
     if args.transport == "http":
@@ -94,6 +106,7 @@ def handle(args: argparse.Namespace) -> int:
                 f"--skills-dir {folder} is not a directory; pass a folder that holds skill folders"
             )
     _setup_logging()
+    _warn_if_weakly_confined()
 
     from kernel_skills.app import ServerConfig
     from kernel_skills.surface import serving

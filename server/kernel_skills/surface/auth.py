@@ -1,6 +1,7 @@
 """Static bearer-token guard for the streamable HTTP transport (plain ASGI, wraps the SDK's Starlette app).
 
-Every HTTP request must carry ``Authorization: Bearer <token>``; anything else gets 401 with a
+Every HTTP request must carry ``Authorization: Bearer <token>`` (the scheme name is case-insensitive,
+RFC 7235; the token is compared exactly, in constant time); anything else gets 401 with a
 ``WWW-Authenticate: Bearer`` header and a JSON body saying what is expected. Lifespan events pass through.
 """
 
@@ -22,7 +23,7 @@ class BearerTokenGuard:
         if not token:
             raise ValueError("BearerTokenGuard needs a non-empty token")
         self.app = app
-        self._expected = f"Bearer {token}".encode()
+        self._expected = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket") or self._authorized(scope):
@@ -56,5 +57,7 @@ class BearerTokenGuard:
     def _authorized(self, scope: Scope) -> bool:
         for key, value in scope.get("headers", ()):
             if key == b"authorization":
-                return hmac.compare_digest(value, self._expected)
+                scheme, _, credentials = value.partition(b" ")
+                token = credentials.lstrip(b" ")  # RFC 7235: 1*SP after the scheme
+                return scheme.lower() == b"bearer" and hmac.compare_digest(token, self._expected)
         return False

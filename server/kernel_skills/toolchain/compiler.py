@@ -114,6 +114,7 @@ class Toolchain:
             options=options,
             nvrtc_version=nvrtc_version,
             withheld=withheld,
+            sandbox=self.worker.sandbox,
         )
         if not reply["ok"]:
             return result, None, None
@@ -179,7 +180,8 @@ def _run_tool(argv: list[str]) -> str:
     try:
         done = subprocess.run(argv, capture_output=True, timeout=_TOOL_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise CompileError(f"{Path(argv[0]).name} could not run on the cubin: {exc}") from exc
+        why = exc.strerror if isinstance(exc, OSError) else f"no answer within {_TOOL_TIMEOUT_S:g} s"
+        raise CompileError(f"{Path(argv[0]).name} could not run on the cubin: {why}") from exc
     if done.returncode != 0:
         raise CompileError(
             f"{Path(argv[0]).name} failed on the cubin (exit {done.returncode}): "

@@ -97,6 +97,19 @@ class LintFinding(BaseModel):
     doc: str
 
 
+class Sandbox(BaseModel):
+    """How the compiler that produced this result was confined (the include sandbox's third wall)."""
+
+    confined: bool = Field(description="false only on the explicit --unconfined-compile opt-in")
+    method: Literal["namespace+landlock", "namespace", "landlock", "unconfined"] = Field(
+        description="namespace: a mount namespace whose root holds only the readable folders; "
+        "landlock: kernel-enforced read allow-list"
+    )
+    readable: list[str] = Field(default_factory=list, description="what the compiler could read")
+    landlock_abi: int | None = Field(default=None, description="the kernel's Landlock ABI version, if any")
+    detail: str = ""
+
+
 class CompileResult(BaseModel):
     ok: bool
     arch: str
@@ -113,3 +126,4 @@ class CompileResult(BaseModel):
     options: list[str] = Field(default_factory=list, description="the options NVRTC actually got (yours)")
     nvrtc_version: str = ""
     withheld: int = Field(default=0, description="log diagnostics dropped because they pointed outside")
+    sandbox: Sandbox | None = Field(default=None, description="how the compiler was confined")

@@ -1,14 +1,21 @@
 """The include sandbox. NVRTC opens any host file an ``#include`` names and echoes its lines in error
 messages, so submissions may include only the CUDA toolkit headers and the inline headers they pass.
 
-Wall 1 (``check_includes``) reads every preprocessor directive of the submission and its inline
-headers before compiling: comments, line continuations, trigraphs and the ``%:`` digraph are undone
-first, so ``#/**/include``, ``#  include``, ``??=include`` and ``%:include`` are all seen. Absolute
-names, ``..``, macro-form includes, ``#include_next``/``#import``/``#embed``, include pragmas and
-names that do not resolve to an allowed header (symlinks followed) are refused.
+The wall that holds is the third one, in the compile worker (``confine.py``): the worker runs in a
+user and mount namespace whose root holds only the toolkit headers and NVRTC's libraries, with
+Landlock on top, so no spelling of a path (macro-built, pasted, smuggled past a lexer) reaches a host
+file, and a missing file and an existing one look the same (``__has_include`` included).
+
+Wall 1 (``check_includes``) is friendly early errors only: it reads every preprocessor directive of
+the submission and its inline headers before compiling (comments, line continuations, trigraphs and
+the ``%:`` digraph undone first, in one linear pass) and refuses absolute names, ``..``, macro-form
+includes, ``#include_next``/``#import``/``#embed``, include pragmas and names that do not resolve to
+an allowed header (symlinks followed). A hand-written lexer can be desynchronised from NVRTC's; when
+that happens, wall 3 still stops the read.
 
 Wall 2 (``filter_log``) drops from NVRTC's log every diagnostic (with its echoed source lines) that
-points into a file that is neither the submission, an inline header, nor a toolkit header.
+points into a file that is neither the submission, an inline header, nor a toolkit header, and makes
+every failure to open an include read the same (no "Permission denied" versus "not found").
 """
 
 from __future__ import annotations
@@ -130,9 +137,12 @@ def logical_lines(text: str) -> list[LogicalLine]:
 
 
 def _split_logical(text: str) -> Iterator[LogicalLine]:
+    """One forward pass, linear in the text: every step consumes at least one character and each
+    look-ahead is bounded, so no input makes the scan quadratic."""
     out: list[str] = []
     code: list[str] = []
     line, start_line, i, n = 1, 1, 0, len(text)
+    run_start: int | None = None  # where the identifier or pp-number being read started
     while i < n:
         ch = text[i]
         if ch == "\\":
@@ -140,7 +150,28 @@ def _split_logical(text: str) -> Iterator[LogicalLine]:
             if skip:
                 i += skip
                 line += 1
-                continue
+            else:  # a stray backslash starts nothing
+                run_start = None
+                out.append(ch)
+                code.append(ch)
+                i += 1
+            continue
+        ident = _IDENT.match(text, i)
+        if ident or (ch == "." and run_start is not None and _is_number(text, run_start)):
+            end = ident.end() if ident else i + 1
+            run_start = i if run_start is None else run_start
+            out.append(text[i:end])
+            code.append(text[i:end])
+            i = end
+            continue
+        plain = _PLAIN.match(text, i)
+        if plain:  # a run of characters that can start nothing: copied in one step
+            run_start = None
+            out.append(plain.group())
+            code.append(plain.group())
+            i = plain.end()
+            continue
+        word, number_start, run_start = _word(text, run_start, i), run_start, None
         if ch == "\n":
             yield LogicalLine(start_line, "".join(out), "".join(code))
             out, code = [], []
@@ -167,8 +198,14 @@ def _split_logical(text: str) -> Iterator[LogicalLine]:
             out.append(" ")
             code.append(" ")
             continue
-        if ch == '"' or (ch == "'" and _starts_char_literal(text, i)):
-            end = _literal_end(text, i)
+        if ch == "'" and word is not None and word[:1].isdigit():
+            out.append(ch)  # a digit separator inside a number (1'000)
+            code.append(ch)
+            run_start = number_start
+            i += 1
+            continue
+        if ch == '"' or ch == "'":
+            end = _literal_end(text, i, raw=ch == '"' and word in _RAW_PREFIXES)
             literal = text[i:end]
             line += literal.count("\n")
             out.append(literal)
@@ -182,41 +219,54 @@ def _split_logical(text: str) -> Iterator[LogicalLine]:
         yield LogicalLine(start_line, "".join(out), "".join(code))
 
 
+_RAW_PREFIXES = frozenset({"R", "LR", "uR", "UR", "u8R"})
+_IDENT = re.compile(r"[\w$]+")  # identifier and number characters (EDG accepts $ and Unicode letters)
+_PLAIN = re.compile(r"[^\w$\\\n/\"'.]+")
+_RAW_DELIMITER = re.compile(r'[^\s()\\"]{0,16}\(')
+_SPLICE = re.compile(r"\\[ \t]*\r?\n")
+_LITERAL_BODY = {q: re.compile(rf"(?:[^{q}\\\n]|\\[\s\S])*") for q in "\"'"}  # an escape skips one char
+
+
+def _is_number(text: str, start: int) -> bool:
+    return text[start].isdigit()  # a pp-number starts with a digit (".5" is read as "." then "5")
+
+
+def _word(text: str, start: int | None, end: int) -> str | None:
+    """The identifier or number just before ``end`` (line splices removed). Only its first
+    character and short words (literal prefixes) matter, so long runs are not copied."""
+    if start is None:
+        return ""
+    if end - start > 32:
+        return text[start]  # too long to be a literal prefix; enough to tell a number
+    return _SPLICE.sub("", text[start:end])
+
+
 def _continuation_length(text: str, i: int) -> int:
     """Length of a backslash-newline (spaces allowed before the newline, as GCC and EDG accept)."""
-    match = re.match(r"\\[ \t]*\r?\n", text[i : i + 64])
-    return match.end() if match else 0
+    match = _SPLICE.match(text, i)
+    return match.end() - i if match else 0
 
 
-def _starts_char_literal(text: str, i: int) -> bool:
-    """A quote after a digit or letter is a C++14 digit separator unless it follows a char prefix."""
-    j = i
-    while j > 0 and (text[j - 1].isalnum() or text[j - 1] == "_"):
-        j -= 1
-    word = text[j:i]
-    return word in ("", "L", "u", "U", "u8") and not (word and word[0].isdigit())
-
-
-def _literal_end(text: str, i: int) -> int:
+def _literal_end(text: str, i: int, *, raw: bool) -> int:
+    """End of the string or character literal opening at ``i``. A raw string's delimiter is at most
+    16 characters (C++ [lex.string]); without a valid one the quote opens an ordinary literal."""
     quote = text[i]
-    raw = quote == '"' and re.search(r"(?:^|[^A-Za-z0-9_])(?:u8|u|U|L)?R$", text[max(0, i - 3) : i])
     if raw:
-        delim_end = text.find("(", i)
-        if delim_end > 0:
-            closing = ")" + text[i + 1 : delim_end] + '"'
-            end = text.find(closing, delim_end)
+        delimiter = _RAW_DELIMITER.match(text, i + 1)
+        if delimiter:
+            closing = ")" + text[i + 1 : delimiter.end() - 1] + '"'
+            end = text.find(closing, delimiter.end())
             return len(text) if end < 0 else end + len(closing)
-    j = i + 1
-    while j < len(text) and text[j] not in (quote, "\n"):
-        j += 2 if text[j] == "\\" else 1
+    j = _LITERAL_BODY[quote].match(text, i + 1).end()
     # An unterminated literal ends at the newline, which still ends the logical line.
-    return j + 1 if j < len(text) and text[j] == quote else min(j, len(text))
+    return j + 1 if j < len(text) and text[j] == quote else j
 
 
 # ---- wall 2 ----------------------------------------------------------------------------------------
 
 _LOG_HEADER = re.compile(r"^(?P<file>.+?)\((?P<line>\d+)\): (?P<rest>.*)$")
 _LOG_AT_LINE = re.compile(r'at line \d+ of "?(?P<file>[^"]+?)"?\s*$')
+_OPEN_FAILURE = re.compile(r'((?:cannot|could not) open source file "[^"\n]*")[^\n]*')
 
 
 def filter_log(log: str, allowed_names: Iterable[str], include_dirs: Iterable[Path]) -> tuple[str, int]:
@@ -239,7 +289,7 @@ def filter_log(log: str, allowed_names: Iterable[str], include_dirs: Iterable[Pa
         at_line = _LOG_AT_LINE.search(raw_line)
         if dropping or (at_line and not _allowed_file(at_line.group("file"), allowed, roots)):
             continue
-        kept.append(_relabel(raw_line, roots))
+        kept.append(_relabel(_OPEN_FAILURE.sub(r"\1", raw_line), roots))
     if withheld:
         kept.append(
             f"[{withheld} diagnostic(s) pointing outside the submission and allowed headers withheld]"

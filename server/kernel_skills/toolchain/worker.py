@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from kernel_skills.errors import CompileError, Timeout
+from kernel_skills.toolchain.confinement import CONFINE, UNCONFINED, UNCONFINED_ENV, unconfined_opt_in
 from kernel_skills.toolchain.locate import nvrtc_lib_dir, toolkit
+from kernel_skills.toolchain.models import Sandbox
 from kernel_skills.workerproc import ChildDied, ChildGone, ChildTimeout, LazyDefault, SupervisedChild
 
 
@@ -36,13 +38,14 @@ class CompileWorker:
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         memory_mb: int = DEFAULT_MEMORY_MB,
-        confine_reads: bool = True,
+        confine_reads: bool | None = None,
     ) -> None:
-        """``confine_reads``: Landlock the worker to the toolkit folders (off only to test wall 2)."""
+        """``confine_reads``: confine the worker to the toolkit folders (wall 3). None: yes, unless
+        ``KERNEL_SKILLS_UNCONFINED_COMPILE=1`` (the ``--unconfined-compile`` opt-in) is set."""
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
-        self.confine_reads = confine_reads
-        self.confined: bool | None = None  # whether the running worker is Landlocked (None: not started)
+        self.confine_reads = not unconfined_opt_in() if confine_reads is None else confine_reads
+        self.sandbox: Sandbox | None = None  # how the running worker is confined (None: not started)
         self._child = SupervisedChild(
             "kernel_skills.toolchain.worker_main",
             args=self._args,
@@ -78,11 +81,13 @@ class CompileWorker:
     def close(self) -> None:
         self._child.close()
 
+    @property
+    def confined(self) -> bool | None:
+        return None if self.sandbox is None else self.sandbox.confined
+
     def _args(self) -> list[str]:
-        args = [str(self.memory_mb * 1024 * 1024)]
-        if self.confine_reads:
-            args += [str(path) for path in _readable_dirs()]
-        return args
+        mode = CONFINE if self.confine_reads else UNCONFINED
+        return [str(self.memory_mb * 1024 * 1024), mode, *(str(path) for path in _readable_dirs())]
 
     def _handshake(self, child: SupervisedChild) -> None:
         try:
@@ -90,9 +95,21 @@ class CompileWorker:
         except ChildGone as exc:
             cause = "TimeoutError" if isinstance(exc, ChildTimeout) else "EOFError"
             raise CompileError(f"the compiler worker did not start ({cause})") from exc
+        if "unconfinable" in ready:
+            raise CompileError(
+                "compiling is refused: the compiler cannot be confined on this machine "
+                f"({ready['unconfinable']}). Submitted source may name any host file, so NVRTC only runs "
+                "confined. Enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; "
+                "on Ubuntu also kernel.apparmor_restrict_unprivileged_userns=0) or Landlock (Linux 5.13+, "
+                "lsm=...,landlock), "
+                f"or, for trusted local use only, pass --unconfined-compile ({UNCONFINED_ENV}=1)"
+            )
         if not ready.get("ready"):
             raise CompileError(f"the compiler worker could not load NVRTC: {ready.get('error')}")
-        self.confined = bool(ready.get("confined"))
+        self.sandbox = Sandbox.model_validate({**ready["sandbox"], "readable": _READABLE_LABELS})
+
+
+_READABLE_LABELS = ["<cuda-include>", "<cccl-include>", "<nvrtc-lib>"]
 
 
 def _readable_dirs() -> list[Path]:

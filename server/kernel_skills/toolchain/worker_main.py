@@ -1,8 +1,10 @@
-"""The compile worker process: ``python -P -m kernel_skills.toolchain.worker_main MEMORY [READ_DIR...]``.
+"""The compile worker process: ``python -P -m kernel_skills.toolchain.worker_main MEMORY MODE READ_DIR...``.
 
-It caps its own address space (RLIMIT_AS), loads NVRTC once, warms it up, and, when READ_DIRs are
-given, confines its file reads to them with Landlock (``landlock.py``, the include sandbox's third
-wall). Then it serves compile requests read from
+It caps its own address space (RLIMIT_AS), loads NVRTC once, warms it up, and, in MODE ``confine``
+(the default; ``unconfined`` only on an explicit opt-in), confines itself to READ_DIRs: a user and
+mount namespace whose root holds only them (``namespace.py``), then Landlock (``landlock.py``): the
+include sandbox's third wall. If neither is available it refuses to serve (fail closed) and says
+why. Then it serves compile requests read from
 stdin and answers on the original stdout (fd 1 is pointed at stderr so nothing else can write into
 the channel). Frames are a 4-byte big-endian length and JSON (``kernel_skills.workerproc``; the
 cubin travels base64-encoded);
@@ -20,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kernel_skills.toolchain import landlock, namespace
+from kernel_skills.toolchain.confinement import CONFINE, WITHOUT_ENV
 from kernel_skills.workerproc import claim_channel, serve, write_frame
 
 
@@ -78,28 +82,61 @@ def _compile(nvrtc: Any, request: dict) -> dict:
 
 def main(argv: list[str]) -> int:
     channel = claim_channel()  # stray prints (ours or a library's) must not corrupt the channel
-    memory_bytes = int(argv[0]) if argv else 0
+    memory_bytes, mode, read_dirs = int(argv[0]), argv[1], [Path(arg) for arg in argv[2:]]
+    skipped = set(filter(None, os.environ.get(WITHOUT_ENV, "").split(",")))
+    confine = mode == CONFINE
+    # The user namespace must be made while this process is still single-threaded.
+    namespace_error: str | None = None
+    if confine:
+        namespace_error = f"disabled by {WITHOUT_ENV}" if "namespace" in skipped else namespace.enter()
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         from kernel_skills.toolchain.locate import load_nvrtc
 
         nvrtc = load_nvrtc()
-    except Exception as exc:  # reported to the parent, which raises CompileError
-        write_frame(channel, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
-        return 1
-    read_dirs = [Path(arg) for arg in argv[1:]]
-    confined = False
-    if read_dirs:
-        # Warm up first: NVRTC loads its builtins library and caches on the first compile.
+        # Warm up: NVRTC loads its builtins library and caches on the first compile; after the
+        # confinement nothing outside the toolkit can be opened (nor imported).
         _compile(
             nvrtc, {"source": "__global__ void warm_up() {}", "name": "w.cu", "headers": {}, "options": []}
         )
-        from kernel_skills.toolchain.landlock import restrict_reads
-
-        confined = restrict_reads([*read_dirs, *_python_dirs()])
-    write_frame(channel, {"ready": True, "pid": os.getpid(), "confined": confined})
+    except Exception as exc:  # reported to the parent, which raises CompileError
+        write_frame(channel, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
+        return 1
+    sandbox = _confine(read_dirs, namespace_error, skipped) if confine else _UNCONFINED
+    if confine and not sandbox["confined"]:
+        write_frame(channel, {"ready": False, "unconfinable": sandbox["detail"]})
+        return 1
+    write_frame(channel, {"ready": True, "pid": os.getpid(), "sandbox": sandbox})
     return serve(channel, lambda request: _answer(nvrtc, request))
+
+
+_UNCONFINED = {"confined": False, "method": "unconfined", "landlock_abi": None, "detail": "opted out"}
+
+
+def _confine(read_dirs: list[Path], namespace_error: str | None, skipped: set[str]) -> dict[str, Any]:
+    """Hide the host tree (namespace), then Landlock the reads; either alone still confines."""
+    methods: list[str] = []
+    notes: list[str] = []
+    if namespace_error is None:
+        try:
+            namespace.hide_host(read_dirs, Path.cwd())
+            methods.append("namespace")
+        except OSError as exc:
+            namespace_error = str(exc)
+    if namespace_error is not None:
+        notes.append(f"no mount namespace ({namespace_error})")
+    abi = 0 if "landlock" in skipped else landlock.abi_version()
+    if abi and landlock.restrict_reads(read_dirs):
+        methods.append("landlock")
+    else:
+        notes.append(f"disabled by {WITHOUT_ENV}" if "landlock" in skipped else "no Landlock (ABI 0)")
+    return {
+        "confined": bool(methods),
+        "method": "+".join(methods) or "unconfined",
+        "landlock_abi": abi or None,
+        "detail": "; ".join(notes) or "host tree hidden and reads Landlocked",
+    }
 
 
 def _answer(nvrtc: Any, request: dict) -> dict:
@@ -109,13 +146,6 @@ def _answer(nvrtc: Any, request: dict) -> dict:
         return {"api_error": (exc.name, exc.message)}
     except MemoryError:
         return {"api_error": ("MemoryError", "the compiler ran out of memory under the worker's cap")}
-
-
-def _python_dirs() -> list[Path]:
-    """Python's own files stay readable (a late import must not fail); they hold nothing private."""
-    dirs = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)}
-    dirs |= {Path(entry) for entry in sys.path if entry and Path(entry).is_dir()}
-    return sorted(dirs)
 
 
 if __name__ == "__main__":
