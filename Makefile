@@ -6,12 +6,19 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8765
 
-.PHONY: install serve serve-stdio test test-gpu lint bench clean
+# torch for the tests: PyPI's Linux x86_64 wheel is the CUDA build (GBs of nvidia-* packages). To get
+# the CPU build instead, point pip at PyTorch's CPU index for torch only:
+#   make install TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+# (torch is then installed first from that index; everything else still comes from PyPI).
+TORCH_VERSION := 2.13.0
+TORCH_INDEX_URL ?=
+
+.PHONY: install serve serve-stdio test test-slow test-gpu lint bench clean
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# torch is pinned so pip takes the CPU wheel; an unpinned torch pulls GBs of CUDA packages.
+	$(if $(TORCH_INDEX_URL),$(BIN)/python -m pip install --quiet --index-url '$(TORCH_INDEX_URL)' 'torch==$(TORCH_VERSION)')
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
@@ -23,10 +30,15 @@ serve: $(STAMP)
 serve-stdio: $(STAMP)
 	$(BIN)/kernel-skills serve --transport stdio
 
-# pytest's own exit status is kept in $(VENV)/.pytest-status: make reports any failure as 2, and CI
-# must tell "no tests ran" (pytest's 5) apart from failures.
+# pytest's own exit status is kept in $(VENV)/.pytest-status (test) and $(VENV)/.pytest-slow-status
+# (test-slow): make reports any failure as 2, and CI must tell "no tests ran" (pytest's 5) apart from
+# failures. `make test` leaves out the tests marked slow (real third-party clients from npm, real
+# server processes end to end); `make test-slow` runs only those. CI runs both.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; echo $$status > $(VENV)/.pytest-status; exit $$status
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS); status=$$?; echo $$status > $(VENV)/.pytest-status; exit $$status
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m "slow" $(PYTEST_ARGS); status=$$?; echo $$status > $(VENV)/.pytest-slow-status; exit $$status
 
 test-gpu: $(STAMP)
 	$(BIN)/python -m pytest -m gpu $(PYTEST_ARGS)

@@ -6,21 +6,26 @@ them to MCP. Nothing GPU-related is imported here (start-up stays fast; the serv
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from pydantic import BaseModel, Field
 
 from kernel_skills import __version__
-from kernel_skills.surface import bench_tools, compile_tools, skills
+from kernel_skills.surface import bench_tools, compile_tools, completions, prompts, skills
+from kernel_skills.surface.client_log import ClientLog
 from kernel_skills.surface.notify import ChangeNotifier
+from kernel_skills.surface.prompts import PromptSources
 from kernel_skills.surface.skills_ext import SkillsExtension
 from kernel_skills.surface.state import SkillsState
 
 if TYPE_CHECKING:
+    from kernel_skills.bench.registry import ProblemRegistry
     from kernel_skills.catalog import Catalog
 
 SERVER_NAME = "kernel-skills"
@@ -64,29 +69,47 @@ class ServerConfig(BaseModel):
         )
         return Catalog.from_config(roots)
 
+    def load_problems(self) -> ProblemRegistry:
+        """The benchmark problems (bundled + --problems-dir), loaded per call so new files show up."""
+        from kernel_skills.bench.registry import load_registry
+
+        return load_registry(self.problems_dirs)
+
 
 @dataclass(frozen=True)
 class App:
     server: MCPServer
     state: SkillsState
+    client_log: ClientLog
 
 
 def build(config: ServerConfig) -> App:
     bus = InMemorySubscriptionBus()
     state = SkillsState(config.load_catalog, ChangeNotifier(bus), debounce_ms=config.debounce_ms)
+    client_log = ClientLog(state.notifier)
+
+    @asynccontextmanager
+    async def lifespan(server: Any) -> AsyncIterator[SkillsState]:
+        async with client_log.forwarding(), state.lifespan(server) as served:
+            yield served
+
     server = MCPServer(
         SERVER_NAME,
         version=__version__,
         instructions=INSTRUCTIONS,
-        lifespan=state.lifespan,
+        lifespan=lifespan,
         subscriptions=bus,
         extensions=[SkillsExtension(state)],
     )
     state.notifier.install(server)
+    client_log.install(server)
     skills.register(server, state)
+    sources = PromptSources(state, config.load_problems)
+    prompts.register(server, sources)
+    completions.register(server, sources)
     compile_tools.register(server)
     bench_tools.register(server, problems_dirs=config.problems_dirs)
-    return App(server=server, state=state)
+    return App(server=server, state=state, client_log=client_log)
 
 
 def build_server(config: ServerConfig) -> MCPServer:

@@ -24,6 +24,8 @@ MCP_TOOLS = {
     "list_results",
 }
 
+MCP_PROMPTS = {"write_kernel": ["problem"], "optimise_kernel": ["attempt"], "review_skill": ["name"]}
+
 CLI_COMMANDS = [
     [
         "serve",
@@ -74,7 +76,9 @@ async def test_the_server_exposes_exactly_the_contracted_tools_with_output_schem
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         templates = (await client.list_resource_templates()).resource_templates
         resources = (await client.list_resources()).resources
+        prompts = {p.name: [a.name for a in p.arguments or []] for p in (await client.list_prompts()).prompts}
     assert set(tools) >= MCP_TOOLS
+    assert {name: prompts.get(name) for name in MCP_PROMPTS} == MCP_PROMPTS
     for name in MCP_TOOLS:
         assert tools[name].output_schema is not None, f"{name} must return structured content"
     assert [t.uri_template for t in templates] == ["skill://{name}/{+path}"]

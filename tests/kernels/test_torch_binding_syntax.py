@@ -41,6 +41,7 @@ def _cuda_include() -> Path | None:
     return None
 
 
+@pytest.mark.slow  # g++ parses the bindings against the full torch headers (~10-25 s on 2 cores)
 def test_binding_and_launchers_parse_against_torch_headers(kernels_dir: Path, tmp_path: Path) -> None:
     compiler = shutil.which("g++")
     torch_include = _torch_include()

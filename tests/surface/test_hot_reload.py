@@ -195,6 +195,7 @@ async def test_closed_handshake_sessions_are_forgotten(app):
     assert app.state.notifier.handshake_sessions == 0
 
 
+@pytest.mark.slow  # two real server processes, every step over the wire (~10 s)
 async def test_hot_reload_reaches_clients_over_real_stdio_and_http(tmp_path: Path):
     """The same flow through real server processes: two stdio servers (one client each) and one HTTP
     server with a client of each generation, all watching one skills folder."""

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from mcp_surface_support import server_env
 
+pytestmark = pytest.mark.slow  # npx fetches and starts the Inspector for each call (~7-30 s each)
+
 INSPECTOR = "@modelcontextprotocol/inspector@2.12.0"
 KERNEL_SKILLS = Path(sys.executable).parent / "kernel-skills"
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import inspect
+import json
+import subprocess
+import sys
 
 import pytest
-from mcp_surface_support import ALPHA_MD, PNG
+from mcp_surface_support import ALPHA_MD, PNG, server_env
 
 import kernel_skills.errors as domain_errors
 from kernel_skills.errors import KernelSkillsError, RefusedInput, SkillError
@@ -117,3 +120,19 @@ def test_domain_errors_become_tool_errors_and_protocol_errors_with_the_domain_me
     missing = surface_errors.protocol_error(SkillError("no skill named 'q'"), uri="skill://q/SKILL.md")
     assert missing.error.code == -32602
     assert missing.error.data == {"uri": "skill://q/SKILL.md"}
+
+
+async def test_list_skills_tool_and_skills_list_json_return_the_same_document(app, connect, skills_root):
+    async with connect(app.server) as client:
+        tool = (await client.call_tool("list_skills", {})).structured_content
+    command = [sys.executable, "-m", "kernel_skills.cli", "skills", "list", "--json", "--no-bundled"]
+    cli = subprocess.run(
+        [*command, "--skills-dir", str(skills_root)],
+        capture_output=True,
+        text=True,
+        env=server_env(),
+        check=False,
+    )
+    assert cli.returncode == 1  # one folder is invalid
+    assert json.loads(cli.stdout) == tool
+    assert set(tool) == {"roots", "skills", "invalid", "total"}

@@ -112,10 +112,19 @@ def list_results(problem: str, *, limit: int = DEFAULT_LIMIT, path: Path | None 
     return ResultList(problem=problem, results=results)
 
 
+def recent_ids(limit: int = 100, *, path: Path | None = None) -> list[int]:
+    """The ids of the newest stored results, newest first (what a client may complete an id from)."""
+    with _connect(path) as conn:
+        rows = conn.execute(
+            "SELECT id FROM results ORDER BY id DESC LIMIT ?", (max(1, int(limit)),)
+        ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
 def get_result(result_id: int, *, path: Path | None = None) -> BenchResult | None:
     with _connect(path) as conn:
         row = conn.execute("SELECT result_json FROM results WHERE id = ?", (int(result_id),)).fetchone()
     return BenchResult.model_validate_json(row[0]) if row else None
 
 
-__all__ = ["db_path", "get_result", "list_results", "store"]
+__all__ = ["db_path", "get_result", "list_results", "recent_ids", "store"]

@@ -109,31 +109,39 @@ class RootInfo(BaseModel):
 
 
 class SkillSummary(BaseModel):
-    """A served skill without its body and file list (what ``skills list`` shows)."""
+    """A served skill without its body and file list (``skills list`` and the ``list_skills`` tool)."""
 
     name: str
     description: str
+    uri: str = Field(description="resources/read this URI (or call get_skill) to load the SKILL.md body")
     location: str
     root: str
     source: Literal["dir", "zip"]
     file_count: int
     tokens: TokenEstimate
     warnings: list[Issue] = Field(default_factory=list)
-    stale: bool = False
+    stale: bool = Field(
+        False, description="true: the files on disk are currently invalid and this is the last valid version"
+    )
     stale_errors: list[Issue] = Field(default_factory=list)
     shadows: list[str] = Field(default_factory=list)
 
     @classmethod
     def of(cls, skill: Skill) -> SkillSummary:
+        from kernel_skills.catalog.uri import skill_uri
+
         return cls(
             file_count=len(skill.files),
-            **skill.model_dump(include=set(cls.model_fields) - {"file_count"}),
+            uri=skill_uri(skill.name),
+            **skill.model_dump(include=set(cls.model_fields) - {"file_count", "uri"}),
         )
 
 
 class CatalogListing(BaseModel):
-    """``kernel-skills skills list --json``: served skills, then invalid ones with their errors."""
+    """``kernel-skills skills list --json`` and the ``list_skills`` tool: served skills, then invalid ones
+    with their errors (nothing is dropped silently), and the roots they came from."""
 
     roots: list[RootInfo]
     skills: list[SkillSummary]
     invalid: list[InvalidSkill]
+    total: int = Field(description="served skills in the catalog (before the optional query filter)")

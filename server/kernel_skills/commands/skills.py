@@ -64,18 +64,13 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from kernel_skills.catalog import Catalog, CatalogConfig
-    from kernel_skills.catalog.models import CatalogListing, RootInfo, SkillSummary
+    from kernel_skills.catalog.listing import list_skills
     from kernel_skills.commands.output import emit_json
 
     config = CatalogConfig(
         skills_dirs=args.skills_dir, bundled=not args.no_bundled, agent_dirs=args.agent_dirs
     )
-    catalog = Catalog.from_config(config)
-    listing = CatalogListing(
-        roots=[RootInfo(path=str(r.path), origin=r.origin, exists=r.path.is_dir()) for r in catalog.roots],
-        skills=[SkillSummary.of(skill) for skill in catalog.skills()],
-        invalid=catalog.invalid(),
-    )
+    listing = list_skills(Catalog.from_config(config))
     if args.json:
         emit_json(listing)
     else:

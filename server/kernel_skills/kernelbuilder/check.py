@@ -143,6 +143,11 @@ class _Checker:
                 'cuda-capabilities = ["9.0"] in [kernel.<name>], or leave it unset to build for every '
                 f"capability the builder supports. [general.cuda] accepts: {accepted}"
             )
+        if where == "torch-noarch" and key in ("cuda-capabilities", "rocm-archs"):
+            return (
+                f"[torch-noarch] spells it '{key.replace('-', '_')}' (with an underscore: this one table's "
+                f"keys are not kebab-case in kernel-builder); [torch-noarch] accepts: {accepted}"
+            )
         if where.startswith("kernel.") and key in (
             "cuda-capabilities",
             "rocm-archs",
@@ -271,6 +276,8 @@ class _Checker:
                     "must list the binding sources, e.g. "
                     'src = ["torch-ext/torch_binding.cpp", "torch-ext/torch_binding.h"]',
                 )
+        if framework == "torch-noarch" and isinstance(table.get("cuda_capabilities"), list):
+            self._check_capabilities(table["cuda_capabilities"], "torch-noarch.cuda_capabilities")
         if framework == "torch-noarch" and isinstance(self.doc.get("kernel"), dict) and self.doc["kernel"]:
             self.error(
                 "torch-noarch", "a [torch-noarch] project has no compiled kernels; use [torch] for [kernel.*]"

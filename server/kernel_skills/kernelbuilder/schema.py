@@ -1,7 +1,10 @@
 """The build.toml schema this checker enforces: kernel-builder's current format, edition 5.
 
 Taken from huggingface/kernels (kernels-data/src/config/v5.rs, serde ``deny_unknown_fields`` on
-every table) and the CMake helpers that consume ``cuda-capabilities``. Keys are kebab-case.
+every table) and the CMake helpers that consume ``cuda-capabilities``. Keys are kebab-case, except in
+``[torch-noarch]``: its struct has ``deny_unknown_fields`` but no ``rename_all``, so its keys are the
+Rust field names, ``cuda_capabilities`` and ``rocm_archs``. PyPI's ``kernels-data`` (0.16.2) ships
+no build.toml parser to check against, so this table is maintained by hand from the source.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ FRAMEWORK_KEYS: dict[str, dict[str, str]] = {
         "stable-abi": "str|table",
         "cxx-flags": "list[str]",
     },
-    "torch-noarch": {"pyext": "list[str]", "cuda-capabilities": "list[str]", "rocm-archs": "list[str]"},
+    "torch-noarch": {"pyext": "list[str]", "cuda_capabilities": "list[str]", "rocm_archs": "list[str]"},
     "tvm-ffi": {"src": "list[str]", "include": "list[str]", "pyext": "list[str]", "cxx-flags": "list[str]"},
 }
 
@@ -76,7 +79,8 @@ KERNEL_BACKEND_KEYS: dict[str, dict[str, str]] = {
 }
 KERNEL_REQUIRED = ("backend", "depends", "src")
 
-# kernels-data/src/config/deps.rs: the `depends` values a kernel may name.
+# kernels-data/src/config/deps.rs and the builder's dependency map (lib/deps.nix, which has 4.4 and
+# 4.5 as well): the `depends` values a kernel may name.
 DEPENDENCIES = (
     "torch",
     "cutlass_2_10",
@@ -85,6 +89,8 @@ DEPENDENCIES = (
     "cutlass_3_8",
     "cutlass_3_9",
     "cutlass_4_0",
+    "cutlass_4_4",
+    "cutlass_4_5",
     "sycl_tla",
     "metal-cpp",
 )

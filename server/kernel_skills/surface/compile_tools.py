@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import anyio.to_thread
+from mcp.server.mcpserver import Context
 from mcp_types import ToolAnnotations
 
 from kernel_skills.surface.errors import tool_errors
@@ -30,6 +31,7 @@ COMPILE_ANNOTATIONS = ToolAnnotations(
 @tool_errors
 async def compile_kernel(
     source: str,
+    ctx: Context,
     arch: str = "sm_90a",
     options: list[str] | None = None,
     headers: dict[str, str] | None = None,
@@ -58,7 +60,12 @@ async def compile_kernel(
         want_ptx=want_ptx,
         shared_mem=shared_mem,
     )
-    return await anyio.to_thread.run_sync(compile_source, request)
+    # Progress (a no-op unless the client asked): the first compile starts the sandboxed NVRTC worker.
+    await ctx.report_progress(0, 1, f"compiling for {request.arch} with NVRTC")
+    result = await anyio.to_thread.run_sync(compile_source, request)
+    done = "cache hit" if result.cached else f"compiled in {result.compile_ms:.0f} ms"
+    await ctx.report_progress(1, 1, done if result.ok else f"{done}, with errors")
+    return result
 
 
 def register(server: MCPServer) -> None:

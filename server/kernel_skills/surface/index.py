@@ -15,16 +15,15 @@ import bisect
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
+from kernel_skills.catalog.uri import SCHEME, SKILL_MD, skill_uri
 from kernel_skills.errors import RefusedInput
 
 if TYPE_CHECKING:
     from kernel_skills.catalog import Catalog
     from kernel_skills.catalog.models import Skill
 
-SCHEME = "skill://"
-SKILL_MD = "SKILL.md"
 SKILLS_EXTENSION = "io.modelcontextprotocol/skills"
 URI_TEMPLATE = "skill://{name}/{+path}"
 MARKDOWN = "text/markdown"
@@ -32,12 +31,7 @@ MARKDOWN = "text/markdown"
 RESOURCES_PAGE = 1000  # resources/list entries per page (one short entry per skill)
 SKILLS_PAGE = 200  # skills/list entries per page (frontmatter + every file's digest)
 
-_PATH_SAFE = "/-._~!$&'()*+,;=:@"
 _URI_HELP = f"expected {SCHEME}<skill-name>/<file-path>, e.g. {SCHEME}my-skill/SKILL.md"
-
-
-def skill_uri(name: str, path: str = SKILL_MD) -> str:
-    return f"{SCHEME}{quote(name, safe='')}/{quote(path, safe=_PATH_SAFE)}"
 
 
 def parse_skill_uri(uri: str) -> tuple[str, str]:

@@ -1,4 +1,7 @@
-"""Structured results of the skill tools (their JSON schema is the tools' ``outputSchema``)."""
+"""Structured results of the skill tools (their JSON schema is the tools' ``outputSchema``).
+
+``list_skills`` returns the catalog's own ``CatalogListing`` (the same document as ``skills list --json``).
+"""
 
 from __future__ import annotations
 
@@ -7,33 +10,6 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from kernel_skills.catalog.models import Issue, TokenEstimate
-
-
-class SkillSummary(BaseModel):
-    """One served skill, as the catalog advertises it (no body)."""
-
-    name: str
-    description: str
-    uri: str = Field(description="resources/read this URI (or call get_skill) to load the SKILL.md body")
-    tokens: TokenEstimate
-    stale: bool = Field(
-        description="true: the files on disk are currently invalid and this is the last valid version"
-    )
-    stale_errors: list[Issue] = Field(default_factory=list)
-
-
-class InvalidSkillSummary(BaseModel):
-    """A skill folder that is not served, with why (nothing is dropped silently)."""
-
-    location: str
-    name: str | None
-    errors: list[Issue]
-
-
-class SkillList(BaseModel):
-    skills: list[SkillSummary]
-    invalid: list[InvalidSkillSummary]
-    total: int = Field(description="served skills in the catalog (before the optional query filter)")
 
 
 class SkillFileEntry(BaseModel):

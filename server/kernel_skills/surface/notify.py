@@ -112,6 +112,10 @@ class ChangeNotifier:
         """Whether this handshake-era connection has completed ``notifications/initialized``."""
         return sdk.connection_key(session) in self._sessions
 
+    def sessions(self) -> list[ServerSession]:
+        """The connected handshake-era sessions (one per connection)."""
+        return list(self._sessions.values())
+
     @property
     def handshake_sessions(self) -> int:
         return len(self._sessions)

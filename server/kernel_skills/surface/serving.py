@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from kernel_skills.app import ServerConfig, build
+from kernel_skills.surface import sdk
+from kernel_skills.surface.event_store import RETRY_MS, EventLog
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 MCP_PATH = "/mcp"
 
@@ -33,13 +39,28 @@ def connect_help(url: str, *, token: bool) -> str:
     )
 
 
+def http_app(config: ServerConfig, *, host: str) -> Starlette:
+    """The streamable-HTTP ASGI app at /mcp, with resumable streams: every SSE event has an id, and a client
+    that reconnects with ``Last-Event-ID`` gets what it missed on that stream (its own session's only);
+    SSE streams suggest a ``retry`` of RETRY_MS to reconnecting clients."""
+    server = build(config).server
+    log = EventLog()
+    app = server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        host=host,
+        event_store=log.for_session("unassigned"),  # replaced per session below
+        retry_interval=RETRY_MS,
+    )
+    sdk.per_session_event_stores(server, log.for_session)
+    return app
+
+
 def run_http(config: ServerConfig, *, host: str, port: int, token: str | None) -> None:
     import uvicorn
 
     from kernel_skills.surface.auth import BearerTokenGuard
 
-    server = build(config).server
-    app = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
+    app = http_app(config, host=host)
     asgi = BearerTokenGuard(app, token) if token else app
     sys.stderr.write(connect_help(url_for(host, port), token=bool(token)))
     sys.stderr.flush()

@@ -21,19 +21,14 @@ from mcp_types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from kernel_skills.catalog.listing import list_skills as domain_list_skills
+from kernel_skills.catalog.models import CatalogListing
 from kernel_skills.errors import KernelSkillsError, RefusedInput
 from kernel_skills.surface import sdk
 from kernel_skills.surface.errors import protocol_error, tool_errors
 from kernel_skills.surface.fastpath import FastPath
 from kernel_skills.surface.index import RESOURCES_PAGE, SKILL_MD, URI_TEMPLATE, parse_skill_uri, skill_uri
-from kernel_skills.surface.models import (
-    InvalidSkillSummary,
-    SkillDetail,
-    SkillFileContent,
-    SkillFileEntry,
-    SkillList,
-    SkillSummary,
-)
+from kernel_skills.surface.models import SkillDetail, SkillFileContent, SkillFileEntry
 from kernel_skills.surface.state import SkillsState
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
@@ -129,32 +124,14 @@ def _register_resources(server: MCPServer, state: SkillsState) -> None:
 
 def _register_tools(server: MCPServer, state: SkillsState) -> None:
     @tool_errors
-    async def list_skills(query: str | None = None) -> SkillList:
+    async def list_skills(query: str | None = None) -> CatalogListing:
         """List the served skills: name, description, SKILL.md URI, estimated tokens and whether it is stale.
 
         Skill folders that failed validation are listed under `invalid` with their errors. Optional
         `query` keeps skills whose name or description contains it (case-insensitive). Load one with
         get_skill(name) only when its description matches the task.
         """
-        index = await state.get_index()
-        needle = (query or "").strip().lower()
-        skills = [
-            SkillSummary(
-                name=s.name,
-                description=s.description,
-                uri=skill_uri(s.name),
-                tokens=s.tokens,
-                stale=s.stale,
-                stale_errors=s.stale_errors,
-            )
-            for s in index.skills
-            if not needle or needle in s.name.lower() or needle in s.description.lower()
-        ]
-        invalid = [
-            InvalidSkillSummary(location=i.location, name=i.name, errors=i.errors)
-            for i in state.catalog.invalid()
-        ]
-        return SkillList(skills=skills, invalid=invalid, total=len(index.skills))
+        return domain_list_skills(await state.get_catalog(), query)
 
     @tool_errors
     async def get_skill(name: str) -> SkillDetail:
