@@ -26,7 +26,7 @@ from kernel_skills.bench.checking import Harness, check_shape
 from kernel_skills.bench.launch import Launch, parse_launch
 from kernel_skills.bench.spec import Pointer, Problem, Scalar
 
-SIMT_DIR = Path(__file__).parent / "simt"
+SIMT_DIR = Path(__file__).resolve().parents[2] / "server" / "kernel_skills" / "emulator" / "cpp"
 SANITIZERS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=undefined")
 _MMA_ASM = re.compile(
     r'asm\s*(?:volatile\s*)?\(\s*"mma\.sync\.aligned\.m16n8k16\.row\.col\.f32\.bf16\.bf16\.f32\s*"\s*'
