@@ -1,0 +1,238 @@
+"""Run untrusted native code (an emulator runner built from a submission, and its g++ build) confined.
+
+``run_confined(argv, workdir=..., read_only=..., timeout_s=..., memory_mb=...)`` starts the program
+through ``confine_exec.py`` in its own session and process group. The child:
+- reads only its work folder, the ``read_only`` paths, the system library folders the dynamic loader
+  maps (libc, libstdc++, libm, libgcc_s) and its own ``/proc/<pid>``; writes only its work folder
+  (Linux Landlock, every file-system right handled);
+- may execute only ``argv[0]`` and the dynamic loader (``allow_exec=True`` adds the ``executables``
+  given, e.g. g++'s cc1plus, as and ld: nothing else);
+- has no TCP bind/connect (Landlock ABI >= 4) and cannot signal or reach abstract unix sockets outside
+  itself (ABI >= 6); the runner adds its own seccomp filter (no exec, no sockets, no open after start);
+- runs under RLIMIT_AS, RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_NPROC, RLIMIT_NOFILE and RLIMIT_CORE=0, a
+  wall-clock timeout (the whole process group is killed), and an allow-listed environment.
+
+Fail closed: without Landlock, ``run_confined`` raises DeviceUnavailable and runs nothing, unless the
+operator set ``KERNEL_SKILLS_UNCONFINED_EMULATOR=1`` (trusted local use only; never the default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from kernel_skills.errors import DeviceUnavailable
+from kernel_skills.toolchain import landlock
+
+UNCONFINED_ENV = "KERNEL_SKILLS_UNCONFINED_EMULATOR"
+_LAUNCHER = Path(__file__).with_name("confine_exec.py")
+_LANDLOCK = Path(landlock.__file__)
+_MARKER, _LAUNCHER_EXIT = "kernel-skills confine:", 125  # as in confine_exec.py
+_OUTPUT_TAIL = 64 * 1024
+_BASE_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+_ENV_ALLOWED = frozenset({"ASAN_OPTIONS", "UBSAN_OPTIONS", "SIMT_LOG_LEVEL"})
+MAX_PROCESSES = 4096  # per user (the kernel's rule); the runner's threads count too
+MAX_OPEN_FILES = 64
+MAX_FILE_MB = 256
+STACK_MB = 2
+
+
+class ConfinedResult(BaseModel):
+    """How a confined child ended. ``signal``: the signal that killed it (None when it exited)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+    signal: int | None = None
+    wall_ms: float
+
+
+def confinement_available() -> bool:
+    """Whether children can be confined here (Linux Landlock present)."""
+    return sys.platform == "linux" and landlock.abi_version() >= 1
+
+
+def unconfined_allowed() -> bool:
+    return os.environ.get(UNCONFINED_ENV) == "1"
+
+
+def require_confinement() -> str:
+    """A short description of the confinement in force; DeviceUnavailable when there is none."""
+    if confinement_available():
+        abi = landlock.abi_version()
+        net = "TCP denied" if abi >= 4 else "network left to the runner's seccomp filter"
+        return f"Landlock ABI {abi} (files: own work folder only; {net}), rlimits, own process group"
+    if unconfined_allowed():
+        return f"UNCONFINED ({UNCONFINED_ENV}=1: trusted local use only)"
+    raise DeviceUnavailable(
+        "the CPU emulator runs submitted code natively and needs Linux Landlock (kernel 5.13 or later with "
+        "the landlock LSM enabled, e.g. lsm=...,landlock on the kernel command line) to confine it; it is "
+        f"not available here, so nothing was run. For trusted local use only, set {UNCONFINED_ENV}=1"
+    )
+
+
+@functools.cache
+def library_paths() -> tuple[Path, ...]:
+    """What the dynamic loader reads for a g++-built program: its cache and the system library folders."""
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    candidates = [Path("/etc/ld.so.cache"), Path("/lib64"), Path("/usr/lib64")]
+    if multiarch:
+        candidates += [Path("/lib") / multiarch, Path("/usr/lib") / multiarch]
+    return tuple(dict.fromkeys(p.resolve() for p in candidates if p.exists()))
+
+
+@functools.cache
+def dynamic_loader() -> Path | None:
+    """The ELF interpreter of the running Python (the same one g++'s programs use), resolved."""
+    with open(sys.executable, "rb") as f:
+        head = f.read(64 * 1024)
+    start = head.find(b"/lib")
+    while start >= 0:
+        end = head.find(b"\0", start)
+        name = head[start:end].decode("latin-1")
+        if "ld-linux" in name or "ld64" in name or "ld-musl" in name:
+            return Path(name).resolve()
+        start = head.find(b"/lib", end)
+    return None
+
+
+def scrubbed_env(workdir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The child's whole environment: a fixed base, HOME/TMPDIR in the work folder, allow-listed extras."""
+    env = {**_BASE_ENV, "HOME": str(workdir), "TMPDIR": str(workdir)}
+    for key, value in (extra or {}).items():
+        if key not in _ENV_ALLOWED:
+            raise ValueError(f"environment variable {key!r} is not passed to a confined child")
+        env[key] = value
+    return env
+
+
+def run_confined(
+    argv: Sequence[str],
+    *,
+    workdir: Path,
+    read_only: Sequence[Path],
+    timeout_s: float,
+    memory_mb: int,
+    allow_exec: bool = False,
+    executables: Sequence[Path] = (),
+    env: Mapping[str, str] | None = None,
+    cpu_s: int | None = None,
+    max_processes: int = MAX_PROCESSES,
+) -> ConfinedResult:
+    """Run ``argv`` confined (see the module docstring); stdout/stderr are files in ``workdir`` (tails kept).
+
+    ``memory_mb`` caps the address space (0: no RLIMIT_AS, for AddressSanitizer builds, which reserve
+    terabytes of shadow memory); ``cpu_s`` caps CPU seconds (default: twice the wall timeout, at least 10).
+    """
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    program = Path(argv[0])
+    if not program.is_absolute():
+        found = shutil.which(str(program))
+        if found is None:
+            raise FileNotFoundError(f"{program} not found on PATH")
+        program = Path(found)
+    confinement = require_confinement()
+    limits = {
+        "RLIMIT_CPU": int(cpu_s if cpu_s is not None else max(10, 2 * timeout_s)),
+        "RLIMIT_FSIZE": MAX_FILE_MB << 20,
+        "RLIMIT_NPROC": max_processes,
+        "RLIMIT_NOFILE": MAX_OPEN_FILES,
+        "RLIMIT_CORE": 0,
+        "RLIMIT_STACK": STACK_MB << 20,  # glibc's default thread stack size, so threads fit in RLIMIT_AS
+    }
+    if memory_mb:
+        limits["RLIMIT_AS"] = memory_mb << 20
+    execute = [program.resolve()]
+    if (loader := dynamic_loader()) is not None:
+        execute.append(loader)
+    if allow_exec:
+        execute += [Path(p).resolve() for p in executables]
+    child_env = scrubbed_env(workdir, env)
+    out_path, err_path = workdir / ".stdout", workdir / ".stderr"
+    full_argv = [str(program), *argv[1:]]
+    if confinement.startswith("UNCONFINED"):
+        command = full_argv
+    else:
+        import json
+
+        spec = {
+            "landlock": str(_LANDLOCK),
+            "read": [str(p) for p in (*library_paths(), *read_only)],
+            "read_write": [str(workdir)],
+            "execute": [str(p) for p in execute],
+            "limits": limits,
+            "cwd": str(workdir),
+            "argv": full_argv,
+            "env": child_env,
+        }
+        command = [sys.executable, "-I", "-S", str(_LAUNCHER), json.dumps(spec)]
+    started = time.perf_counter()
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            cwd=workdir,
+            env=child_env if command is full_argv else _BASE_ENV,
+            start_new_session=True,
+            close_fds=True,
+        )
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _kill_group(proc.pid)
+            proc.wait()
+    wall_ms = (time.perf_counter() - started) * 1000
+    stderr = _tail(err_path)
+    if proc.returncode == _LAUNCHER_EXIT and _MARKER in stderr:
+        raise DeviceUnavailable(f"the emulator's confinement could not be applied, nothing was run: {stderr}")
+    code = proc.returncode
+    return ConfinedResult(
+        returncode=code,
+        stdout=_tail(out_path),
+        stderr=stderr,
+        timed_out=timed_out,
+        signal=-code if code < 0 else None,
+        wall_ms=wall_ms,
+    )
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _tail(path: Path) -> str:
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - _OUTPUT_TAIL))
+        data = f.read()
+    return data.decode("utf-8", errors="replace")
+
+
+__all__ = [
+    "UNCONFINED_ENV",
+    "ConfinedResult",
+    "confinement_available",
+    "library_paths",
+    "require_confinement",
+    "run_confined",
+    "scrubbed_env",
+]
