@@ -6,7 +6,8 @@ through ``confine_exec.py`` in its own session and process group. The child:
   maps (libc, libstdc++, libm, libgcc_s) and its own ``/proc/<pid>``; writes only its work folder
   (Linux Landlock, every file-system right handled);
 - may execute only ``argv[0]`` and the dynamic loader (``allow_exec=True`` adds the ``executables``
-  given, e.g. g++'s cc1plus, as and ld: nothing else);
+  given; for g++ they default to its cc1plus, collect2, lto-wrapper, as and ld, and its include and
+  library folders become readable: nothing else);
 - has no TCP bind/connect (Landlock ABI >= 4) and cannot signal or reach abstract unix sockets outside
   itself (ABI >= 6); the runner adds its own seccomp filter (no exec, no sockets, no open after start);
 - runs under RLIMIT_AS, RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_NPROC, RLIMIT_NOFILE and RLIMIT_CORE=0, a
@@ -158,7 +159,13 @@ def run_confined(
     execute = [program.resolve()]
     if (loader := dynamic_loader()) is not None:
         execute.append(loader)
+    read_paths = list(read_only)
     if allow_exec:
+        if not executables and program.name.startswith(("g++", "x86_64-linux-gnu-g++", "c++")):
+            from kernel_skills.emulator.gxx import toolchain_paths
+
+            toolchain_reads, executables = toolchain_paths()
+            read_paths += toolchain_reads
         execute += [Path(p).resolve() for p in executables]
     child_env = scrubbed_env(workdir, env)
     out_path, err_path = workdir / ".stdout", workdir / ".stderr"
@@ -170,7 +177,7 @@ def run_confined(
 
         spec = {
             "landlock": str(_LANDLOCK),
-            "read": [str(p) for p in (*library_paths(), *read_only)],
+            "read": [str(p) for p in (*library_paths(), *read_paths)],
             "read_write": [str(workdir)],
             "execute": [str(p) for p in execute],
             "limits": limits,

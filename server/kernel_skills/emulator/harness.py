@@ -1,0 +1,135 @@
+"""The benchmark's own correctness ``Harness`` with each launch run by the confined emulator runner.
+
+One launch: the job (launch geometry, every argument, every buffer's bytes) is written into a fresh
+work folder, the runner built from the submission runs under ``sandbox.run_confined`` (it can read
+only its own executable and that folder), and every pointer's bytes come back into the same CPU
+tensors. So ``check_shape`` applies on the CPU exactly what it applies on the GPU: three seeds, NaN
+poison, the determinism re-run, untouched inputs and the problem's tolerances.
+
+The runner's verdicts: exit 0 ok; exit 3 with a JSON report (a race, an uninitialised shared read, an
+out-of-bounds or misaligned access, warp-collective misuse, a trap, a deadlock, a forbidden system call,
+too much printf) -> ``EmulatorFault``; a hang -> ``Timeout``; anything else (a crash) -> KernelFault.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kernel_skills.bench.checking import Harness
+from kernel_skills.bench.launch import Launch
+from kernel_skills.bench.spec import Problem
+from kernel_skills.emulator.sandbox import run_confined
+from kernel_skills.errors import KernelFault, Timeout
+
+RUNNER_MEMORY_MB = 4096
+EXIT_MALFORMED_JOB, EXIT_REPORT = 2, 3
+LAUNCH_TIMEOUT_S = 60.0
+# Engine findings that make the result wrong without faulting a GPU: reported as failed checks.
+CHECK_KINDS = {"race": "shared memory race-free", "uninitialized_shared_read": "shared memory initialised"}
+
+
+class EmulatorFault(KernelFault):
+    """The engine stopped the launch and said why (``report``: the runner's JSON report)."""
+
+    def __init__(self, message: str, report: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+def describe(report: dict[str, Any]) -> str:
+    """One sentence an agent can act on: the kind, the message, and where (buffer, index, threads, line)."""
+    kind = str(report.get("kind") or "fault").replace("_", " ")
+    text = f"{kind}: {report.get('message') or 'no details'}"
+    where = []
+    if report.get("buffer") is not None:
+        index = f" index {report['index']}" if report.get("index") is not None else ""
+        where.append(f"buffer {report['buffer']!r}{index}")
+    elif report.get("offset") is not None:
+        where.append(f"shared memory offset {report['offset']}")
+    threads = report.get("threads")
+    if threads:
+        where.append("threads " + " and ".join(_thread(t) for t in threads))
+    if report.get("line") is not None:
+        file = report.get("file")
+        where.append(f"kernel line {report['line']}" + (f" ({file})" if file else ""))
+    return text + (f" [{'; '.join(where)}]" if where else "")
+
+
+def _thread(thread: Any) -> str:
+    if isinstance(thread, dict):
+        block, lane = thread.get("block"), thread.get("thread")
+        return f"block {tuple(block) if block else '?'} thread {tuple(lane) if lane else '?'}"
+    return str(thread)
+
+
+@dataclass
+class EmulatedKernel:
+    """A runner executable for one submission, and how each launch of it is confined."""
+
+    exe: Path
+    timeout_s: float = LAUNCH_TIMEOUT_S
+    memory_mb: int = RUNNER_MEMORY_MB
+
+    def launch(
+        self, problem: Problem, sizes: dict[str, int], launch: Launch, tensors: dict[str, Any]
+    ) -> None:
+        from kernel_skills.emulator import protocol
+
+        with tempfile.TemporaryDirectory(prefix="kernel-skills-emu-") as tmp:
+            work = Path(tmp)
+            job, out, report = work / "job", work / "out", work / "report.json"
+            job.write_bytes(protocol.encode_job(problem, sizes, launch, tensors))
+            done = run_confined(
+                [str(self.exe), str(job), str(out), str(report)],
+                workdir=work,
+                read_only=[self.exe],
+                timeout_s=self.timeout_s,
+                memory_mb=self.memory_mb,
+            )
+            if done.timed_out:
+                raise Timeout(
+                    f"the emulated launch did not finish in {self.timeout_s:g} s (an endless loop, or a "
+                    "barrier some threads never reach); it was killed and the next request starts afresh"
+                )
+            if done.returncode == EXIT_REPORT and report.exists():
+                found = protocol.read_report(report)
+                found_dict = found.model_dump() if hasattr(found, "model_dump") else dict(found)
+                raise EmulatorFault(describe(found_dict), found_dict)
+            if done.returncode == EXIT_MALFORMED_JOB:
+                raise KernelFault(
+                    f"the emulator runner refused its job (a harness fault): {done.stderr[-500:]}"
+                )
+            if done.returncode != 0:
+                how = f"signal {done.signal}" if done.signal else f"exit {done.returncode}"
+                raise KernelFault(f"the emulated launch crashed ({how}): {done.stderr[-1500:].strip()}")
+            protocol.decode_outputs(problem, tensors, out.read_bytes())
+
+
+def emulator_harness(
+    kernel: EmulatedKernel, problem: Problem, sizes: dict[str, int], launch: Launch
+) -> Harness:
+    """``bench.checking.Harness`` on CPU tensors, each launch one confined run of ``kernel``."""
+
+    def do_launch(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
+        kernel.launch(problem, sizes, launch, {**inputs, **outputs})
+
+    return Harness(problem, dict(sizes), "cpu", do_launch, lambda: None)
+
+
+def engine_cause(exc: BaseException) -> BaseException:
+    """The emulator error under a Harness's KernelFault wrapper (Timeout, EmulatorFault), else ``exc``."""
+    cause = exc.__cause__
+    return cause if isinstance(cause, Timeout | EmulatorFault) else exc
+
+
+__all__ = [
+    "CHECK_KINDS",
+    "EmulatedKernel",
+    "EmulatorFault",
+    "describe",
+    "emulator_harness",
+    "engine_cause",
+]
