@@ -6,9 +6,11 @@ only its own executable and that folder), and every pointer's bytes come back in
 tensors. So ``check_shape`` applies on the CPU exactly what it applies on the GPU: three seeds, NaN
 poison, the determinism re-run, untouched inputs and the problem's tolerances.
 
-The runner's verdicts: exit 0 ok; exit 3 with a JSON report (a race, an uninitialised shared read, an
-out-of-bounds or misaligned access, warp-collective misuse, a trap, a deadlock, a forbidden system call,
-too much printf) -> ``EmulatorFault``; a hang -> ``Timeout``; anything else (a crash) -> KernelFault.
+The runner's verdicts (``protocol``): exit 0 ok; exit 3 with a JSON report (a race, an
+uninitialised shared read, an out-of-bounds or misaligned access, warp-collective misuse, a trap, a
+deadlock, a forbidden system call, too much printf) -> ``EmulatorFault``, its location resolved to a
+kernel line; exit 4 (the runner could not install its seccomp filter) -> DeviceUnavailable; a hang ->
+``Timeout``; a crash -> KernelFault.
 """
 
 from __future__ import annotations
@@ -22,10 +24,9 @@ from kernel_skills.bench.checking import Harness
 from kernel_skills.bench.launch import Launch
 from kernel_skills.bench.spec import Problem
 from kernel_skills.emulator.sandbox import run_confined
-from kernel_skills.errors import KernelFault, Timeout
+from kernel_skills.errors import DeviceUnavailable, KernelFault, Timeout
 
 RUNNER_MEMORY_MB = 4096
-EXIT_MALFORMED_JOB, EXIT_REPORT = 2, 3
 LAUNCH_TIMEOUT_S = 60.0
 # Engine findings that make the result wrong without faulting a GPU: reported as failed checks.
 CHECK_KINDS = {"race": "shared memory race-free", "uninitialized_shared_read": "shared memory initialised"}
@@ -53,15 +54,16 @@ def describe(report: dict[str, Any]) -> str:
     if threads:
         where.append("threads " + " and ".join(_thread(t) for t in threads))
     if report.get("line") is not None:
-        file = report.get("file")
-        where.append(f"kernel line {report['line']}" + (f" ({file})" if file else ""))
+        where.append(f"kernel line {report['line']}")
+    if report.get("other_line") is not None:
+        where.append(f"the other access at line {report['other_line']}")
     return text + (f" [{'; '.join(where)}]" if where else "")
 
 
 def _thread(thread: Any) -> str:
-    if isinstance(thread, dict):
-        block, lane = thread.get("block"), thread.get("thread")
-        return f"block {tuple(block) if block else '?'} thread {tuple(lane) if lane else '?'}"
+    """[bx, by, bz, tx, ty, tz] -> "block (bx, by, bz) thread (tx, ty, tz)"."""
+    if isinstance(thread, list | tuple) and len(thread) == 6:
+        return f"block ({thread[0]}, {thread[1]}, {thread[2]}) thread ({thread[3]}, {thread[4]}, {thread[5]})"
     return str(thread)
 
 
@@ -94,11 +96,15 @@ class EmulatedKernel:
                     f"the emulated launch did not finish in {self.timeout_s:g} s (an endless loop, or a "
                     "barrier some threads never reach); it was killed and the next request starts afresh"
                 )
-            if done.returncode == EXIT_REPORT and report.exists():
-                found = protocol.read_report(report)
-                found_dict = found.model_dump() if hasattr(found, "model_dump") else dict(found)
-                raise EmulatorFault(describe(found_dict), found_dict)
-            if done.returncode == EXIT_MALFORMED_JOB:
+            if done.returncode == protocol.EXIT_FAULT and report.exists():
+                found = protocol.resolve_report(protocol.read_report(report), self.exe).model_dump()
+                raise EmulatorFault(describe(found), found)
+            if done.returncode == protocol.EXIT_UNCONFINED:
+                raise DeviceUnavailable(
+                    "the emulator runner could not install its seccomp filter (no exec, no sockets, no "
+                    f"file opens), so the kernel was not run: {done.stderr[-500:].strip()}"
+                )
+            if done.returncode == protocol.EXIT_BAD_JOB:
                 raise KernelFault(
                     f"the emulator runner refused its job (a harness fault): {done.stderr[-500:]}"
                 )
