@@ -1,282 +1,133 @@
-// A small SIMT emulator that runs a CUDA C++ kernel's own source on the CPU, one std::thread per
-// CUDA thread, so that tests can check a kernel's *values* on a machine without a GPU.
+// The kernel side of the SIMT emulator: what a CUDA C++ kernel sees in place of the CUDA headers.
 //
-// What it models: threadIdx/blockIdx/blockDim/gridDim; blocks run one after another (so a
-// function-local `__shared__` can be a `static`); __syncthreads as a barrier of the block's live
-// threads (an exited thread drops out, as on the hardware); the full-warp shuffle
-// __shfl_xor_sync(0xffffffff, ...) as a warp-wide exchange; bf16 with round-to-nearest-even
-// conversions; __ldg/__stcg; and mma.sync.m16n8k16 (bf16 in, f32 accumulate) with the PTX ISA's
-// fragment layouts, entered through simt::mma_m16n8k16_bf16 (the test rewrites the kernel's one
-// `asm` statement into that call).
+// A kernel's translation unit is `simt.h` + the kernel's (rewritten) source + `entry.h`, compiled
+// with GCC's ThreadSanitizer *instrumentation* (-fsanitize=thread at compile time only). Every load
+// and store the kernel makes calls a `__tsan_*` hook; runner.cpp (the engine, not instrumented, no
+// libtsan) defines those hooks and checks each access: global buffers have redzones (out of bounds,
+// with the buffer's name and the element index), shared memory has a shadow (races between two
+// barriers, reads of never-written bytes), and vector accesses must be aligned.
 //
-// What it checks beyond the values: 16-byte (and 8-/4-byte) vector accesses are aligned; a
-// full-mask shuffle is not issued after lanes of the warp have exited; unsupported masks abort.
-// Out-of-bounds accesses are caught by AddressSanitizer (runner.cpp gives every buffer its exact
-// size). Not modelled: memory-ordering races, timing, occupancy, fast-math rounding of __expf
-// and friends (the CPU computes them exactly), and uninitialised shared memory.
+// The threads of a block are fibers on one OS thread, run in a fixed order; a fiber yields only at
+// the collective operations below (__syncthreads, __syncwarp, shuffles, votes, mma.sync), so a run
+// is deterministic. Collective operations are engine calls (never inlined into the kernel).
 #pragma once
 
-#include <atomic>
-#include <barrier>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <functional>
-#include <memory>
-#include <mutex>
 #include <tuple>
 #include <type_traits>
-#include <thread>
-#include <vector>
+#include <utility>
 
 // ----------------------------------------------------------------------------- CUDA keywords
 #define __global__
 #define __device__
 #define __host__
-#define __forceinline__ inline
-#define __noinline__
-#define __shared__ static
+#define __forceinline__ inline __attribute__((always_inline))
+#define __noinline__ __attribute__((noinline))
+// Blocks run one after another, so a block's __shared__ variable can be a static; the section lets
+// the engine find (and shadow) every static shared byte.
+#define __shared__ __attribute__((section("simt_shared"))) static
+#define __constant__ static
+#define __managed__
 #define __align__(n) __attribute__((aligned(n)))
 #define __launch_bounds__(...)
+#define SIMT_INLINE inline __attribute__((always_inline))
 
 // ----------------------------------------------------------------------------- vector types
 struct dim3 {
   unsigned int x = 1, y = 1, z = 1;
 };
 using uint3 = dim3;
-struct alignas(16) uint4 {
-  unsigned int x, y, z, w;
-};
-struct alignas(8) uint2 {
-  unsigned int x, y;
-};
-struct alignas(16) float4 {
-  float x, y, z, w;
-};
-struct alignas(8) float2 {
-  float x, y;
-};
-struct alignas(16) int4 {
-  int x, y, z, w;
-};
-inline uint4 make_uint4(unsigned int x, unsigned int y, unsigned int z, unsigned int w) { return {x, y, z, w}; }
-inline uint2 make_uint2(unsigned int x, unsigned int y) { return {x, y}; }
-inline float2 make_float2(float x, float y) { return {x, y}; }
-inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+
+#define SIMT_VEC2(name, T, align)                                            \
+  struct alignas(align) name {                                               \
+    T x, y;                                                                  \
+  };                                                                         \
+  SIMT_INLINE name make_##name(T x, T y) { return name{x, y}; }
+#define SIMT_VEC3(name, T)                                                   \
+  struct name {                                                              \
+    T x, y, z;                                                               \
+  };                                                                         \
+  SIMT_INLINE name make_##name(T x, T y, T z) { return name{x, y, z}; }
+#define SIMT_VEC4(name, T, align)                                            \
+  struct alignas(align) name {                                               \
+    T x, y, z, w;                                                            \
+  };                                                                         \
+  SIMT_INLINE name make_##name(T x, T y, T z, T w) { return name{x, y, z, w}; }
+
+SIMT_VEC2(float2, float, 8)
+SIMT_VEC4(float4, float, 16)
+SIMT_VEC3(float3, float)
+SIMT_VEC2(int2, int, 8)
+SIMT_VEC4(int4, int, 16)
+SIMT_VEC3(int3, int)
+SIMT_VEC2(uint2, unsigned int, 8)
+SIMT_VEC4(uint4, unsigned int, 16)
+SIMT_VEC2(double2, double, 16)
+SIMT_VEC2(short2, short, 4)
+SIMT_VEC2(ushort2, unsigned short, 4)
+SIMT_VEC4(short4, short, 8)
+SIMT_VEC4(ushort4, unsigned short, 8)
+SIMT_VEC2(char2, signed char, 2)
+SIMT_VEC4(char4, signed char, 4)
+SIMT_VEC2(uchar2, unsigned char, 2)
+SIMT_VEC4(uchar4, unsigned char, 4)
+SIMT_VEC2(longlong2, long long, 16)
+SIMT_VEC2(ulonglong2, unsigned long long, 16)
+SIMT_INLINE uint3 make_uint3(unsigned int x, unsigned int y, unsigned int z) { return uint3{x, y, z}; }
 
 // ----------------------------------------------------------------------------- built-in indices
-inline thread_local dim3 threadIdx;
-inline thread_local dim3 blockIdx;
-inline dim3 blockDim;
-inline dim3 gridDim;
+extern dim3 threadIdx, blockIdx, blockDim, gridDim;
+constexpr int warpSize = 32;
 
+// ----------------------------------------------------------------------------- the engine's calls
 namespace simt {
 
-[[noreturn]] inline void fail(const char* what) {
-  std::fprintf(stderr, "simt: %s (block %u,%u,%u thread %u,%u,%u)\n", what, blockIdx.x, blockIdx.y,
-               blockIdx.z, threadIdx.x, threadIdx.y, threadIdx.z);
-  std::fflush(stderr);
-  std::abort();
-}
+enum WarpOp : int { kShflIdx, kShflUp, kShflDown, kShflXor, kBallot, kAny, kAll, kSyncwarp, kMatchAny };
 
-// Per-block state: the block barrier and one exchange area + barrier per warp.
-struct Warp {
-  explicit Warp(std::ptrdiff_t lanes) : sync(lanes) {}
-  std::barrier<> sync;
-  float slot_f[32] = {};
-  unsigned int slot_u[32] = {};
-  unsigned int mma_a[32][4] = {};  // mma.sync operands of every lane
-  unsigned int mma_b[32][2] = {};
-  std::atomic<int> exited{0};
+void syncthreads(int kind);  // 0 __syncthreads, 1 __syncthreads_count, 2 _and, 3 _or
+int syncthreads_vote(int kind, int predicate);
+// One warp-collective operation of the calling lane; returns the lane's 64-bit result.
+unsigned long long warp_op(int op, unsigned int mask, unsigned long long value, int arg, int width);
+unsigned int activemask();
+void mma_m16n8k16_bf16(float (&c)[4], const unsigned int (&a)[4], unsigned int b0, unsigned int b1);
+[[noreturn]] void trap(const char* kind, const char* message);
+void check_aligned(const void* p, unsigned long align);
+int device_printf(const char* format, ...) __attribute__((format(printf, 1, 2)));
+extern unsigned char dynamic_shared[];
+
+// Filled by the engine (runner.cpp) from the job: per argument its kind (0 pointer, 1 int32,
+// 2 float32) and its value (the buffer, or the 4 scalar bytes); entry.h's binder fills elem_size.
+struct ArgTable {
+  unsigned int count;
+  const unsigned char* kinds;
+  void* const* values;
+  unsigned int* elem_size;
 };
-
-struct Block {
-  explicit Block(std::ptrdiff_t threads) : sync(threads) {
-    for (std::ptrdiff_t w = 0; w < (threads + 31) / 32; ++w) {
-      warps.push_back(std::make_unique<Warp>(std::min<std::ptrdiff_t>(32, threads - 32 * w)));
-    }
-  }
-  std::barrier<> sync;
-  std::vector<std::unique_ptr<Warp>> warps;
-};
-
-inline thread_local Block* current_block = nullptr;
-inline thread_local unsigned int linear_tid = 0;
-
-inline Warp& my_warp() { return *current_block->warps[linear_tid / 32]; }
-inline unsigned int lane() { return linear_tid % 32; }
+const char* kernel_bind(const ArgTable& table);  // defined by entry.h in the kernel's unit
+void kernel_body();
 
 template <class T>
-T exchange_xor(T v, unsigned int mask, int lane_mask, T (&slot)[32]) {
-  if (mask != 0xffffffffu) fail("only full-warp shuffles (mask 0xffffffff) are modelled");
-  Warp& w = my_warp();
-  if (w.exited.load() != 0) fail("full-mask shuffle after lanes of the warp exited (undefined on a GPU)");
-  slot[lane()] = v;
-  w.sync.arrive_and_wait();
-  const T r = slot[(lane() ^ static_cast<unsigned int>(lane_mask)) & 31u];
-  w.sync.arrive_and_wait();  // nobody overwrites a slot before every lane has read
-  return r;
+SIMT_INLINE unsigned long long to_bits(T v) {
+  static_assert(sizeof(T) <= 8, "a shuffle moves at most 8 bytes");
+  unsigned long long u = 0;
+  std::memcpy(&u, &v, sizeof(T));
+  return u;
 }
-
-}  // namespace simt
-
-inline void __syncthreads() { simt::current_block->sync.arrive_and_wait(); }
-inline void __syncwarp(unsigned int = 0xffffffffu) { simt::my_warp().sync.arrive_and_wait(); }
-inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
-[[noreturn]] inline void __trap() { simt::fail("__trap() called"); }
-
-inline float __shfl_xor_sync(unsigned int mask, float v, int lane_mask, int width = 32) {
-  if (width != 32) simt::fail("only width-32 shuffles are modelled");
-  return simt::exchange_xor(v, mask, lane_mask, simt::my_warp().slot_f);
-}
-inline int __shfl_xor_sync(unsigned int mask, int v, int lane_mask, int width = 32) {
-  if (width != 32) simt::fail("only width-32 shuffles are modelled");
-  unsigned int u;
-  std::memcpy(&u, &v, 4);
-  u = simt::exchange_xor(u, mask, lane_mask, simt::my_warp().slot_u);
-  std::memcpy(&v, &u, 4);
+template <class T>
+SIMT_INLINE T from_bits(unsigned long long u) {
+  T v;
+  std::memcpy(&v, &u, sizeof(T));
   return v;
 }
-inline unsigned int __shfl_xor_sync(unsigned int mask, unsigned int v, int lane_mask, int width = 32) {
-  if (width != 32) simt::fail("only width-32 shuffles are modelled");
-  return simt::exchange_xor(v, mask, lane_mask, simt::my_warp().slot_u);
-}
 
-// ----------------------------------------------------------------------------- memory access
-namespace simt {
-template <class T>
-inline void check_aligned(const T* p) {
-  if (reinterpret_cast<std::uintptr_t>(p) % alignof(T) != 0) fail("misaligned vector access");
-}
-}  // namespace simt
-
-template <class T>
-inline T __ldg(const T* p) {
-  simt::check_aligned(p);
-  return *p;
-}
-template <class T>
-inline T __ldcg(const T* p) {
-  simt::check_aligned(p);
-  return *p;
-}
-template <class T>
-inline void __stcg(T* p, T v) {
-  simt::check_aligned(p);
-  *p = v;
-}
-template <class T>
-inline void __stcs(T* p, T v) {
-  simt::check_aligned(p);
-  *p = v;
-}
-
-// ----------------------------------------------------------------------------- math
-using std::max;
-using std::min;
-inline long long min(long long a, int b) { return a < b ? a : b; }
-inline long long min(int a, long long b) { return a < b ? a : b; }
-inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
-inline float __expf(float x) { return std::exp(x); }
-inline float __logf(float x) { return std::log(x); }
-inline float __fdividef(float a, float b) { return a / b; }
-inline float __frcp_rn(float x) { return 1.0f / x; }
-inline float __saturatef(float x) { return x < 0.f ? 0.f : (x > 1.f ? 1.f : x); }
-inline float __int_as_float(int i) {
-  float f;
-  std::memcpy(&f, &i, 4);
-  return f;
-}
-inline float __int_as_float(unsigned int i) { return __int_as_float(static_cast<int>(i)); }
-inline int __float_as_int(float f) {
-  int i;
-  std::memcpy(&i, &f, 4);
-  return i;
-}
-inline unsigned int __float_as_uint(float f) { return static_cast<unsigned int>(__float_as_int(f)); }
-inline float __uint_as_float(unsigned int u) { return __int_as_float(u); }
-
-// ----------------------------------------------------------------------------- bf16
-struct alignas(2) __nv_bfloat16 {
-  unsigned short x;
-};
-struct alignas(4) __nv_bfloat162 {
-  __nv_bfloat16 x, y;
-};
-
-inline __nv_bfloat16 __float2bfloat16_rn(float f) {
-  unsigned int u = __float_as_uint(f);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return {static_cast<unsigned short>((u >> 16) | 0x40u)};  // quiet NaN
-  u += 0x7fffu + ((u >> 16) & 1u);  // round to nearest, ties to even
-  return {static_cast<unsigned short>(u >> 16)};
-}
-inline __nv_bfloat16 __float2bfloat16(float f) { return __float2bfloat16_rn(f); }
-inline float __bfloat162float(__nv_bfloat16 h) { return __uint_as_float(static_cast<unsigned int>(h.x) << 16); }
-inline __nv_bfloat162 __floats2bfloat162_rn(float lo, float hi) {
-  return {__float2bfloat16_rn(lo), __float2bfloat16_rn(hi)};
-}
-inline __nv_bfloat162 __float22bfloat162_rn(float2 f) { return __floats2bfloat162_rn(f.x, f.y); }
-inline float2 __bfloat1622float2(__nv_bfloat162 h) { return {__bfloat162float(h.x), __bfloat162float(h.y)}; }
-inline float __low2float(__nv_bfloat162 h) { return __bfloat162float(h.x); }
-inline float __high2float(__nv_bfloat162 h) { return __bfloat162float(h.y); }
-
-// ----------------------------------------------------------------------------- mma.sync
-namespace simt {
-
-// D = A(16x16, row) * B(16x8, col) + C, bf16 inputs, f32 accumulation; the warp's fragments are
-// gathered through the warp's exchange area. Layouts from the PTX ISA ("Matrix Fragments for
-// mma.m16n8k16 with floating point type"): g = lane >> 2, t = lane % 4;
-//   A element i (a0..a7, two per register, low half first): row g for i in {0,1,4,5}, else g + 8;
-//     col 2t + (i & 1), plus 8 for i >= 4;
-//   B element i (b0..b3): row 2t + (i & 1), plus 8 for i >= 2; col g;
-//   C/D element i (c0..c3): row g for i < 2, else g + 8; col 2t + (i & 1).
-inline float bf16_bits_to_float(unsigned int bits16) { return __uint_as_float(bits16 << 16); }
-
-inline void mma_m16n8k16_bf16(float (&c)[4], const unsigned int (&a)[4], unsigned int b0, unsigned int b1) {
-  Warp& w = my_warp();
-  if (w.exited.load() != 0) fail("mma.sync after lanes of the warp exited (undefined on a GPU)");
-  const unsigned int l = lane();
-  for (int r = 0; r < 4; ++r) w.mma_a[l][r] = a[r];
-  w.mma_b[l][0] = b0;
-  w.mma_b[l][1] = b1;
-  w.sync.arrive_and_wait();
-
-  float A[16][16], B[16][8];
-  for (unsigned int src = 0; src < 32; ++src) {
-    const unsigned int g = src >> 2, t = src & 3;
-    for (int i = 0; i < 8; ++i) {
-      const unsigned int word = w.mma_a[src][i / 2];
-      const unsigned int bits = (i & 1) ? (word >> 16) : (word & 0xffffu);
-      const unsigned int row = (i == 0 || i == 1 || i == 4 || i == 5) ? g : g + 8;
-      const unsigned int col = 2 * t + (i & 1) + (i >= 4 ? 8 : 0);
-      A[row][col] = bf16_bits_to_float(bits);
-    }
-    for (int i = 0; i < 4; ++i) {
-      const unsigned int word = w.mma_b[src][i / 2];
-      const unsigned int bits = (i & 1) ? (word >> 16) : (word & 0xffffu);
-      const unsigned int row = 2 * t + (i & 1) + (i >= 2 ? 8 : 0);
-      B[row][g] = bf16_bits_to_float(bits);
-    }
-  }
-  w.sync.arrive_and_wait();  // every lane has gathered before any lane's next mma overwrites
-
-  const unsigned int g = l >> 2, t = l & 3;
-  for (int i = 0; i < 4; ++i) {
-    const unsigned int row = i < 2 ? g : g + 8;
-    const unsigned int col = 2 * t + (i & 1);
-    float acc = c[i];
-    for (int k = 0; k < 16; ++k) acc = std::fma(A[row][k], B[k][col], acc);
-    c[i] = acc;
-  }
-}
-
-// The operand order of `mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0..%3}, {%4..%7},
-// {%8, %9}, {%0..%3}`: the test rewrites such an asm statement into this call.
-inline void mma_m16n8k16_bf16_operands(float& c0, float& c1, float& c2, float& c3, unsigned int a0,
-                                       unsigned int a1, unsigned int a2, unsigned int a3, unsigned int b0,
-                                       unsigned int b1) {
+// The fragment operand order of `mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0..%3},
+// {%4..%7}, {%8, %9}, {%0..%3}`: rewrite.py turns such an asm statement into this call.
+SIMT_INLINE void mma_m16n8k16_bf16_operands(float& c0, float& c1, float& c2, float& c3, unsigned int a0,
+                                            unsigned int a1, unsigned int a2, unsigned int a3,
+                                            unsigned int b0, unsigned int b1) {
   float c[4] = {c0, c1, c2, c3};
   const unsigned int a[4] = {a0, a1, a2, a3};
   mma_m16n8k16_bf16(c, a, b0, b1);
@@ -287,3 +138,220 @@ inline void mma_m16n8k16_bf16_operands(float& c0, float& c1, float& c2, float& c
 }
 
 }  // namespace simt
+
+#define printf(...) ::simt::device_printf(__VA_ARGS__)
+
+// ----------------------------------------------------------------------------- synchronisation
+SIMT_INLINE void __syncthreads() { simt::syncthreads(0); }
+SIMT_INLINE int __syncthreads_count(int p) { return simt::syncthreads_vote(1, p); }
+SIMT_INLINE int __syncthreads_and(int p) { return simt::syncthreads_vote(2, p); }
+SIMT_INLINE int __syncthreads_or(int p) { return simt::syncthreads_vote(3, p); }
+SIMT_INLINE void __syncwarp(unsigned int mask = 0xffffffffu) { simt::warp_op(simt::kSyncwarp, mask, 0, 0, 32); }
+// One OS thread runs every thread sequentially consistently: fences order nothing more.
+SIMT_INLINE void __threadfence() {}
+SIMT_INLINE void __threadfence_block() {}
+SIMT_INLINE void __threadfence_system() {}
+[[noreturn]] SIMT_INLINE void __trap() { simt::trap("trap", "__trap() called"); }
+[[noreturn]] SIMT_INLINE void __brkpt() { simt::trap("trap", "__brkpt() called"); }
+SIMT_INLINE unsigned int __activemask() { return simt::activemask(); }
+#define assert(cond) ((cond) ? (void)0 : ::simt::trap("trap", "assert(" #cond ") failed"))
+
+template <class T>
+SIMT_INLINE T __shfl_sync(unsigned int mask, T v, int src, int width = 32) {
+  return simt::from_bits<T>(simt::warp_op(simt::kShflIdx, mask, simt::to_bits(v), src, width));
+}
+template <class T>
+SIMT_INLINE T __shfl_up_sync(unsigned int mask, T v, unsigned int delta, int width = 32) {
+  return simt::from_bits<T>(simt::warp_op(simt::kShflUp, mask, simt::to_bits(v), static_cast<int>(delta), width));
+}
+template <class T>
+SIMT_INLINE T __shfl_down_sync(unsigned int mask, T v, unsigned int delta, int width = 32) {
+  return simt::from_bits<T>(
+      simt::warp_op(simt::kShflDown, mask, simt::to_bits(v), static_cast<int>(delta), width));
+}
+template <class T>
+SIMT_INLINE T __shfl_xor_sync(unsigned int mask, T v, int lane_mask, int width = 32) {
+  return simt::from_bits<T>(simt::warp_op(simt::kShflXor, mask, simt::to_bits(v), lane_mask, width));
+}
+SIMT_INLINE unsigned int __ballot_sync(unsigned int mask, int p) {
+  return static_cast<unsigned int>(simt::warp_op(simt::kBallot, mask, p != 0, 0, 32));
+}
+SIMT_INLINE int __any_sync(unsigned int mask, int p) {
+  return static_cast<int>(simt::warp_op(simt::kAny, mask, p != 0, 0, 32));
+}
+SIMT_INLINE int __all_sync(unsigned int mask, int p) {
+  return static_cast<int>(simt::warp_op(simt::kAll, mask, p != 0, 0, 32));
+}
+template <class T>
+SIMT_INLINE unsigned int __match_any_sync(unsigned int mask, T v) {
+  return static_cast<unsigned int>(simt::warp_op(simt::kMatchAny, mask, simt::to_bits(v), 0, 32));
+}
+
+// ----------------------------------------------------------------------------- atomics (engine calls)
+int atomicAdd(int* p, int v);
+unsigned int atomicAdd(unsigned int* p, unsigned int v);
+unsigned long long atomicAdd(unsigned long long* p, unsigned long long v);
+float atomicAdd(float* p, float v);
+double atomicAdd(double* p, double v);
+int atomicSub(int* p, int v);
+unsigned int atomicSub(unsigned int* p, unsigned int v);
+int atomicMax(int* p, int v);
+unsigned int atomicMax(unsigned int* p, unsigned int v);
+long long atomicMax(long long* p, long long v);
+unsigned long long atomicMax(unsigned long long* p, unsigned long long v);
+int atomicMin(int* p, int v);
+unsigned int atomicMin(unsigned int* p, unsigned int v);
+long long atomicMin(long long* p, long long v);
+unsigned long long atomicMin(unsigned long long* p, unsigned long long v);
+int atomicExch(int* p, int v);
+unsigned int atomicExch(unsigned int* p, unsigned int v);
+unsigned long long atomicExch(unsigned long long* p, unsigned long long v);
+float atomicExch(float* p, float v);
+int atomicCAS(int* p, int compare, int v);
+unsigned int atomicCAS(unsigned int* p, unsigned int compare, unsigned int v);
+unsigned long long atomicCAS(unsigned long long* p, unsigned long long compare, unsigned long long v);
+int atomicAnd(int* p, int v);
+unsigned int atomicAnd(unsigned int* p, unsigned int v);
+int atomicOr(int* p, int v);
+unsigned int atomicOr(unsigned int* p, unsigned int v);
+int atomicXor(int* p, int v);
+unsigned int atomicXor(unsigned int* p, unsigned int v);
+unsigned int atomicInc(unsigned int* p, unsigned int limit);
+unsigned int atomicDec(unsigned int* p, unsigned int limit);
+
+// ----------------------------------------------------------------------------- cached loads/stores
+template <class T>
+SIMT_INLINE T __ldg(const T* p) {
+  simt::check_aligned(p, alignof(T));
+  return *p;
+}
+template <class T>
+SIMT_INLINE T __ldcg(const T* p) {
+  simt::check_aligned(p, alignof(T));
+  return *p;
+}
+template <class T>
+SIMT_INLINE T __ldca(const T* p) {
+  simt::check_aligned(p, alignof(T));
+  return *p;
+}
+template <class T>
+SIMT_INLINE T __ldcs(const T* p) {
+  simt::check_aligned(p, alignof(T));
+  return *p;
+}
+template <class T>
+SIMT_INLINE T __ldlu(const T* p) {
+  simt::check_aligned(p, alignof(T));
+  return *p;
+}
+template <class T>
+SIMT_INLINE void __stcg(T* p, T v) {
+  simt::check_aligned(p, alignof(T));
+  *p = v;
+}
+template <class T>
+SIMT_INLINE void __stcs(T* p, T v) {
+  simt::check_aligned(p, alignof(T));
+  *p = v;
+}
+template <class T>
+SIMT_INLINE void __stwb(T* p, T v) {
+  simt::check_aligned(p, alignof(T));
+  *p = v;
+}
+template <class T>
+SIMT_INLINE void __stwt(T* p, T v) {
+  simt::check_aligned(p, alignof(T));
+  *p = v;
+}
+
+// ----------------------------------------------------------------------------- math
+// The CPU computes the fast-math intrinsics (__expf, __tanhf, ...) exactly: their GPU rounding is
+// not modelled.
+using std::max;
+using std::min;
+SIMT_INLINE long long min(long long a, int b) { return a < b ? a : b; }
+SIMT_INLINE long long min(int a, long long b) { return a < b ? a : b; }
+SIMT_INLINE long long max(long long a, int b) { return a > b ? a : b; }
+SIMT_INLINE long long max(int a, long long b) { return a > b ? a : b; }
+SIMT_INLINE unsigned int min(unsigned int a, int b) { return a < static_cast<unsigned int>(b) ? a : b; }
+SIMT_INLINE unsigned int min(int a, unsigned int b) { return static_cast<unsigned int>(a) < b ? a : b; }
+SIMT_INLINE unsigned int max(unsigned int a, int b) { return a > static_cast<unsigned int>(b) ? a : b; }
+SIMT_INLINE unsigned int max(int a, unsigned int b) { return static_cast<unsigned int>(a) > b ? a : b; }
+SIMT_INLINE float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+SIMT_INLINE double rsqrt(double x) { return 1.0 / std::sqrt(x); }
+SIMT_INLINE float __frsqrt_rn(float x) { return 1.0f / std::sqrt(x); }
+SIMT_INLINE float __fsqrt_rn(float x) { return std::sqrt(x); }
+SIMT_INLINE float __expf(float x) { return std::exp(x); }
+SIMT_INLINE float __exp10f(float x) { return std::pow(10.0f, x); }
+SIMT_INLINE float exp10f(float x) { return std::pow(10.0f, x); }
+SIMT_INLINE float __logf(float x) { return std::log(x); }
+SIMT_INLINE float __log2f(float x) { return std::log2(x); }
+SIMT_INLINE float __log10f(float x) { return std::log10(x); }
+SIMT_INLINE float __sinf(float x) { return std::sin(x); }
+SIMT_INLINE float __cosf(float x) { return std::cos(x); }
+SIMT_INLINE float __tanf(float x) { return std::tan(x); }
+SIMT_INLINE float __tanhf(float x) { return std::tanh(x); }
+SIMT_INLINE float __powf(float a, float b) { return std::pow(a, b); }
+SIMT_INLINE void sincosf(float x, float* s, float* c) {
+  *s = std::sin(x);
+  *c = std::cos(x);
+}
+SIMT_INLINE void __sincosf(float x, float* s, float* c) { sincosf(x, s, c); }
+SIMT_INLINE float __fdividef(float a, float b) { return a / b; }
+SIMT_INLINE float __fdiv_rn(float a, float b) { return a / b; }
+SIMT_INLINE float __frcp_rn(float x) { return 1.0f / x; }
+SIMT_INLINE float __fadd_rn(float a, float b) { return a + b; }
+SIMT_INLINE float __fsub_rn(float a, float b) { return a - b; }
+SIMT_INLINE float __fmul_rn(float a, float b) { return a * b; }
+SIMT_INLINE float __fmaf_rn(float a, float b, float c) { return std::fma(a, b, c); }
+SIMT_INLINE float __saturatef(float x) { return x < 0.f ? 0.f : (x > 1.f ? 1.f : x); }
+SIMT_INLINE int __float2int_rn(float x) { return static_cast<int>(std::nearbyint(x)); }
+SIMT_INLINE int __float2int_rz(float x) { return static_cast<int>(x); }
+SIMT_INLINE int __float2int_rd(float x) { return static_cast<int>(std::floor(x)); }
+SIMT_INLINE int __float2int_ru(float x) { return static_cast<int>(std::ceil(x)); }
+SIMT_INLINE float __int2float_rn(int x) { return static_cast<float>(x); }
+SIMT_INLINE int __mul24(int a, int b) { return a * b; }
+SIMT_INLINE unsigned int __umul24(unsigned int a, unsigned int b) { return a * b; }
+SIMT_INLINE int __mulhi(int a, int b) { return static_cast<int>((static_cast<long long>(a) * b) >> 32); }
+SIMT_INLINE unsigned int __umulhi(unsigned int a, unsigned int b) {
+  return static_cast<unsigned int>((static_cast<unsigned long long>(a) * b) >> 32);
+}
+SIMT_INLINE int __popc(unsigned int x) { return __builtin_popcount(x); }
+SIMT_INLINE int __popcll(unsigned long long x) { return __builtin_popcountll(x); }
+SIMT_INLINE int __clz(int x) { return x == 0 ? 32 : __builtin_clz(static_cast<unsigned int>(x)); }
+SIMT_INLINE int __clzll(long long x) { return x == 0 ? 64 : __builtin_clzll(static_cast<unsigned long long>(x)); }
+SIMT_INLINE int __ffs(int x) { return __builtin_ffs(x); }
+SIMT_INLINE int __ffsll(long long x) { return __builtin_ffsll(x); }
+SIMT_INLINE unsigned int __brev(unsigned int x) {
+  x = ((x >> 1) & 0x55555555u) | ((x & 0x55555555u) << 1);
+  x = ((x >> 2) & 0x33333333u) | ((x & 0x33333333u) << 2);
+  x = ((x >> 4) & 0x0f0f0f0fu) | ((x & 0x0f0f0f0fu) << 4);
+  return __builtin_bswap32(x);
+}
+SIMT_INLINE float __int_as_float(int i) {
+  float f;
+  std::memcpy(&f, &i, 4);
+  return f;
+}
+SIMT_INLINE float __int_as_float(unsigned int i) { return __int_as_float(static_cast<int>(i)); }
+SIMT_INLINE int __float_as_int(float f) {
+  int i;
+  std::memcpy(&i, &f, 4);
+  return i;
+}
+SIMT_INLINE unsigned int __float_as_uint(float f) { return static_cast<unsigned int>(__float_as_int(f)); }
+SIMT_INLINE float __uint_as_float(unsigned int u) { return __int_as_float(u); }
+SIMT_INLINE long long __double_as_longlong(double d) {
+  long long i;
+  std::memcpy(&i, &d, 8);
+  return i;
+}
+SIMT_INLINE double __longlong_as_double(long long i) {
+  double d;
+  std::memcpy(&d, &i, 8);
+  return d;
+}
+
+#include "half.h"
