@@ -46,7 +46,8 @@ def describe(report: dict[str, Any]) -> str:
     text = f"{kind}: {report.get('message') or 'no details'}"
     where = []
     if report.get("buffer") is not None:
-        index = f" index {report['index']}" if report.get("index") is not None else ""
+        shared = "__shared__" in str(report["buffer"])  # its offset is already in the buffer's name
+        index = f" index {report['index']}" if report.get("index") is not None and not shared else ""
         where.append(f"buffer {report['buffer']!r}{index}")
     elif report.get("offset") is not None:
         where.append(f"shared memory offset {report['offset']}")

@@ -11,6 +11,7 @@ shape, each launch a confined run. The result has the GPU result's shape with ``
 from __future__ import annotations
 
 import dataclasses
+import functools
 import platform
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -51,7 +52,9 @@ LIMITS = (
     "buffer, shared-memory races between two barriers and reads of never-written shared memory are "
     "reported. Not modelled: timing and occupancy (nothing is timed), the GPU's fast-math rounding "
     "(results are compared with the problem's tolerances, like a GPU run), memory ordering beyond "
-    "barriers, and asynchronous copies. Refused before building: inline asm other than "
+    "barriers, asynchronous copies, and state kept between launches (each launch is a fresh confined "
+    "process: __device__ variables start from their initial values every time, so a result cache keyed "
+    "on pointers is not caught here). Refused before building: inline asm other than "
     "mma.sync.m16n8k16 bf16, wgmma/TMA/cp.async, cooperative groups beyond what is modelled, "
     "host-only headers, unbounded printf."
 )
@@ -100,12 +103,15 @@ def verify(
     if isinstance(prepared, BenchResult):
         return prepared
     from kernel_skills.emulator.build import build_runner
-    from kernel_skills.emulator.rewrite import prepare_source
 
     steps.step("building the kernel for the CPU emulator (g++, confined)")
-    source = prepare_source(request.source)
     kernel_name = _c_name(request.kernel, prepared.compiled.kernel.name)
-    built = build_runner(source, kernel_name, cache_dir=paths.cache_dir() / "emulator", run=run_confined)
+    built = build_runner(  # refuses what the emulator cannot model, with the supported list
+        request.source,
+        kernel_name,
+        cache_dir=paths.cache_dir() / "emulator",
+        run=functools.partial(run_confined, allow_exec=True),
+    )
     checks = [
         *prepared.checks,
         Check(
