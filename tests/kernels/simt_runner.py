@@ -16,6 +16,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
+from kernel_skills import paths
 from kernel_skills.bench.checking import check_shape
 from kernel_skills.bench.launch import parse_launch
 from kernel_skills.bench.spec import Problem
@@ -24,10 +25,16 @@ from kernel_skills.emulator.harness import EmulatedKernel, emulator_harness
 from kernel_skills.emulator.sandbox import run_confined
 
 
-def build_simt(source: Path, kernel: str, workdir: Path) -> Path:
-    """Build (or reuse) the runner for `kernel` in the .cu file `source`."""
+def build_simt(source: Path, kernel: str, workdir: Path | None = None) -> Path:
+    """Build (or reuse) the runner for `kernel` in the .cu file `source`.
+
+    Every build goes to the session's emulator cache (``paths.cache_dir()``, one per test session, as
+    the product's own): the engine object is compiled once per session and each kernel once, whatever
+    ``workdir`` a caller passes (kept so callers can say where their scratch files live)."""
+    del workdir
     confined = functools.partial(run_confined, allow_exec=True)
-    return build_runner(source.read_text(encoding="utf-8"), kernel, cache_dir=workdir, run=confined).exe
+    cache = paths.cache_dir() / "emulator"
+    return build_runner(source.read_text(encoding="utf-8"), kernel, cache_dir=cache, run=confined).exe
 
 
 def check_on_emulator(

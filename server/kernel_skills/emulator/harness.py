@@ -42,8 +42,7 @@ class EmulatorFault(KernelFault):
 
 def describe(report: dict[str, Any]) -> str:
     """One sentence an agent can act on: the kind, the message, and where (buffer, index, threads, line)."""
-    kind = str(report.get("kind") or "fault").replace("_", " ")
-    text = f"{kind}: {report.get('message') or 'no details'}"
+    text = f"{report.get('kind') or 'fault'}: {report.get('message') or 'no details'}"
     where = []
     if report.get("buffer") is not None:
         shared = "__shared__" in str(report["buffer"])  # its offset is already in the buffer's name
