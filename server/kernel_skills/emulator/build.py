@@ -29,7 +29,7 @@ from kernel_skills.errors import CompileError, RefusedInput
 
 ENGINE_DIR = Path(__file__).with_name("cpp")
 INSTALL_HINT = "install it with `apt-get install g++` (Debian/Ubuntu) or `dnf install gcc-c++` (Fedora)"
-COMMON_FLAGS = ("-std=c++20", "-O1", "-g", "-fno-strict-aliasing", "-fwrapv", "-fno-exceptions", "-w")
+COMMON_FLAGS = ("-std=c++20", "-O1", "-gdwarf-4", "-fno-strict-aliasing", "-fwrapv", "-fno-exceptions", "-w")
 KERNEL_FLAGS = (
     *COMMON_FLAGS,
     "-fsanitize=thread",
@@ -43,7 +43,9 @@ BUILD_TIMEOUT_S = 180
 BUILD_MEMORY_MB = 4096
 _KERNEL_NAME = re.compile(r"[A-Za-z_]\w{0,127}")
 
-RunConfined = Callable[..., Any]  # sandbox.run_confined's signature: (argv, *, workdir, read_only, timeout_s, memory_mb)
+RunConfined = Callable[
+    ..., Any
+]  # sandbox.run_confined's signature: (argv, *, workdir, read_only, timeout_s, memory_mb)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,9 @@ def gxx_version() -> str:
     """`g++ --version`'s first line; CompileError with an install hint when g++ is missing."""
     gxx = shutil.which("g++")
     if gxx is None:
-        raise CompileError(f"the CPU emulator builds each kernel with g++, which is not installed: {INSTALL_HINT}")
+        raise CompileError(
+            f"the CPU emulator builds each kernel with g++, which is not installed: {INSTALL_HINT}"
+        )
     done = subprocess.run([gxx, "--version"], capture_output=True, text=True, timeout=30, check=False)
     return done.stdout.splitlines()[0] if done.stdout else "unknown"
 
@@ -75,9 +79,9 @@ def _engine_digest() -> str:
     return h.hexdigest()
 
 
-def _unit_text(prepared: str) -> str:
-    # #line gives the kernel's own lines (and the name kernel.cu) to messages and debug information.
-    return f'#include "simt.h"\n#line 1 "{SOURCE_NAME}"\n{prepared}\n#line 1 "<simt entry>"\n#include "entry.h"\n'
+# The kernel's unit: the prepared source is its own file (kernel.cu), so compiler messages and the
+# debug information carry the submission's own name and lines.
+UNIT_TEXT = f'#include "simt.h"\n#include "{SOURCE_NAME}"\n#include "entry.h"\n'
 
 
 class _Runner:
@@ -103,7 +107,9 @@ class _Runner:
                 list(argv), cwd=workdir, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False
             )
         except subprocess.TimeoutExpired as exc:
-            raise CompileError(f"g++ did not finish building the emulator runner in {BUILD_TIMEOUT_S} s") from exc
+            raise CompileError(
+                f"g++ did not finish building the emulator runner in {BUILD_TIMEOUT_S} s"
+            ) from exc
         return done.returncode, done.stderr
 
 
@@ -121,10 +127,22 @@ def _engine_object(cache_dir: Path, gxx: str, runner: _Runner) -> Path:
         return obj
     with tempfile.TemporaryDirectory(dir=cache_dir, prefix="engine-") as tmp:
         work = Path(tmp)
-        argv = ["g++", *COMMON_FLAGS, "-O2", f"-I{ENGINE_DIR}", "-c", str(ENGINE_DIR / "runner.cpp"), "-o", "engine.o"]
+        argv = [
+            "g++",
+            *COMMON_FLAGS,
+            "-O2",
+            f"-I{ENGINE_DIR}",
+            "-c",
+            str(ENGINE_DIR / "runner.cpp"),
+            "-o",
+            "engine.o",
+        ]
         code, stderr = runner(argv, work)
         if code != 0:
-            raise CompileError(f"building the emulator's engine failed (a bug in the emulator):\n{_first_errors(stderr, work)}")
+            raise CompileError(
+                "building the emulator's engine failed (a bug in the emulator):\n"
+                + _first_errors(stderr, work)
+            )
         os.replace(work / "engine.o", obj)
     return obj
 
@@ -133,14 +151,17 @@ def build_runner(source: str, kernel: str, *, cache_dir: Path, run: RunConfined 
     """The emulator runner for `kernel` in `source`: RefusedInput for what the emulator does not run
     (before compiling) and for a kernel g++ cannot build; CompileError when g++ is missing."""
     if not _KERNEL_NAME.fullmatch(kernel):
-        raise RefusedInput(f"kernel name {kernel!r} is not a C identifier (letters, digits, '_', at most 128)")
+        raise RefusedInput(
+            f"kernel name {kernel!r} is not a C identifier (letters, digits, '_', at most 128)"
+        )
     prepared = prepare_source(source)
     gxx = gxx_version()
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    unit = _unit_text(prepared)
     key = hashlib.sha256(
-        "\0".join([unit, _engine_digest(), gxx, " ".join(KERNEL_FLAGS), " ".join(LINK_FLAGS), kernel]).encode()
+        "\0".join(
+            [UNIT_TEXT, prepared, _engine_digest(), gxx, " ".join(KERNEL_FLAGS), " ".join(LINK_FLAGS), kernel]
+        ).encode()
     ).hexdigest()[:32]
     exe = cache_dir / f"runner-{key}"
     if exe.exists():
@@ -150,7 +171,8 @@ def build_runner(source: str, kernel: str, *, cache_dir: Path, run: RunConfined 
     engine = _engine_object(cache_dir, gxx, runner)
     with tempfile.TemporaryDirectory(dir=cache_dir, prefix="build-") as tmp:
         work = Path(tmp)
-        (work / "unit.cpp").write_text(unit, encoding="utf-8")
+        (work / "unit.cpp").write_text(UNIT_TEXT, encoding="utf-8")
+        (work / SOURCE_NAME).write_text(prepared, encoding="utf-8")
         shutil.copy2(engine, work / "engine.o")
         compile_argv = [
             "g++", *KERNEL_FLAGS, f"-I{ENGINE_DIR / 'include'}", f"-I{ENGINE_DIR}",
@@ -159,6 +181,7 @@ def build_runner(source: str, kernel: str, *, cache_dir: Path, run: RunConfined 
         code, stderr = runner(compile_argv, work)
         if code != 0:
             raise RefusedInput(f"the emulator cannot build this kernel:\n{_first_errors(stderr, work)}")
+        _gather_shared(work / "unit.o")
         _check_object(work / "unit.o")
         code, stderr = runner(["g++", *LINK_FLAGS, "unit.o", "engine.o", "-o", "runner"], work)
         if code != 0:
@@ -174,10 +197,27 @@ _STARTUP_SECTIONS = re.compile(rb"^\.(?:init_array|preinit_array|ctors|fini_arra
 _TSAN_CTOR_SECTION = b".init_array.00099"
 
 
+def _gather_shared(obj: Path) -> None:
+    """Move the kernel's function-local statics of templates and inline functions into the
+    simt_shared section. simt.h's `__shared__` gives each such variable section("simt_shared"), but
+    GCC puts one of a template or an inline function in its own COMDAT section `.bss._ZZ<mangled>`
+    regardless; renaming those sections (their names are always longer than the new one, so the
+    string table is edited in place) lets the linker gather every block-shared byte between
+    __start_simt_shared and __stop_simt_shared. CUDA allows no other mutable function-local statics."""
+    data = bytearray(obj.read_bytes())
+    changed = False
+    for name, _size, name_at in _elf_sections(bytes(data)):
+        if name.startswith(b".bss._ZZ"):
+            data[name_at : name_at + len(name)] = b"simt_shared\0".ljust(len(name), b"\0")
+            changed = True
+    if changed:
+        obj.write_bytes(bytes(data))
+
+
 def _check_object(obj: Path) -> None:
     """RefusedInput when the kernel's object would run code at program start (see _STARTUP_SECTIONS)."""
     sections = _elf_sections(obj.read_bytes())
-    for name, size in sections:
+    for name, size, _ in sections:
         if not _STARTUP_SECTIONS.match(name):
             continue
         if name == _TSAN_CTOR_SECTION and size == 8:
@@ -189,8 +229,8 @@ def _check_object(obj: Path) -> None:
         )
 
 
-def _elf_sections(data: bytes) -> list[tuple[bytes, int]]:
-    """(name, size) of each section of an ELF64 little-endian object."""
+def _elf_sections(data: bytes) -> list[tuple[bytes, int, int]]:
+    """(name, size, file offset of the name) of each section of an ELF64 little-endian object."""
     import struct
 
     if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
@@ -203,5 +243,5 @@ def _elf_sections(data: bytes) -> list[tuple[bytes, int]]:
     for h in headers:
         start = strtab_offset + h[0]
         name = data[start : data.index(b"\0", start)]
-        out.append((name, h[5]))
+        out.append((name, h[5], start))
     return out

@@ -147,7 +147,11 @@ def source_line(exe: Path, pc: str) -> int | None:
 @functools.lru_cache(maxsize=64)
 def _shared_symbols(exe: Path, mtime_ns: int) -> tuple[list[int], list[tuple[int, int, str]]]:
     done = subprocess.run(
-        ["nm", "-C", "-S", "--defined-only", str(exe)], capture_output=True, text=True, timeout=30, check=False
+        ["nm", "-C", "-S", "--defined-only", str(exe)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     start = None
     symbols: list[tuple[int, int, str]] = []
@@ -155,7 +159,7 @@ def _shared_symbols(exe: Path, mtime_ns: int) -> tuple[list[int], list[tuple[int
         fields = row.split(maxsplit=3)
         if len(fields) == 3 and fields[2] == "__start_simt_shared":
             start = int(fields[0], 16)
-        elif len(fields) == 4 and fields[2] in "bBdDsS":
+        elif len(fields) == 4 and fields[2] in "bBdDsSuVv":
             symbols.append((int(fields[0], 16), int(fields[1], 16), fields[3]))
     if start is None:
         return [], []

@@ -73,15 +73,23 @@ _REFUSED_TOKENS: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"\b(?:cp_async\w*|__pipeline_\w+|memcpy_async|cp\.async\w*)\b"),
         "cp.async / memcpy_async pipelines are not modelled",
     ),
-    (re.compile(r"\bmbarrier\w*|\bcuda::barrier\b|\bcuda::pipeline\b"), "mbarrier / cuda::barrier are not modelled"),
+    (
+        re.compile(r"\bmbarrier\w*|\bcuda::barrier\b|\bcuda::pipeline\b"),
+        "mbarrier / cuda::barrier are not modelled",
+    ),
     (re.compile(r"\bcuTensorMap\w*|\bCUtensorMap\b|\btensormap\b"), "TMA (tensor maps) is not modelled"),
-    (re.compile(r"\bcooperative_groups\b|\bthis_grid\b|\bthis_thread_block\b"), "cooperative groups are not modelled"),
+    (
+        re.compile(r"\bcooperative_groups\b|\bthis_grid\b|\bthis_thread_block\b"),
+        "cooperative groups are not modelled",
+    ),
     (re.compile(r"\bnvcuda::wmma\b|\bwmma::"), "the WMMA API is not modelled (use the mma.sync asm form)"),
     (re.compile(r"\b__cluster_dims__\b|\bcluster_\w+\b"), "thread-block clusters are not modelled"),
     (re.compile(r"\btex[123]D\w*|\bsurf[123]D\w*|\btexture\s*<"), "textures and surfaces are not modelled"),
     (re.compile(r"<<<"), "launching kernels from a kernel (dynamic parallelism) is not modelled"),
     (
-        re.compile(r"\b(?:constructor|destructor|init_priority|ifunc|init_array|preinit_array)\b|\bsection\s*\("),
+        re.compile(
+            r"\b(?:constructor|destructor|init_priority|ifunc|init_array|preinit_array)\b|\bsection\s*\("
+        ),
         "attributes that run code at program start or place data in sections are not accepted",
     ),
     (re.compile(r"\bthread_local\b"), "thread_local is not accepted"),
@@ -201,7 +209,9 @@ def prepare_source(source: str) -> str:
     asm = _ASM.search(code)
     if asm:
         raise _refuse(
-            "inline asm other than the recognised mma.sync.m16n8k16 bf16 form is not modelled", source, asm.start()
+            "inline asm other than the recognised mma.sync.m16n8k16 bf16 form is not modelled",
+            source,
+            asm.start(),
         )
     for pattern, what in _REFUSED_TOKENS:
         hit = pattern.search(code)

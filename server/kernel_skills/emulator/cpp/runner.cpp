@@ -837,9 +837,7 @@ void thread_exit() {
 }
 
 [[noreturn]] void fiber_start() {
-  g_running = true;
   kernel_body();
-  g_running = false;
   thread_exit();
   __builtin_unreachable();
 }
@@ -903,7 +901,9 @@ void run_block() {
       if (g_fibers[t].state != kRunnable) continue;
       g_cur = t;
       set_thread_index(t);
+      g_running = true;
       simt_switch(&g_sched_sp, g_fibers[t].sp);
+      g_running = false;
       ran = true;
     }
     if (!ran) deadlock();
@@ -997,7 +997,7 @@ bool install_seccomp() {
   static const long allowed[] = {
       SYS_read, SYS_write, SYS_writev, SYS_mmap, SYS_munmap, SYS_mprotect, SYS_brk, SYS_mremap,
       SYS_madvise, SYS_exit, SYS_exit_group, SYS_rt_sigreturn, SYS_rt_sigprocmask, SYS_futex,
-      SYS_clock_gettime, SYS_gettimeofday, SYS_getpid, SYS_gettid, SYS_sched_yield,
+      SYS_clock_gettime, SYS_gettimeofday, SYS_getpid, SYS_gettid, SYS_sched_yield, SYS_getrandom,
   };
   constexpr size_t n = sizeof allowed / sizeof allowed[0];
   struct sock_filter filter[5 + 2 * n + 1];
@@ -1305,6 +1305,7 @@ int main(int argc, char** argv) {
   for (unsigned t = 0; t < g_threads; ++t) mprotect(g_stacks + t * (kStack + 4096), 4096, PROT_NONE);
 
   install_signal_handlers();
+  std::free(std::malloc(64));  // the allocator's first-use set-up happens before the filter
   close_other_fds();
   if (!install_seccomp()) {
     std::fprintf(stderr, "simt runner: cannot install the seccomp filter; refusing to run the kernel\n");
