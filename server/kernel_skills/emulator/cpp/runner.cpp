@@ -787,16 +787,6 @@ LaneOp& arrive(int op, unsigned mask, int width, uintptr_t pc) {
                 "%s after lanes of the warp exited (mask 0x%08x, exited lanes 0x%08x): undefined on a GPU",
                 op_name(op), mask, eff & w.exited);
   }
-  for (unsigned k = 0; k < 32; ++k) {
-    if (!(w.arrived >> k & 1)) continue;
-    const LaneOp& o = w.lane[k];
-    if (((eff >> k & 1) || (o.mask >> l & 1)) && (o.mask != mask || o.op != op)) {
-      warp_misuse(pc,
-                  "%s (mask 0x%08x) meets lane %u waiting in %s (mask 0x%08x): the lanes of a warp-collective "
-                  "operation must call the same operation with the same mask",
-                  op_name(op), mask, k, op_name(o.op), o.mask);
-    }
-  }
   LaneOp& me = w.lane[l];
   me.op = op, me.mask = mask, me.width = width, me.pc = pc;
   g_fibers[g_cur].state = kAtWarpOp;
@@ -810,7 +800,13 @@ void finish_arrival(unsigned mask) {
   w.arrived |= 1u << l;
   const unsigned eff = mask & w.existing;
   const unsigned me = g_cur;
-  if ((w.arrived & eff) == eff) complete_warp_op(w, warp, eff);
+  // Lanes of the mask still in another collective (a different mask or operation) may reach this
+  // one later; if they never do, no fiber can run and deadlock() says which lanes disagree.
+  bool ready = (w.arrived & eff) == eff;
+  for (unsigned k = 0; ready && k < 32; ++k) {
+    if ((eff >> k & 1) && (w.lane[k].op != w.lane[l].op || w.lane[k].mask != mask)) ready = false;
+  }
+  if (ready) complete_warp_op(w, warp, eff);
   g_cur = me;
   if (g_fibers[g_cur].state == kAtWarpOp) yield();
 }
@@ -864,6 +860,22 @@ void thread_exit() {
   }
   char me[96];
   describe_thread(me, sizeof me, g_cur);
+  for (unsigned w = 0; w < (g_threads + 31) / 32; ++w) {  // lanes that wait in different collectives
+    const WarpState& ws = g_warps[w];
+    for (unsigned a = 0; a < 32; ++a) {
+      if (!(ws.arrived >> a & 1)) continue;
+      for (unsigned b = 0; b < 32; ++b) {
+        if (!(ws.arrived >> b & 1) || !(ws.lane[a].mask >> b & 1)) continue;
+        if (ws.lane[a].op == ws.lane[b].op && ws.lane[a].mask == ws.lane[b].mask) continue;
+        g_cur = w * 32 + a;
+        set_thread_index(g_cur);
+        warp_misuse(ws.lane[a].pc,
+                    "waits in %s (mask 0x%08x) while lane %u of its mask waits in %s (mask 0x%08x): the "
+                    "lanes of a warp-collective operation must call the same operation with the same mask",
+                    op_name(ws.lane[a].op), ws.lane[a].mask, b, op_name(ws.lane[b].op), ws.lane[b].mask);
+      }
+    }
+  }
   if (at_warp) {
     const LaneOp& op = g_warps[g_cur >> 5].lane[g_cur & 31];
     std::snprintf(f.message, sizeof f.message,
