@@ -13,6 +13,12 @@
 // Exit 0: ran. Exit 3: the engine found a fault and wrote REPORT_OUT (one JSON object, see report()).
 // Exit 2: malformed job or bad usage. Exit 4: the engine could not confine itself (seccomp).
 //
+// printf: the first 64 KiB of a run's output go to stdout, then one truncation note; the run goes on.
+// Confinement: after the job is read and the output and report files are open, every other file
+// descriptor is closed and a seccomp filter allows only read/write, memory management, signals
+// return/mask, futex, clocks, getpid/gettid, getrandom and exit; any other system call (openat,
+// socket, connect, execve, clone, ...) traps to a handler that reports "forbidden_syscall".
+//
 // What a run is: blocks one after another; the threads of a block are fibers on this one OS thread,
 // resumed in thread order; a fiber runs until it reaches a collective operation (__syncthreads, a
 // warp op: shuffle/vote/__syncwarp/mma.sync), or exits. A collective completes when every thread it

@@ -3,13 +3,31 @@
 // A kernel's translation unit is `simt.h` + the kernel's (rewritten) source + `entry.h`, compiled
 // with GCC's ThreadSanitizer *instrumentation* (-fsanitize=thread at compile time only). Every load
 // and store the kernel makes calls a `__tsan_*` hook; runner.cpp (the engine, not instrumented, no
-// libtsan) defines those hooks and checks each access: global buffers have redzones (out of bounds,
-// with the buffer's name and the element index), shared memory has a shadow (races between two
-// barriers, reads of never-written bytes), and vector accesses must be aligned.
+// libtsan) defines those hooks and checks each access.
 //
-// The threads of a block are fibers on one OS thread, run in a fixed order; a fiber yields only at
-// the collective operations below (__syncthreads, __syncwarp, shuffles, votes, mma.sync), so a run
-// is deterministic. Collective operations are engine calls (never inlined into the kernel).
+// Scheduling: the threads of a block are fibers on one OS thread, resumed in thread order; a fiber
+// yields only at the collective operations below (__syncthreads, __syncwarp, shuffles, votes,
+// mma.sync), which are engine calls, so a run is deterministic. A thread that returns drops out of
+// __syncthreads (as on sm_70+); a warp collective waits for every lane of its mask (lanes past the
+// end of a partial last warp do not exist and are left out), and is warp misuse when a lane of the
+// mask has exited, exits while others wait, or when a shuffle reads a lane outside the mask.
+//
+// Checks, and the decisions behind them:
+// - global memory: every buffer sits between 64 KiB redzones; an access that touches a redzone is
+//   out of bounds, reported with the buffer's ABI name and the element index. An address outside
+//   every buffer, shared memory and the thread's stack faults (SIGSEGV) and is reported as a wild
+//   access. Races on global memory are not checked.
+// - shared memory (every static __shared__ variable, and the dynamic `extern __shared__` buffer): a
+//   byte written by one thread and read or written by another between the same two barriers is a
+//   race. Lanes of one warp are ordered only by __syncwarp() (the Volta+ rule: independent thread
+//   scheduling, so warp-synchronous code without __syncwarp is a race); shuffles and votes exchange
+//   values but order no memory. Atomics do not race with each other. A read of a byte no thread of
+//   the block has written is an uninitialised read (shared memory is also filled with NaN bytes
+//   before each block). Out-of-bounds indexing *between* two static shared variables is not seen;
+//   past the dynamic buffer's launch size it is.
+// - vector accesses (uint4, float2, ...) and __ldg/__stcg must be aligned to their size.
+// Not modelled: timing, occupancy, memory-ordering effects (every access is sequentially
+// consistent), the GPU's rounding of fast-math intrinsics (computed exactly here).
 #pragma once
 
 #include <cmath>
