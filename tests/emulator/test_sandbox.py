@@ -131,3 +131,17 @@ def test_only_allow_listed_variables_reach_the_child(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="LD_PRELOAD"):
         sandbox.scrubbed_env(tmp_path, {"LD_PRELOAD": "/tmp/x.so"})
     assert os.fspath(tmp_path) == sandbox.scrubbed_env(tmp_path)["TMPDIR"]
+
+
+def test_the_resource_limits_are_in_force_in_the_child(tmp_path: Path) -> None:
+    cat = Path("/bin/cat").resolve()
+    done = run_confined(
+        [str(cat), "/proc/self/limits"], workdir=tmp_path, read_only=[], timeout_s=20, memory_mb=1024
+    )
+    limits = {line[:26].strip(): line[26:].split()[:2] for line in done.stdout.splitlines()[1:]}
+    assert limits["Max address space"] == [str(1024 << 20)] * 2
+    assert limits["Max core file size"] == ["0", "0"]
+    assert limits["Max open files"] == [str(sandbox.MAX_OPEN_FILES)] * 2
+    assert limits["Max file size"] == [str(sandbox.MAX_FILE_MB << 20)] * 2
+    assert limits["Max cpu time"] == ["40", "40"]  # twice the wall-clock timeout
+    assert limits["Max processes"] == [str(sandbox.MAX_PROCESSES)] * 2

@@ -1,7 +1,8 @@
 """Run untrusted native code (an emulator runner built from a submission, and its g++ build) confined.
 
 ``run_confined(argv, workdir=..., read_only=..., timeout_s=..., memory_mb=...)`` starts the program
-through ``confine_exec.py`` in its own session and process group. The child:
+through the launcher ``confine.cpp`` (built once with g++) in its own session and process group.
+The child:
 - reads only its work folder, the ``read_only`` paths, the system library folders the dynamic loader
   maps (libc, libstdc++, libm, libgcc_s) and its own ``/proc/<pid>``; writes only its work folder
   (Linux Landlock, every file-system right handled);
@@ -21,12 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -37,9 +40,8 @@ from kernel_skills.errors import DeviceUnavailable
 from kernel_skills.toolchain import landlock
 
 UNCONFINED_ENV = "KERNEL_SKILLS_UNCONFINED_EMULATOR"
-_LAUNCHER = Path(__file__).with_name("confine_exec.py")
-_LANDLOCK = Path(landlock.__file__)
-_MARKER, _LAUNCHER_EXIT = "kernel-skills confine:", 125  # as in confine_exec.py
+_LAUNCHER_SOURCE = Path(__file__).with_name("confine.cpp")
+_MARKER, _LAUNCHER_EXIT = "kernel-skills confine:", 125  # as in confine.cpp
 _OUTPUT_TAIL = 64 * 1024
 _BASE_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 _ENV_ALLOWED = frozenset({"ASAN_OPTIONS", "UBSAN_OPTIONS", "SIMT_LOG_LEVEL"})
@@ -109,6 +111,37 @@ def dynamic_loader() -> Path | None:
     return None
 
 
+@functools.cache
+def _launcher_key() -> str:
+    from kernel_skills.emulator.gxx import gxx_version
+
+    return hashlib.sha256(_LAUNCHER_SOURCE.read_bytes() + gxx_version().encode()).hexdigest()[:16]
+
+
+def launcher() -> Path:
+    """The confined launcher (``confine.cpp``: Landlock, limits, exec), built with g++ on first use.
+
+    It is the project's own source, built unconfined into the cache once per source and compiler;
+    a confined start then costs about what a plain exec costs (a Python launcher cost ~100x that)."""
+    from kernel_skills import paths
+    from kernel_skills.emulator.gxx import find_gxx
+
+    exe = paths.cache_dir() / "emulator" / f"confine-{_launcher_key()}"
+    if exe.exists():
+        return exe
+    exe.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=exe.parent, prefix="confine-build-") as tmp:
+        built = Path(tmp) / "confine"
+        argv = [str(find_gxx()), "-std=c++17", "-O2", "-Wall", "-o", str(built), str(_LAUNCHER_SOURCE)]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+        if done.returncode != 0:
+            raise DeviceUnavailable(
+                f"building the emulator's confined launcher failed: {done.stderr[-2000:]}"
+            )
+        os.replace(built, exe)
+    return exe
+
+
 def scrubbed_env(workdir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The child's whole environment: a fixed base, HOME/TMPDIR in the work folder, allow-listed extras."""
     env = {**_BASE_ENV, "HOME": str(workdir), "TMPDIR": str(workdir)}
@@ -147,15 +180,15 @@ def run_confined(
         program = Path(found)
     confinement = require_confinement()
     limits = {
-        "RLIMIT_CPU": int(cpu_s if cpu_s is not None else max(10, 2 * timeout_s)),
-        "RLIMIT_FSIZE": MAX_FILE_MB << 20,
-        "RLIMIT_NPROC": max_processes,
-        "RLIMIT_NOFILE": MAX_OPEN_FILES,
-        "RLIMIT_CORE": 0,
-        "RLIMIT_STACK": STACK_MB << 20,  # glibc's default thread stack size, so threads fit in RLIMIT_AS
+        "CPU": int(cpu_s if cpu_s is not None else max(10, 2 * timeout_s)),
+        "FSIZE": MAX_FILE_MB << 20,
+        "NPROC": max_processes,
+        "NOFILE": MAX_OPEN_FILES,
+        "CORE": 0,
+        "STACK": STACK_MB << 20,  # glibc's default thread stack size, so threads fit in RLIMIT_AS
     }
     if memory_mb:
-        limits["RLIMIT_AS"] = memory_mb << 20
+        limits["AS"] = memory_mb << 20
     execute = [program.resolve()]
     if (loader := dynamic_loader()) is not None:
         execute.append(loader)
@@ -173,19 +206,12 @@ def run_confined(
     if confinement.startswith("UNCONFINED"):
         command = full_argv
     else:
-        import json
-
-        spec = {
-            "landlock": str(_LANDLOCK),
-            "read": [str(p) for p in (*library_paths(), *read_paths)],
-            "read_write": [str(workdir)],
-            "execute": [str(p) for p in execute],
-            "limits": limits,
-            "cwd": str(workdir),
-            "argv": full_argv,
-            "env": child_env,
-        }
-        command = [sys.executable, "-I", "-S", str(_LAUNCHER), json.dumps(spec)]
+        command = [str(launcher()), "-w", str(workdir), "-c", str(workdir)]
+        command += [arg for p in (*library_paths(), *read_paths) for arg in ("-r", str(p))]
+        command += [arg for p in execute for arg in ("-x", str(p))]
+        command += [arg for name, value in limits.items() for arg in ("-l", f"{name}={value}")]
+        command += [arg for key, value in child_env.items() for arg in ("-e", f"{key}={value}")]
+        command += ["--", *full_argv]
     started = time.perf_counter()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         proc = subprocess.Popen(
