@@ -234,3 +234,45 @@ def test_dynamic_shared_memory_is_modelled_and_bounded(tmp_path: Path) -> None:
     report, _, _ = _launch(exe, "gelu_tanh", {"n": 300}, short, tmp_path)
     assert report is not None and report.kind == "out_of_bounds" and report.buffer == "extern __shared__"
     assert report.offset == 512 and report.line == 6
+
+
+def test_a_plain_misaligned_vector_load_is_reported(tmp_path: Path) -> None:
+    body = """  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  uint4 v = *reinterpret_cast<const uint4*>(x + 1);  // 2 bytes past a 16-byte boundary
+  if (i < n) out[i] = i == 0 ? *reinterpret_cast<__nv_bfloat16*>(&v) : x[i];"""
+    report = _gelu_run(tmp_path, _kernel(body))
+    assert report is not None and report.kind == "misaligned", report
+    assert report.buffer == "x" and report.offset == 2 and report.line == 5
+
+
+def test_a_thread_that_overflows_its_stack_is_reported(tmp_path: Path) -> None:
+    prelude = """__device__ int deep(int k) {
+  volatile char pad[1024];
+  pad[0] = static_cast<char>(k);
+  return k == 0 ? pad[0] : deep(k - 1) + pad[0];
+}"""
+    body = (
+        "  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  if (i < n) out[i] = __float2bfloat16(deep(n));"
+    )
+    report = _gelu_run(tmp_path, _kernel(body, prelude))
+    assert report is not None and report.kind == "unsupported", report
+    assert "overflowed its stack" in report.message
+
+
+@pytest.mark.parametrize(
+    "job", [b"", b"SIMT1" + bytes(40), b"SIMT2" + bytes(10)], ids=["empty", "v1", "short"]
+)
+def test_a_malformed_job_is_exit_2_without_a_report(tmp_path: Path, job: bytes) -> None:
+    exe = build_runner(
+        _kernel("  (void)x; (void)out; (void)n;"), "gelu_tanh", cache_dir=tmp_path / "cache"
+    ).exe
+    (tmp_path / "job").write_bytes(job)
+    done = subprocess.run(
+        [str(exe), str(tmp_path / "job"), str(tmp_path / "out"), str(tmp_path / "report.json")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "simt runner:" in done.stderr
+    assert not (tmp_path / "report.json").exists()
