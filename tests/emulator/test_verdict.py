@@ -183,3 +183,21 @@ def test_without_confinement_the_emulator_refuses_to_run_anything(monkeypatch: p
     monkeypatch.delenv(sandbox.UNCONFINED_ENV, raising=False)
     with pytest.raises(DeviceUnavailable, match="Landlock"):
         _judge((GOOD / "gelu_tanh.cu").read_text())
+
+
+def test_auto_picks_the_emulator_only_when_no_gpu_is_usable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kernel_skills.bench import judge
+    from kernel_skills.bench.device import FORCE_NO_DEVICE_ENV
+
+    monkeypatch.setenv(FORCE_NO_DEVICE_ENV, "1")
+    assert judge._on_emulator("auto") and judge._on_emulator("emulator")
+    assert not judge._on_emulator("gpu")  # the GPU path then says DeviceUnavailable
+
+
+@pytest.mark.gpu
+def test_on_a_gpu_machine_auto_runs_on_the_gpu_and_the_emulator_only_on_request() -> None:
+    source = (GOOD / "gelu_tanh.cu").read_text()
+    on_gpu = benchmark(BenchRequest(source=source, shapes=["ragged"], quick=True, **GELU))
+    assert on_gpu.verified_on == "gpu" and on_gpu.time_us is not None
+    assert on_gpu.device is not None and "NVIDIA" in on_gpu.device.name
+    assert _judge(source).verified_on == "cpu-emulator"
