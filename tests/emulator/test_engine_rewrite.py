@@ -105,6 +105,16 @@ def test_a_namespace_scope_dynamic_initialiser_is_refused_before_it_can_run(tmp_
 
 
 @NEEDS_GXX
+def test_an_indirect_function_built_by_token_pasting_is_refused_before_it_can_run(tmp_path: Path) -> None:
+    # The source-level refusal sees no `ifunc` token; the check of the compiled object does.
+    prelude = """#define PASTE(a, b) a##b
+extern "C" void* pick() { return nullptr; }
+extern "C" void chosen() __attribute__((PASTE(if, unc)("pick")));"""
+    with pytest.raises(RefusedInput, match="indirect function"):
+        build_runner(_kernel("  chosen();", prelude), "gelu_tanh", cache_dir=tmp_path)
+
+
+@NEEDS_GXX
 def test_a_kernel_gxx_rejects_is_refused_with_its_first_errors_and_relative_paths(tmp_path: Path) -> None:
     with pytest.raises(RefusedInput, match="the emulator cannot build this kernel") as info:
         build_runner(_kernel("  undeclared_intrinsic(n);"), "gelu_tanh", cache_dir=tmp_path)

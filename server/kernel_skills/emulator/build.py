@@ -215,8 +215,15 @@ def _gather_shared(obj: Path) -> None:
 
 
 def _check_object(obj: Path) -> None:
-    """RefusedInput when the kernel's object would run code at program start (see _STARTUP_SECTIONS)."""
-    sections = _elf_sections(obj.read_bytes())
+    """RefusedInput when the kernel's object would run code at program start (see _STARTUP_SECTIONS,
+    and indirect functions, whose resolvers run while the program is being loaded)."""
+    data = obj.read_bytes()
+    if _has_ifunc(data):
+        raise RefusedInput(
+            "the emulator cannot run this kernel: it defines an indirect function (ifunc), whose resolver "
+            "would run at program start"
+        )
+    sections = _elf_sections(data)
     for name, size, _ in sections:
         if not _STARTUP_SECTIONS.match(name):
             continue
@@ -227,6 +234,24 @@ def _check_object(obj: Path) -> None:
             "constructor, or a namespace-scope variable with a dynamic initialiser); initialise globals "
             f"with constants (section {name.decode(errors='replace')})"
         )
+
+
+def _has_ifunc(data: bytes) -> bool:
+    """Whether the ELF64 object's symbol table defines an STT_GNU_IFUNC symbol."""
+    import struct
+
+    (shoff,) = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    for i in range(shnum):
+        _, sh_type, _, _, offset, size, _, _, _, entsize = struct.unpack_from(
+            "<IIQQQQIIQQ", data, shoff + i * shentsize
+        )
+        if sh_type != 2 or entsize < 24:  # SHT_SYMTAB
+            continue
+        for at in range(offset, offset + size, entsize):
+            if data[at + 4] & 0xF == 10:  # st_info: STT_GNU_IFUNC
+                return True
+    return False
 
 
 def _elf_sections(data: bytes) -> list[tuple[bytes, int, int]]:
