@@ -74,6 +74,11 @@ def test_what_the_emulator_cannot_run_faithfully_is_refused_before_compiling(
     assert expected in str(info.value)
 
 
+def test_accepted_headers_may_carry_comments() -> None:
+    source = '#include <cuda_bf16.h>  // bf16\n#include "cuda_fp16.h" /* fp16 */\n'
+    assert prepare_source(source) == source
+
+
 def test_comments_and_strings_that_mention_refused_things_are_fine() -> None:
     body = '  // no asm("...") here, nor #include <stdio.h>\n  const char* s = "asm wgmma";\n  (void)s;'
     assert prepare_source(_kernel(body)) == _kernel(body)

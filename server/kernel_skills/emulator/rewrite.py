@@ -184,7 +184,8 @@ def _check_directives(source: str, code: str) -> None:
     for m in _DIRECTIVE.finditer(joined):
         name, rest = m.group(1), m.group(2)
         if name in ("include", "include_next", "import"):
-            target = _INCLUDE_TARGET.match(source[m.start(2) : m.end(2)].split("//")[0])
+            text = re.sub(r"/\*.*?\*/|//.*", " ", source[m.start(2) : m.end(2)], flags=re.S)
+            target = _INCLUDE_TARGET.match(text)
             header = target and (target.group(1) or target.group(2))
             if name != "include" or not header or header.strip() not in ACCEPTED_HEADERS:
                 shown = source[m.start() : m.end()].strip()
