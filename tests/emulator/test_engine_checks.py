@@ -27,6 +27,13 @@ from kernel_skills.paths import bundled_kernels_dir
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="the emulator builds kernels with g++")
 
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One build folder per module: runners are cached by content, so the engine is built once."""
+    return tmp_path_factory.mktemp("engine-cache")
+
+
 REGISTRY = load_registry(use_env=False)
 GELU = REGISTRY.get("gelu_tanh")  # ABI: (const bf16* x, bf16* out, int n)
 SIGNATURE = 'extern "C" __global__ void gelu_tanh(const __nv_bfloat16* x, __nv_bfloat16* out, int n)'
@@ -58,8 +65,10 @@ def _launch(
     return None, tensors, done
 
 
-def _gelu_run(tmp_path: Path, source: str, n: int = 300, block: int = 256) -> EngineReport | None:
-    exe = build_runner(source, "gelu_tanh", cache_dir=tmp_path / "cache").exe
+def _gelu_run(
+    cache: Path, tmp_path: Path, source: str, n: int = 300, block: int = 256
+) -> EngineReport | None:
+    exe = build_runner(source, "gelu_tanh", cache_dir=cache).exe
     launch = Launch(grid=(-(-n // block), 1, 1), block=(block, 1, 1), shared_mem=0)
     report, _, _ = _launch(exe, "gelu_tanh", {"n": n}, launch, tmp_path)
     return report
@@ -76,11 +85,11 @@ FIRST_SYNC = "  __syncthreads();  // scratch may still be read from the previous
 
 @pytest.mark.parametrize("racy", [False, True], ids=["intact", "first-syncthreads-removed"])
 def test_a_block_reduction_without_its_first_syncthreads_is_reported_as_a_race(
-    tmp_path: Path, racy: bool
+    cache: Path, tmp_path: Path, racy: bool
 ) -> None:
     assert RMSNORM.count(FIRST_SYNC) == 1
     source = RMSNORM.replace(FIRST_SYNC, "") if racy else RMSNORM
-    exe = build_runner(source, "rmsnorm", cache_dir=tmp_path / "cache").exe
+    exe = build_runner(source, "rmsnorm", cache_dir=cache).exe
     # dim 4096: the whole block reduces each row; 9 rows in one block call block_sum 9 times.
     launch = Launch(grid=(1, 1, 1), block=(256, 1, 1), shared_mem=0)
     report, tensors, _ = _launch(exe, "rmsnorm", {"rows": 9, "dim": 4096}, launch, tmp_path)
@@ -96,18 +105,20 @@ def test_a_block_reduction_without_its_first_syncthreads_is_reported_as_a_race(
     assert len(report.threads) == 2 and report.threads[0] != report.threads[1]
 
 
-def test_lanes_of_one_warp_exchanging_through_shared_memory_need_a_syncwarp(tmp_path: Path) -> None:
+def test_lanes_of_one_warp_exchanging_through_shared_memory_need_a_syncwarp(
+    cache: Path, tmp_path: Path
+) -> None:
     body = """  __shared__ float s[256];
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   s[threadIdx.x] = i < n ? __bfloat162float(x[i]) : 0.f;
   SYNC
   float v = s[threadIdx.x ^ 1];
   if (i < n) out[i] = __float2bfloat16(v);"""
-    with_sync = _gelu_run(tmp_path / "a", _kernel(body.replace("SYNC", "__syncwarp();")))
+    with_sync = _gelu_run(cache, tmp_path, _kernel(body.replace("SYNC", "__syncwarp();")))
     assert with_sync is None
     # A shuffle makes every lane write before any reads, but orders no memory (only __syncwarp does).
     shuffle = _gelu_run(
-        tmp_path / "b", _kernel(body.replace("SYNC", "(void)__shfl_xor_sync(0xffffffffu, 0, 1);"))
+        cache, tmp_path, _kernel(body.replace("SYNC", "(void)__shfl_xor_sync(0xffffffffu, 0, 1);"))
     )
     assert shuffle is not None and shuffle.kind == "race"
     assert shuffle.line == 8 and shuffle.other_line == 6  # the read of lane ^ 1, the write it races with
@@ -115,13 +126,13 @@ def test_lanes_of_one_warp_exchanging_through_shared_memory_need_a_syncwarp(tmp_
     assert shuffle.threads == [[0, 0, 0, 31, 0, 0], [0, 0, 0, 30, 0, 0]]
 
 
-def test_a_read_of_never_written_shared_memory_is_reported(tmp_path: Path) -> None:
+def test_a_read_of_never_written_shared_memory_is_reported(cache: Path, tmp_path: Path) -> None:
     body = """  __shared__ float s[256];
   if (threadIdx.x < 128) s[threadIdx.x] = 1.f;
   __syncthreads();
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i] = __float2bfloat16(s[255 - threadIdx.x]);"""
-    report = _gelu_run(tmp_path, _kernel(body))
+    report = _gelu_run(cache, tmp_path, _kernel(body))
     assert report is not None and report.kind == "uninitialized_shared_read", report
     assert report.line == 8 and report.threads == [[0, 0, 0, 0, 0, 0]]
     assert report.offset == 255 * 4 and report.buffer == "__shared__ s (byte 1020)"
@@ -152,15 +163,17 @@ def test_a_read_of_never_written_shared_memory_is_reported(tmp_path: Path) -> No
     ids=["write-one-past-the-end", "read-past-the-end", "read-before-the-start"],
 )
 def test_out_of_bounds_global_accesses_name_the_buffer_and_the_element(
-    tmp_path: Path, body: str, buffer: str, index: int, access: str
+    cache: Path, tmp_path: Path, body: str, buffer: str, index: int, access: str
 ) -> None:
-    report = _gelu_run(tmp_path, _kernel(body))
+    report = _gelu_run(cache, tmp_path, _kernel(body))
     assert report is not None and report.kind == "out_of_bounds", report
     assert (report.buffer, report.index, report.line) == (buffer, index, 5)
     assert f"out-of-bounds {access}" in report.message and "300 elements" in report.message
 
 
-def test_a_thread_waiting_at_a_barrier_its_warp_never_reaches_is_a_deadlock(tmp_path: Path) -> None:
+def test_a_thread_waiting_at_a_barrier_its_warp_never_reaches_is_a_deadlock(
+    cache: Path, tmp_path: Path
+) -> None:
     body = """  if (threadIdx.x == 0) {
     __syncthreads();
   } else {
@@ -168,17 +181,17 @@ def test_a_thread_waiting_at_a_barrier_its_warp_never_reaches_is_a_deadlock(tmp_
   }
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i] = x[i];"""
-    report = _gelu_run(tmp_path, _kernel(body))
+    report = _gelu_run(cache, tmp_path, _kernel(body))
     assert report is not None and report.kind == "deadlock", report
     assert "__syncwarp" in report.message and report.line == 7
 
 
-def test_a_shuffle_reading_a_lane_outside_its_mask_is_warp_misuse(tmp_path: Path) -> None:
+def test_a_shuffle_reading_a_lane_outside_its_mask_is_warp_misuse(cache: Path, tmp_path: Path) -> None:
     # Two half-warp groups; each lane of the low half reads a lane of the high half.
     body = """  float v = __shfl_xor_sync(threadIdx.x % 32 < 16 ? 0xffffu : 0xffff0000u, 1.f, 16);
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i] = __float2bfloat16(v);"""
-    report = _gelu_run(tmp_path, _kernel(body))
+    report = _gelu_run(cache, tmp_path, _kernel(body))
     assert report is not None and report.kind == "warp_misuse", report
     assert "does not take part" in report.message and report.line == 4
 
@@ -193,12 +206,12 @@ def test_a_shuffle_reading_a_lane_outside_its_mask_is_warp_misuse(tmp_path: Path
     ids=["open-a-file", "open-a-socket", "spawn-a-process"],
 )
 def test_a_kernel_making_a_forbidden_system_call_is_stopped_and_reported(
-    tmp_path: Path, prelude: str, call: str, syscall: str | None
+    cache: Path, tmp_path: Path, prelude: str, call: str, syscall: str | None
 ) -> None:
     body = f"""  int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i == 0) {call}
   if (i < n) out[i] = x[i];"""
-    report = _gelu_run(tmp_path, _kernel(body, prelude))
+    report = _gelu_run(cache, tmp_path, _kernel(body, prelude))
     assert report is not None and report.kind == "forbidden_syscall", report
     assert "forbidden system call" in report.message
     if syscall:
@@ -206,11 +219,11 @@ def test_a_kernel_making_a_forbidden_system_call_is_stopped_and_reported(
     assert report.threads == [[0, 0, 0, 0, 0, 0]]
 
 
-def test_printf_output_is_bounded(tmp_path: Path) -> None:
+def test_printf_output_is_bounded(cache: Path, tmp_path: Path) -> None:
     body = """  int i = blockIdx.x * blockDim.x + threadIdx.x;
   for (int k = 0; k < 40; ++k) printf("thread %d line %d of a chatty kernel\\n", i, k);
   if (i < n) out[i] = x[i];"""
-    exe = build_runner(_kernel(body), "gelu_tanh", cache_dir=tmp_path / "cache").exe
+    exe = build_runner(_kernel(body), "gelu_tanh", cache_dir=cache).exe
     launch = Launch(grid=(2, 1, 1), block=(256, 1, 1), shared_mem=0)
     report, tensors, done = _launch(exe, "gelu_tanh", {"n": 300}, launch, tmp_path)
     assert report is None
@@ -220,13 +233,13 @@ def test_printf_output_is_bounded(tmp_path: Path) -> None:
     assert torch.equal(tensors["out"], tensors["x"])
 
 
-def test_dynamic_shared_memory_is_modelled_and_bounded(tmp_path: Path) -> None:
+def test_dynamic_shared_memory_is_modelled_and_bounded(cache: Path, tmp_path: Path) -> None:
     body = """  extern __shared__ float dyn[];
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   dyn[threadIdx.x] = i < n ? __bfloat162float(x[i]) : 0.f;
   __syncthreads();
   if (i < n) out[i] = __float2bfloat16(dyn[threadIdx.x]);"""
-    exe = build_runner(_kernel(body), "gelu_tanh", cache_dir=tmp_path / "cache").exe
+    exe = build_runner(_kernel(body), "gelu_tanh", cache_dir=cache).exe
     enough = Launch(grid=(2, 1, 1), block=(256, 1, 1), shared_mem=256 * 4)
     report, tensors, _ = _launch(exe, "gelu_tanh", {"n": 300}, enough, tmp_path)
     assert report is None and torch.equal(tensors["out"], tensors["x"])
@@ -236,16 +249,16 @@ def test_dynamic_shared_memory_is_modelled_and_bounded(tmp_path: Path) -> None:
     assert report.offset == 512 and report.line == 6
 
 
-def test_a_plain_misaligned_vector_load_is_reported(tmp_path: Path) -> None:
+def test_a_plain_misaligned_vector_load_is_reported(cache: Path, tmp_path: Path) -> None:
     body = """  int i = blockIdx.x * blockDim.x + threadIdx.x;
   uint4 v = *reinterpret_cast<const uint4*>(x + 1);  // 2 bytes past a 16-byte boundary
   if (i < n) out[i] = i == 0 ? *reinterpret_cast<__nv_bfloat16*>(&v) : x[i];"""
-    report = _gelu_run(tmp_path, _kernel(body))
+    report = _gelu_run(cache, tmp_path, _kernel(body))
     assert report is not None and report.kind == "misaligned", report
     assert report.buffer == "x" and report.offset == 2 and report.line == 5
 
 
-def test_a_thread_that_overflows_its_stack_is_reported(tmp_path: Path) -> None:
+def test_a_thread_that_overflows_its_stack_is_reported(cache: Path, tmp_path: Path) -> None:
     prelude = """__device__ int deep(int k) {
   volatile char pad[1024];
   pad[0] = static_cast<char>(k);
@@ -254,7 +267,7 @@ def test_a_thread_that_overflows_its_stack_is_reported(tmp_path: Path) -> None:
     body = (
         "  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  if (i < n) out[i] = __float2bfloat16(deep(n));"
     )
-    report = _gelu_run(tmp_path, _kernel(body, prelude))
+    report = _gelu_run(cache, tmp_path, _kernel(body, prelude))
     assert report is not None and report.kind == "unsupported", report
     assert "overflowed its stack" in report.message
 
@@ -262,10 +275,8 @@ def test_a_thread_that_overflows_its_stack_is_reported(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "job", [b"", b"SIMT1" + bytes(40), b"SIMT2" + bytes(10)], ids=["empty", "v1", "short"]
 )
-def test_a_malformed_job_is_exit_2_without_a_report(tmp_path: Path, job: bytes) -> None:
-    exe = build_runner(
-        _kernel("  (void)x; (void)out; (void)n;"), "gelu_tanh", cache_dir=tmp_path / "cache"
-    ).exe
+def test_a_malformed_job_is_exit_2_without_a_report(cache: Path, tmp_path: Path, job: bytes) -> None:
+    exe = build_runner(_kernel("  (void)x; (void)out; (void)n;"), "gelu_tanh", cache_dir=cache).exe
     (tmp_path / "job").write_bytes(job)
     done = subprocess.run(
         [str(exe), str(tmp_path / "job"), str(tmp_path / "out"), str(tmp_path / "report.json")],

@@ -25,6 +25,13 @@ from kernel_skills.emulator.protocol import (
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="the emulator builds kernels with g++")
 
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One build folder per module: runners are cached by content, so the engine is built once."""
+    return tmp_path_factory.mktemp("engine-cache")
+
+
 SELF_CHECK = r"""
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -101,9 +108,9 @@ extern "C" __global__ void gelu_tanh(const __nv_bfloat16* __restrict__ x, __nv_b
 """
 
 
-def test_a_self_checking_kernel_of_common_intrinsics_runs_clean(tmp_path: Path) -> None:
+def test_a_self_checking_kernel_of_common_intrinsics_runs_clean(cache: Path, tmp_path: Path) -> None:
     problem = load_registry(use_env=False).get("gelu_tanh")
-    exe = build_runner(SELF_CHECK, "gelu_tanh", cache_dir=tmp_path / "cache").exe
+    exe = build_runner(SELF_CHECK, "gelu_tanh", cache_dir=cache).exe
     x = torch.randn(300, generator=torch.Generator().manual_seed(3)).to(torch.bfloat16)
     tensors = {"x": x, "out": torch.zeros(300, dtype=torch.bfloat16)}
     launch = Launch(grid=(2, 1, 1), block=(256, 1, 1), shared_mem=0)

@@ -17,6 +17,14 @@ from kernel_skills.errors import RefusedInput
 from kernel_skills.paths import bundled_kernels_dir
 
 NEEDS_GXX = pytest.mark.skipif(shutil.which("g++") is None, reason="the emulator builds kernels with g++")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One build folder per module: runners are cached by content, so the engine is built once."""
+    return tmp_path_factory.mktemp("engine-cache")
+
+
 KERNELS = bundled_kernels_dir()
 SOLUTIONS = json.loads((KERNELS / "solutions.json").read_text(encoding="utf-8"))
 SIGNATURE = 'extern "C" __global__ void gelu_tanh(const __nv_bfloat16* x, __nv_bfloat16* out, int n)'
@@ -103,26 +111,32 @@ def test_the_supported_list_names_the_headers_it_accepts() -> None:
 
 
 @NEEDS_GXX
-def test_a_namespace_scope_dynamic_initialiser_is_refused_before_it_can_run(tmp_path: Path) -> None:
+def test_a_namespace_scope_dynamic_initialiser_is_refused_before_it_can_run(
+    cache: Path, tmp_path: Path
+) -> None:
     prelude = 'extern "C" int system(const char*);\nstatic int escaped = system("echo escaped");'
     with pytest.raises(RefusedInput, match="code that runs at program start"):
-        build_runner(_kernel("  (void)escaped;", prelude), "gelu_tanh", cache_dir=tmp_path)
+        build_runner(_kernel("  (void)escaped;", prelude), "gelu_tanh", cache_dir=cache)
 
 
 @NEEDS_GXX
-def test_an_indirect_function_built_by_token_pasting_is_refused_before_it_can_run(tmp_path: Path) -> None:
+def test_an_indirect_function_built_by_token_pasting_is_refused_before_it_can_run(
+    cache: Path, tmp_path: Path
+) -> None:
     # The source-level refusal sees no `ifunc` token; the check of the compiled object does.
     prelude = """#define PASTE(a, b) a##b
 extern "C" void* pick() { return nullptr; }
 extern "C" void chosen() __attribute__((PASTE(if, unc)("pick")));"""
     with pytest.raises(RefusedInput, match="indirect function"):
-        build_runner(_kernel("  chosen();", prelude), "gelu_tanh", cache_dir=tmp_path)
+        build_runner(_kernel("  chosen();", prelude), "gelu_tanh", cache_dir=cache)
 
 
 @NEEDS_GXX
-def test_a_kernel_gxx_rejects_is_refused_with_its_first_errors_and_relative_paths(tmp_path: Path) -> None:
+def test_a_kernel_gxx_rejects_is_refused_with_its_first_errors_and_relative_paths(
+    cache: Path, tmp_path: Path
+) -> None:
     with pytest.raises(RefusedInput, match="the emulator cannot build this kernel") as info:
-        build_runner(_kernel("  undeclared_intrinsic(n);"), "gelu_tanh", cache_dir=tmp_path)
+        build_runner(_kernel("  undeclared_intrinsic(n);"), "gelu_tanh", cache_dir=cache)
     message = str(info.value)
     assert "kernel.cu:4" in message and "undeclared_intrinsic" in message
     assert str(tmp_path) not in message
