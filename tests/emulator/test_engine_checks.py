@@ -287,3 +287,13 @@ def test_a_malformed_job_is_exit_2_without_a_report(cache: Path, tmp_path: Path,
     )
     assert done.returncode == 2 and "simt runner:" in done.stderr
     assert not (tmp_path / "report.json").exists()
+
+
+def test_two_blocks_writing_the_same_element_is_a_race(cache: Path, tmp_path: Path) -> None:
+    body = """  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) out[i % 256] = x[i];  // block 1 overwrites what block 0 wrote"""
+    report = _gelu_run(cache, tmp_path, _kernel(body))
+    assert report is not None and report.kind == "race", report
+    assert (report.buffer, report.index, report.line, report.other_line) == ("out", 0, 5, 5)
+    assert report.threads == [[1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]]
+    assert "blocks run in any order" in report.message

@@ -569,6 +569,66 @@ const Buffer* g_last_buffer = nullptr;
   emit(f);
 }
 
+// Global memory: per byte, the last plain write of this launch (block + 1, barrier epoch, thread,
+// its warp's __syncwarp count, pc). Two threads writing the same byte are a race unless the writes
+// are ordered: the same thread, the same block across a barrier, or lanes of one warp across a
+// __syncwarp. Two blocks are never ordered within a launch. Reads are not checked (a block may
+// legitimately read what another published with a fence and an atomic flag).
+struct GlobalWrite {
+  uint32_t block, epoch, wsync, pc;  // pc: the runner is linked -no-pie, so kernel code is below 4 GiB
+  uint16_t tid;
+};
+GlobalWrite* g_global_shadow = nullptr;  // one record per arena byte
+uint32_t g_block_linear = 0;
+
+void global_write(uintptr_t a, size_t size, uintptr_t pc) {
+  const unsigned tid = g_cur;
+  const uint32_t wsync = g_wsync[tid >> 5];
+  for (size_t k = 0; k < size; ++k) {
+    GlobalWrite& w = g_global_shadow[a - g_arena_lo + k];
+    if (w.block != 0) {
+      const bool other_block = w.block != g_block_linear + 1;
+      if (other_block || (w.epoch == g_epoch && !ordered(w.tid, w.wsync, tid))) {
+        Fault f = fault_here("race", pc);
+        const Buffer* buf = g_last_buffer;
+        const long long off = static_cast<long long>(a + k - reinterpret_cast<uintptr_t>(buf->data));
+        std::snprintf(f.buffer, sizeof f.buffer, "%s", buf->name);
+        f.has_index = true;
+        f.offset = off;
+        f.index = off / (buf->elem ? buf->elem : 1);
+        f.other_pc = static_cast<uintptr_t>(w.pc);
+        char me[96];
+        describe_thread(me, sizeof me, tid);
+        char them[128];
+        if (other_block) {
+          const dim3 g = g_job.grid;
+          const uint32_t ob = w.block - 1;
+          const unsigned obx = ob % g.x, oby = (ob / g.x) % g.y, obz = ob / (g.x * g.y);
+          const dim3 bd = g_job.block;
+          std::snprintf(them, sizeof them, "thread (%u,%u,%u) of block (%u,%u,%u)", w.tid % bd.x,
+                        (w.tid / bd.x) % bd.y, w.tid / (bd.x * bd.y), obx, oby, obz);
+          f.nthreads = 2;
+          const unsigned other[6] = {obx, oby, obz, w.tid % bd.x, (w.tid / bd.x) % bd.y,
+                                     w.tid / (bd.x * bd.y)};
+          for (int j = 0; j < 6; ++j) f.threads[1][j] = other[j];
+        } else {
+          describe_thread(them, sizeof them, w.tid);
+          f.nthreads = 2;
+          fill_thread(f.threads[1], w.tid);
+        }
+        std::snprintf(f.message, sizeof f.message,
+                      "data race on global memory: %s writes element %lld of '%s', which %s also wrote in "
+                      "this launch with nothing ordering the two writes (%s)",
+                      me, f.index, buf->name, them,
+                      other_block ? "blocks run in any order on a GPU" : "no barrier in between");
+        emit(f);
+      }
+    }
+    w.block = g_block_linear + 1, w.epoch = g_epoch, w.wsync = wsync, w.pc = static_cast<uint32_t>(pc);
+    w.tid = static_cast<uint16_t>(tid);
+  }
+}
+
 inline void access(uintptr_t a, size_t size, bool write, bool aligned, uintptr_t pc, bool atomic = false) {
   if (!g_running) return;
   if (aligned && size > 1 && (a & (size - 1)) != 0 &&
@@ -602,19 +662,21 @@ inline void access(uintptr_t a, size_t size, bool write, bool aligned, uintptr_t
   }
   if (a - g_arena_lo < g_arena_len) {
     const Buffer* b = g_last_buffer;
+    bool inside = false;
     if (b) {
       const auto lo = reinterpret_cast<uintptr_t>(b->data);
-      if (a >= lo && a + size <= lo + b->bytes) return;
+      inside = a >= lo && a + size <= lo + b->bytes;
     }
-    for (unsigned i = 0; i < g_job.nbuffers; ++i) {
+    for (unsigned i = 0; !inside && i < g_job.nbuffers; ++i) {
       const Buffer& buf = g_job.buffers[i];
       const auto lo = reinterpret_cast<uintptr_t>(buf.data);
       if (a >= lo && a + size <= lo + buf.bytes) {
         g_last_buffer = &buf;
-        return;
+        inside = true;
       }
     }
-    global_fault(a, size, write, pc);
+    if (!inside) global_fault(a, size, write, pc);
+    if (write && !atomic) global_write(a, size, pc);
   }
 }
 
@@ -1319,6 +1381,10 @@ int main(int argc, char** argv) {
   void* stacks = mmap(nullptr, stacks_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (shadow == MAP_FAILED || stacks == MAP_FAILED) fail_job("out of memory for the fibers");
   g_shadow = static_cast<Shadow*>(shadow);
+  void* global_shadow = mmap(nullptr, g_arena_len * sizeof(GlobalWrite), PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (global_shadow == MAP_FAILED) fail_job("out of memory for the global-memory shadow");
+  g_global_shadow = static_cast<GlobalWrite*>(global_shadow);
   g_stacks = static_cast<unsigned char*>(stacks);
   for (unsigned t = 0; t < g_threads; ++t) mprotect(g_stacks + t * (kStack + 4096), 4096, PROT_NONE);
 
@@ -1334,6 +1400,7 @@ int main(int argc, char** argv) {
     for (unsigned by = 0; by < job.grid.y; ++by) {
       for (unsigned bx = 0; bx < job.grid.x; ++bx) {
         blockIdx = {bx, by, bz};
+        g_block_linear = bx + job.grid.x * (by + job.grid.y * bz);
         run_block();
       }
     }

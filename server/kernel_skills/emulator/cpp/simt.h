@@ -16,7 +16,9 @@
 // - global memory: every buffer sits between 64 KiB redzones; an access that touches a redzone is
 //   out of bounds, reported with the buffer's ABI name and the element index. An address outside
 //   every buffer, shared memory and the thread's stack faults (SIGSEGV) and is reported as a wild
-//   access. Races on global memory are not checked.
+//   access. Two threads writing the same global byte in one launch is a race unless ordered (same
+//   block across a barrier, or one warp across __syncwarp; two blocks are never ordered); reads of
+//   another thread's global writes are not checked (fence-and-flag patterns are legitimate).
 // - shared memory (every static __shared__ variable, and the dynamic `extern __shared__` buffer): a
 //   byte written by one thread and read or written by another between the same two barriers is a
 //   race. Lanes of one warp are ordered only by __syncwarp() (the Volta+ rule: independent thread
