@@ -13,6 +13,7 @@ import contextlib
 import functools
 import hashlib
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -150,6 +151,10 @@ def _engine_object(cache_dir: Path, gxx: str, runner: _Runner) -> Path:
 def build_runner(source: str, kernel: str, *, cache_dir: Path, run: RunConfined | None = None) -> BuiltRunner:
     """The emulator runner for `kernel` in `source`: RefusedInput for what the emulator does not run
     (before compiling) and for a kernel g++ cannot build; CompileError when g++ is missing."""
+    if platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"):
+        raise CompileError(
+            f"the CPU emulator runs on x86-64 Linux only (this is {platform.system()} {platform.machine()})"
+        )
     if not _KERNEL_NAME.fullmatch(kernel):
         raise RefusedInput(
             f"kernel name {kernel!r} is not a C identifier (letters, digits, '_', at most 128)"

@@ -70,11 +70,13 @@ def encode_job(problem: Problem, sizes: dict[str, int], launch: Launch, tensors:
     """The SIMT2 job for one launch: the launch, then each ABI argument (pointers carry their name)."""
     import torch
 
+    from kernel_skills.bench.spec import Pointer
+
     parts = [MAGIC, struct.pack("<7I", *launch.grid, *launch.block, launch.shared_mem)]
     parts.append(struct.pack("<I", len(problem.abi)))
     values = problem.scalar_values(sizes)
     for p in problem.abi:
-        if hasattr(p, "dtype"):  # a Pointer
+        if isinstance(p, Pointer):
             data = tensors[p.name].contiguous().view(-1).view(torch.uint8).numpy().tobytes()
             name = p.name.encode("utf-8")
             parts.append(struct.pack("<BH", 0, len(name)) + name + struct.pack("<Q", len(data)) + data)
@@ -89,9 +91,11 @@ def decode_outputs(problem: Problem, tensors: dict[str, Any], data: bytes) -> No
     """Write the runner's JOB_OUT bytes back into `tensors` (every pointer argument, in ABI order)."""
     import torch
 
+    from kernel_skills.bench.spec import Pointer
+
     offset = 0
     for p in problem.abi:
-        if not hasattr(p, "dtype"):
+        if not isinstance(p, Pointer):
             continue
         tensor = tensors[p.name]
         n = tensor.numel() * tensor.element_size()
