@@ -65,16 +65,13 @@ def run_gxx(
     args: Sequence[str], *, workdir: Path, read_only: Sequence[Path], timeout_s: float = 300.0
 ) -> ConfinedResult:
     """Run ``g++ ARGS`` confined to the work folder (see the module docstring)."""
-    reads, programs = toolchain_paths()
     return run_confined(
         [str(find_gxx()), *args],
         workdir=workdir,
-        read_only=[*reads, *read_only],
+        read_only=read_only,
         timeout_s=timeout_s,
         memory_mb=BUILD_MEMORY_MB,
-        allow_exec=True,
-        executables=programs,
-        max_processes=4096,
+        allow_exec=True,  # g++'s own programs only: run_confined adds toolchain_paths() for g++
     )
 
 

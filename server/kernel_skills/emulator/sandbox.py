@@ -194,9 +194,9 @@ def run_confined(
         execute.append(loader)
     read_paths = list(read_only)
     if allow_exec:
-        if not executables and program.name.startswith(("g++", "x86_64-linux-gnu-g++", "c++")):
-            from kernel_skills.emulator.gxx import toolchain_paths
+        from kernel_skills.emulator.gxx import find_gxx, toolchain_paths
 
+        if not executables and program.resolve() == find_gxx():
             toolchain_reads, executables = toolchain_paths()
             read_paths += toolchain_reads
         execute += [Path(p).resolve() for p in executables]
