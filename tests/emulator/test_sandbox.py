@@ -145,3 +145,19 @@ def test_the_resource_limits_are_in_force_in_the_child(tmp_path: Path) -> None:
     assert limits["Max file size"] == [str(sandbox.MAX_FILE_MB << 20)] * 2
     assert limits["Max cpu time"] == ["40", "40"]  # twice the wall-clock timeout
     assert limits["Max processes"] == [str(sandbox.MAX_PROCESSES)] * 2
+
+
+def test_a_missing_g_plus_plus_is_a_clear_error_saying_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kernel_skills.emulator import gxx
+
+    gxx.find_gxx.cache_clear()
+    monkeypatch.setattr(gxx.shutil, "which", lambda name: None)
+    try:
+        with pytest.raises(
+            DeviceUnavailable, match=r"g\+\+, which is not installed: install it with `apt-get install g\+\+`"
+        ):
+            gxx.find_gxx()
+    finally:
+        gxx.find_gxx.cache_clear()

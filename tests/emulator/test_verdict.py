@@ -49,7 +49,11 @@ def test_a_correct_kernel_is_verified_on_the_cpu_emulator_and_labelled_so() -> N
     assert "emulator build" in names and "inputs unchanged" in names
     assert sum(n.startswith("correct on emulator") for n in names) == 3  # every emulator shape
     assert result.device is not None and "CPU emulator" in result.device.name
-    assert result.result_id is not None  # stored like a GPU result
+    assert result.result_id is not None  # stored like a GPU result, marked as an emulator verdict
+    from kernel_skills.bench import results_db
+
+    [row] = [r for r in results_db.list_results("gelu_tanh").results if r.id == result.result_id]
+    assert row.verified_on == "cpu-emulator" and row.summary.startswith("correct on the CPU emulator")
 
 
 def test_off_by_one_fails_and_names_the_last_index() -> None:
