@@ -297,3 +297,14 @@ def test_two_blocks_writing_the_same_element_is_a_race(cache: Path, tmp_path: Pa
     assert (report.buffer, report.index, report.line, report.other_line) == ("out", 0, 5, 5)
     assert report.threads == [[1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]]
     assert "blocks run in any order" in report.message
+
+
+def test_an_access_past_the_last_shared_variable_is_out_of_bounds(cache: Path, tmp_path: Path) -> None:
+    body = """  __shared__ float s[256];
+  s[threadIdx.x + 1] = 1.f;  // thread 255 writes s[256]
+  __syncthreads();
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = __float2bfloat16(s[threadIdx.x + 1]);"""
+    report = _gelu_run(cache, tmp_path, _kernel(body))
+    assert report is not None and report.kind == "out_of_bounds", report
+    assert report.offset == 1024 and report.line == 5 and report.threads == [[0, 0, 0, 255, 0, 0]]

@@ -144,6 +144,7 @@ def _engine_object(cache_dir: Path, gxx: str, runner: _Runner) -> Path:
                 "building the emulator's engine failed (a bug in the emulator):\n"
                 + _first_errors(stderr, work)
             )
+        _gather_shared(work / "engine.o")  # its shared_guard follows the kernel's variables
         os.replace(work / "engine.o", obj)
     return obj
 
@@ -203,16 +204,16 @@ _TSAN_CTOR_SECTION = b".init_array.00099"
 
 
 def _gather_shared(obj: Path) -> None:
-    """Move the kernel's function-local statics of templates and inline functions into the
-    simt_shared section. simt.h's `__shared__` gives each such variable section("simt_shared"), but
-    GCC puts one of a template or an inline function in its own COMDAT section `.bss._ZZ<mangled>`
-    regardless; renaming those sections (their names are always longer than the new one, so the
-    string table is edited in place) lets the linker gather every block-shared byte between
-    __start_simt_shared and __stop_simt_shared. CUDA allows no other mutable function-local statics."""
+    """Rename every block-shared section of `obj` to simt_shared. simt.h's `__shared__` puts a static
+    in section .bss.simt_shared (a NOBITS name, so every piece has one type and the linker makes one
+    output section), except that GCC gives the statics of templates and inline functions their own
+    COMDAT sections `.bss._ZZ<mangled>` regardless (CUDA allows no other mutable function-local
+    statics). The new name is a C identifier, so the linker defines __start_simt_shared, and shorter
+    than every old one, so the string table is edited in place."""
     data = bytearray(obj.read_bytes())
     changed = False
     for name, _size, name_at in _elf_sections(bytes(data)):
-        if name.startswith(b".bss._ZZ"):
+        if name.startswith(b".bss._ZZ") or name == b".bss.simt_shared":
             data[name_at : name_at + len(name)] = b"simt_shared\0".ljust(len(name), b"\0")
             changed = True
     if changed:

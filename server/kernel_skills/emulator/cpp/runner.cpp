@@ -48,8 +48,7 @@
 dim3 threadIdx, blockIdx, blockDim, gridDim;
 
 extern "C" {
-extern char __start_simt_shared[] __attribute__((weak));
-extern char __stop_simt_shared[] __attribute__((weak));
+extern char __start_simt_shared[];  // the linker's: the section always exists (shared_guard)
 void* __real_memcpy(void* d, const void* s, size_t n);
 void* __real_memmove(void* d, const void* s, size_t n);
 void* __real_memset(void* d, int c, size_t n);
@@ -60,6 +59,11 @@ namespace simt {
 constexpr size_t kDynamicSharedCap = 227 * 1024;  // H100: the most dynamic shared memory a block may use
 constexpr size_t kDynamicRedzone = 16 * 1024;
 alignas(256) unsigned char dynamic_shared[kDynamicSharedCap + kDynamicRedzone];
+
+// Linked after the kernel's unit, so it lands right after the kernel's static shared variables in
+// the simt_shared section: an access past the end of the last one is out of bounds.
+constexpr size_t kSharedGuard = 1024;
+__attribute__((section(".bss.simt_shared"), aligned(16))) unsigned char shared_guard[kSharedGuard];
 
 namespace {
 
@@ -635,6 +639,19 @@ inline void access(uintptr_t a, size_t size, bool write, bool aligned, uintptr_t
       (a - g_arena_lo < g_arena_len || a - g_shared_lo < g_shared_len ||
        a - g_dyn_lo < kDynamicSharedCap + kDynamicRedzone)) {
     misaligned_fault(a, size, pc);
+  }
+  if (a - reinterpret_cast<uintptr_t>(shared_guard) < kSharedGuard) {
+    Fault f = fault_here("out_of_bounds", pc);
+    std::snprintf(f.buffer, sizeof f.buffer, "__shared__ (past the last variable)");
+    f.has_index = true;
+    f.offset = f.index = static_cast<long long>(a - g_shared_lo);
+    char me[96];
+    describe_thread(me, sizeof me, g_cur);
+    std::snprintf(f.message, sizeof f.message,
+                  "out-of-bounds %s of static shared memory: %s accesses byte offset %lld, past the end of the "
+                  "last __shared__ variable (%zu bytes of static shared memory in all)",
+                  write ? "write" : "read", me, f.offset, static_cast<size_t>(g_shared_len));
+    emit(f);
   }
   if (a - g_shared_lo < g_shared_len) {
     const size_t first = a - g_shared_lo;
@@ -1373,7 +1390,8 @@ int main(int argc, char** argv) {
   g_threads = static_cast<unsigned>(threads);
 
   g_shared_lo = reinterpret_cast<uintptr_t>(__start_simt_shared);
-  g_shared_len = __start_simt_shared ? static_cast<uintptr_t>(__stop_simt_shared - __start_simt_shared) : 0;
+  // The kernel's static shared variables: from the section's start to the engine's guard after them.
+  g_shared_len = reinterpret_cast<uintptr_t>(shared_guard) - g_shared_lo;
   g_dyn_lo = reinterpret_cast<uintptr_t>(dynamic_shared);
   const size_t shadow_bytes = (g_shared_len + kDynamicSharedCap) * sizeof(Shadow);
   void* shadow = mmap(nullptr, shadow_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

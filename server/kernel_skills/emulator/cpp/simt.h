@@ -46,9 +46,10 @@
 #define __host__
 #define __forceinline__ inline __attribute__((always_inline))
 #define __noinline__ __attribute__((noinline))
-// Blocks run one after another, so a block's __shared__ variable can be a static; the section lets
-// the engine find (and shadow) every static shared byte.
-#define __shared__ __attribute__((section("simt_shared"))) static
+// Blocks run one after another, so a block's __shared__ variable can be a static. The build renames
+// this section (and the COMDAT sections GCC gives the statics of templates and inline functions) to
+// simt_shared, one NOBITS output section the engine finds with __start_simt_shared and shadows.
+#define __shared__ __attribute__((section(".bss.simt_shared"))) static
 #define __constant__ static
 #define __managed__
 #define __align__(n) __attribute__((aligned(n)))
