@@ -308,3 +308,20 @@ def test_an_access_past_the_last_shared_variable_is_out_of_bounds(cache: Path, t
     report = _gelu_run(cache, tmp_path, _kernel(body))
     assert report is not None and report.kind == "out_of_bounds", report
     assert report.offset == 1024 and report.line == 5 and report.threads == [[0, 0, 0, 255, 0, 0]]
+
+
+def test_shared_variables_of_templates_and_of_plain_functions_are_both_checked(
+    cache: Path, tmp_path: Path
+) -> None:
+    prelude = "template <int N> __device__ float* tile() {\n  __shared__ float t[N];\n  return t;\n}"
+    body = """  __shared__ float s[256];
+  s[threadIdx.x] = 1.f;
+  __syncthreads();
+  float* t = tile<256>();
+  if (threadIdx.x < 128) t[threadIdx.x] = s[255 - threadIdx.x];
+  __syncthreads();
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = __float2bfloat16(t[255 - threadIdx.x]);"""
+    report = _gelu_run(cache, tmp_path, _kernel(body, prelude))
+    assert report is not None and report.kind == "uninitialized_shared_read", report
+    assert report.buffer == "__shared__ t (byte 1020)" and report.line == 14
