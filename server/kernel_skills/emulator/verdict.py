@@ -54,9 +54,9 @@ LIMITS = (
     "(results are compared with the problem's tolerances, like a GPU run), memory ordering beyond "
     "barriers, asynchronous copies, and state kept between launches (each launch is a fresh confined "
     "process: __device__ variables start from their initial values every time, so a result cache keyed "
-    "on pointers is not caught here). Refused before building: inline asm other than "
-    "mma.sync.m16n8k16 bf16, wgmma/TMA/cp.async, cooperative groups beyond what is modelled, "
-    "host-only headers, unbounded printf."
+    "on pointers is not caught here). Refused before building, with the supported list: inline asm "
+    "other than mma.sync.m16n8k16 bf16, wgmma/TMA/cp.async/mbarrier, cooperative groups, clusters, "
+    "textures, host-only headers, code that runs at program start; printf beyond 64 KiB is dropped."
 )
 
 
