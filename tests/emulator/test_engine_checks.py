@@ -44,7 +44,7 @@ def _kernel(body: str, prelude: str = "") -> str:
 
 
 def _launch(
-    exe: Path, problem_name: str, sizes: dict[str, int], launch: Launch, tmp: Path
+    exe: Path, problem_name: str, sizes: dict[str, int], launch: Launch, tmp: Path, schedule: int = 0
 ) -> tuple[EngineReport | None, dict[str, torch.Tensor], subprocess.CompletedProcess[str]]:
     problem = REGISTRY.get(problem_name)
     gen = torch.Generator()
@@ -54,7 +54,7 @@ def _launch(
         dtype = {"bf16": torch.bfloat16, "f32": torch.float32}[p.dtype]
         tensors[p.name] = torch.full(problem.tensor_shape(p, sizes), float("nan"), dtype=dtype)
     job, out, report = tmp / "job", tmp / "out", tmp / "report.json"
-    job.write_bytes(encode_job(problem, sizes, launch, tensors))
+    job.write_bytes(encode_job(problem, sizes, launch, tensors, schedule=schedule))
     done = subprocess.run(
         [str(exe), str(job), str(out), str(report)], capture_output=True, text=True, timeout=120, check=False
     )
@@ -325,3 +325,27 @@ def test_shared_variables_of_templates_and_of_plain_functions_are_both_checked(
     report = _gelu_run(cache, tmp_path, _kernel(body, prelude))
     assert report is not None and report.kind == "uninitialized_shared_read", report
     assert report.buffer == "__shared__ t (byte 1020)" and report.line == 14
+
+
+def test_the_reversed_schedule_exposes_a_result_that_depends_on_the_order(
+    cache: Path, tmp_path: Path
+) -> None:
+    # Float atomics into one accumulator: once 2^24 is in, every +1 is lost (round to even), so the
+    # sum counts the ones added before thread 64's 2^24: it depends on the threads' order, as on a GPU.
+    body = """  __shared__ float acc;
+  if (threadIdx.x == 0) acc = 0.f;
+  __syncthreads();
+  atomicAdd(&acc, threadIdx.x == 64 ? 16777216.f : 1.f);
+  __syncthreads();
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = threadIdx.x == 0 ? __float2bfloat16(acc - 16777216.f) : x[i];"""
+    exe = build_runner(_kernel(body), "gelu_tanh", cache_dir=cache).exe
+    launch = Launch(grid=(1, 1, 1), block=(256, 1, 1), shared_mem=0)
+    sums = []
+    for schedule in (0, 1, 0):
+        report, tensors, _ = _launch(exe, "gelu_tanh", {"n": 256}, launch, tmp_path, schedule=schedule)
+        assert report is None, report
+        sums.append(float(tensors["out"][0]))
+    # In order: thread 255 (which completes the barrier) and threads 0..63 come first: 65, rounded to 64
+    # at 2^24. Reversed: thread 0 (the completer) and 255..65: 192.
+    assert sums == [64.0, 192.0, 64.0]

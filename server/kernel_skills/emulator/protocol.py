@@ -66,8 +66,14 @@ class EngineReport(BaseModel):
     other_line: int | None = None
 
 
-def encode_job(problem: Problem, sizes: dict[str, int], launch: Launch, tensors: dict[str, Any]) -> bytes:
-    """The SIMT2 job for one launch: the launch, then each ABI argument (pointers carry their name)."""
+def encode_job(
+    problem: Problem, sizes: dict[str, int], launch: Launch, tensors: dict[str, Any], *, schedule: int = 0
+) -> bytes:
+    """The SIMT2 job for one launch: the launch, then each ABI argument (pointers carry their name).
+    `schedule` 1 runs threads and blocks in reverse order (for a determinism re-run: a result that
+    depends on the order, e.g. float atomics or one block reading another's output, then differs)."""
+    if schedule not in (0, 1):
+        raise ValueError("schedule must be 0 (in order) or 1 (reversed)")
     import torch
 
     from kernel_skills.bench.spec import Pointer
@@ -84,6 +90,8 @@ def encode_job(problem: Problem, sizes: dict[str, int], launch: Launch, tensors:
             parts.append(struct.pack("<Bi", 1, int(values[p.name])))
         else:
             parts.append(struct.pack("<Bf", 2, float(values[p.name])))
+    if schedule:
+        parts.append(struct.pack("<I", schedule))
     return b"".join(parts)
 
 

@@ -8,7 +8,8 @@
 //
 // JOB_IN "SIMT2" (little-endian): grid[3] u32, block[3] u32, dynamic shared bytes u32, nargs u32, then
 //   per argument a kind byte: 0 pointer (u16 name length, the name's utf-8 bytes, u64 byte count, the
-//   bytes), 1 int32, 2 float32.
+//   bytes), 1 int32, 2 float32; then optionally a u32 schedule (0: threads and blocks in order, the
+//   default; 1: both in reverse order, so a re-run exposes results that depend on the order).
 // JOB_OUT: every pointer argument's bytes after the launch, in order.
 // Exit 0: ran. Exit 3: the engine found a fault and wrote REPORT_OUT (one JSON object, see report()).
 // Exit 2: malformed job or bad usage. Exit 4: the engine could not confine itself (seccomp).
@@ -207,6 +208,7 @@ struct Job {
   Buffer buffers[64];
   unsigned nbuffers = 0;
   unsigned char scalars[64][4];
+  unsigned schedule = 0;  // 0: threads and blocks in order; 1: both in reverse order
 };
 
 Job g_job;
@@ -294,7 +296,9 @@ void read_job(const char* path) {
       fail_job("unknown argument kind");
     }
   }
+  if (!r.done()) job.schedule = r.get<unsigned>();  // optional trailing field
   if (!r.done()) fail_job("trailing bytes after the last argument");
+  if (job.schedule > 1) fail_job("unknown schedule (accepted: 0 in order, 1 reversed)");
   void* base = mmap(nullptr, arena, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED) fail_job("out of memory for the buffers");
   auto* lo = static_cast<unsigned char*>(base);
@@ -994,7 +998,8 @@ void run_block() {
   if (g_job.shared_bytes) __real_memset(dynamic_shared, 0xff, g_job.shared_bytes);
   while (g_live > 0) {
     bool ran = false;
-    for (unsigned t = 0; t < g_threads; ++t) {
+    for (unsigned k = 0; k < g_threads; ++k) {
+      const unsigned t = g_job.schedule ? g_threads - 1 - k : k;
       if (g_fibers[t].state != kRunnable) continue;
       g_cur = t;
       set_thread_index(t);
@@ -1414,14 +1419,15 @@ int main(int argc, char** argv) {
     _exit(4);
   }
 
-  for (unsigned bz = 0; bz < job.grid.z; ++bz) {
-    for (unsigned by = 0; by < job.grid.y; ++by) {
-      for (unsigned bx = 0; bx < job.grid.x; ++bx) {
-        blockIdx = {bx, by, bz};
-        g_block_linear = bx + job.grid.x * (by + job.grid.y * bz);
-        run_block();
-      }
-    }
+  const unsigned long long blocks = 1ull * job.grid.x * job.grid.y * job.grid.z;
+  for (unsigned long long k = 0; k < blocks; ++k) {
+    const unsigned long long b = job.schedule ? blocks - 1 - k : k;
+    const unsigned bx = static_cast<unsigned>(b % job.grid.x);
+    const unsigned by = static_cast<unsigned>(b / job.grid.x % job.grid.y);
+    const unsigned bz = static_cast<unsigned>(b / (1ull * job.grid.x * job.grid.y));
+    blockIdx = {bx, by, bz};
+    g_block_linear = static_cast<uint32_t>(b);
+    run_block();
   }
   g_threads = 0;
   for (unsigned b = 0; b < job.nbuffers; ++b) write_all(g_out_fd, job.buffers[b].data, job.buffers[b].bytes);
