@@ -29,7 +29,13 @@
 //   past the dynamic buffer's launch size it is.
 // - vector accesses (uint4, float2, ...) and __ldg/__stcg must be aligned to their size.
 // Not modelled: timing, occupancy, memory-ordering effects (every access is sequentially
-// consistent), the GPU's rounding of fast-math intrinsics (computed exactly here).
+// consistent), the GPU's rounding of fast-math intrinsics (computed exactly here), spin-waits on a
+// flag another thread sets (a thread yields only at collectives: the wait hangs until the launch's
+// timeout). The order is fixed: threads and blocks in index order, or both reversed (the job's
+// schedule field), so a re-run can show results that depend on the order.
+// The checks catch mistakes, not malice: a kernel is native code in the engine's own process and
+// could tamper with the engine; what protects the host is the confinement (seccomp here, and the
+// sandbox the runner is started in).
 #pragma once
 
 #include <cmath>
