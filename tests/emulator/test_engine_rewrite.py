@@ -156,3 +156,18 @@ def test_runners_are_cached_by_content(tmp_path: Path) -> None:
 def test_a_kernel_name_that_is_not_an_identifier_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RefusedInput, match="not a C identifier"):
         build_runner(_kernel(""), "gelu_tanh;rm", cache_dir=tmp_path)
+
+
+def test_a_missing_gxx_is_a_compile_error_that_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kernel_skills.emulator import build
+    from kernel_skills.errors import CompileError
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # a folder without g++
+    build.gxx_version.cache_clear()
+    try:
+        with pytest.raises(CompileError, match="apt-get install g\\+\\+"):
+            build_runner(_kernel(""), "gelu_tanh", cache_dir=tmp_path / "cache")
+    finally:
+        build.gxx_version.cache_clear()
