@@ -75,9 +75,15 @@ extern "C" __global__ void gelu_tanh(const __nv_bfloat16* __restrict__ x, __nv_b
   atomicAdd(&total, 0.5f);
   atomicMax(&biggest, threadIdx.x);
   CHECK(atomicCAS(&counter, -1, 5) != -1);
+  __shared__ __nv_bfloat162 pair;
+  if (threadIdx.x == 0) pair = make_bfloat162(__float2bfloat16(0.f), __float2bfloat16(1.f));
+  __syncthreads();
+  if (threadIdx.x < 4) atomicAdd(&pair, __floats2bfloat162_rn(1.f, 2.f));
   __syncthreads();
   CHECK(counter == static_cast<int>(blockDim.x) && total == 0.5f * blockDim.x && biggest == blockDim.x - 1);
+  CHECK(__low2float(pair) == 4.f && __high2float(pair) == 9.f);
   CHECK(__syncthreads_count(lane == 0) == static_cast<int>(blockDim.x / 32));
+  CHECK(__float2uint_rn(2.5f) == 2u && __uint2float_rn(7u) == 7.f && __double2float_rn(0.5) == 0.5f);
   CHECK(__syncthreads_or(threadIdx.x == 7) && !__syncthreads_and(threadIdx.x == 7));
 
   const float4 v4 = make_float4(1.f, 2.f, 3.f, 4.f);

@@ -122,6 +122,7 @@ SIMT_INLINE __nv_bfloat162 __bfloat162bfloat162(__nv_bfloat16 h) { return {h, h}
 SIMT_INLINE unsigned short __bfloat16_as_ushort(__nv_bfloat16 h) { return h.x; }
 SIMT_INLINE __nv_bfloat16 __ushort_as_bfloat16(unsigned short u) { return simt::bf16_from_bits(u); }
 SIMT_INLINE __nv_bfloat16 __int2bfloat16_rn(int i) { return __float2bfloat16_rn(static_cast<float>(i)); }
+SIMT_INLINE __nv_bfloat162 make_bfloat162(__nv_bfloat16 x, __nv_bfloat16 y) { return {x, y}; }
 
 // ---- fp16 conversions
 SIMT_INLINE __half __float2half_rn(float f) { return simt::half_from_bits(simt::float_to_half_bits(f)); }
@@ -140,6 +141,7 @@ SIMT_INLINE __half2 __half2half2(__half h) { return {h, h}; }
 SIMT_INLINE unsigned short __half_as_ushort(__half h) { return h.x; }
 SIMT_INLINE __half __ushort_as_half(unsigned short u) { return simt::half_from_bits(u); }
 SIMT_INLINE __half __int2half_rn(int i) { return __float2half_rn(static_cast<float>(i)); }
+SIMT_INLINE __half2 make_half2(__half x, __half y) { return {x, y}; }
 SIMT_INLINE __nv_bfloat16 __half2bfloat16(__half h) { return __float2bfloat16_rn(__half2float(h)); }
 
 // ---- arithmetic: computed in fp32, rounded once
@@ -182,3 +184,9 @@ SIMT_INLINE __nv_bfloat16 __half2bfloat16(__half h) { return __float2bfloat16_rn
 SIMT_HALF_OPS(__nv_bfloat16, __nv_bfloat162, __bfloat162float, __float2bfloat16_rn)
 SIMT_HALF_OPS(__half, __half2, __half2float, __float2half_rn)
 #undef SIMT_HALF_OPS
+
+// Atomics on 16-bit floats (sm_80+/sm_90), defined by the engine like the others in simt.h.
+__nv_bfloat16 atomicAdd(__nv_bfloat16* p, __nv_bfloat16 v);
+__nv_bfloat162 atomicAdd(__nv_bfloat162* p, __nv_bfloat162 v);
+__half atomicAdd(__half* p, __half v);
+__half2 atomicAdd(__half2* p, __half2 v);

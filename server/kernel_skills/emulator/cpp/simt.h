@@ -339,6 +339,13 @@ SIMT_INLINE int __float2int_rz(float x) { return static_cast<int>(x); }
 SIMT_INLINE int __float2int_rd(float x) { return static_cast<int>(std::floor(x)); }
 SIMT_INLINE int __float2int_ru(float x) { return static_cast<int>(std::ceil(x)); }
 SIMT_INLINE float __int2float_rn(int x) { return static_cast<float>(x); }
+SIMT_INLINE float __uint2float_rn(unsigned int x) { return static_cast<float>(x); }
+SIMT_INLINE float __ll2float_rn(long long x) { return static_cast<float>(x); }
+SIMT_INLINE unsigned int __float2uint_rn(float x) { return static_cast<unsigned int>(std::nearbyint(x)); }
+SIMT_INLINE unsigned int __float2uint_rz(float x) { return static_cast<unsigned int>(x); }
+SIMT_INLINE long long __float2ll_rn(float x) { return static_cast<long long>(std::nearbyint(x)); }
+SIMT_INLINE float __double2float_rn(double x) { return static_cast<float>(x); }
+SIMT_INLINE double __fma_rn(double a, double b, double c) { return std::fma(a, b, c); }
 SIMT_INLINE int __mul24(int a, int b) { return a * b; }
 SIMT_INLINE unsigned int __umul24(unsigned int a, unsigned int b) { return a * b; }
 SIMT_INLINE int __mulhi(int a, int b) { return static_cast<int>((static_cast<long long>(a) * b) >> 32); }
