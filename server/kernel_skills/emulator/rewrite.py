@@ -53,7 +53,8 @@ SUPPORTED: list[str] = [
     "__shfl_sync/__shfl_up_sync/__shfl_down_sync/__shfl_xor_sync (any mask and width, modelled "
     "exactly), __ballot_sync, __any_sync, __all_sync, __match_any_sync, __activemask",
     "static __shared__ variables and one `extern __shared__ T name[]` dynamic shared array",
-    "atomicAdd/Sub/Max/Min/Exch/CAS/And/Or/Xor/Inc/Dec on int, unsigned, 64-bit and float types",
+    "atomicAdd/Sub/Max/Min/Exch/CAS/And/Or/Xor/Inc/Dec on int, unsigned, 64-bit and float types "
+    "(atomicAdd also on __half, __half2, __nv_bfloat16, __nv_bfloat162)",
     "__ldg/__ldcg/__ldca/__ldcs/__stcg/__stcs and plain loads and stores (vector types are checked "
     "for alignment)",
     "float2/float4/int2/int4/uint2/uint4/... and make_*; __nv_bfloat16/__nv_bfloat162 and "
