@@ -29,7 +29,7 @@ from kernel_skills.errors import DeviceUnavailable, KernelFault, Timeout
 RUNNER_MEMORY_MB = 4096
 LAUNCH_TIMEOUT_S = 60.0
 # Engine findings that make the result wrong without faulting a GPU: reported as failed checks.
-CHECK_KINDS = {"race": "shared memory race-free", "uninitialized_shared_read": "shared memory initialised"}
+CHECK_KINDS = {"race": "race-free", "uninitialized_shared_read": "shared memory initialised"}
 
 
 class EmulatorFault(KernelFault):
@@ -76,14 +76,20 @@ class EmulatedKernel:
     memory_mb: int = RUNNER_MEMORY_MB
 
     def launch(
-        self, problem: Problem, sizes: dict[str, int], launch: Launch, tensors: dict[str, Any]
+        self,
+        problem: Problem,
+        sizes: dict[str, int],
+        launch: Launch,
+        tensors: dict[str, Any],
+        *,
+        schedule: int = 0,
     ) -> None:
         from kernel_skills.emulator import protocol
 
         with tempfile.TemporaryDirectory(prefix="kernel-skills-emu-") as tmp:
             work = Path(tmp)
             job, out, report = work / "job", work / "out", work / "report.json"
-            job.write_bytes(protocol.encode_job(problem, sizes, launch, tensors))
+            job.write_bytes(protocol.encode_job(problem, sizes, launch, tensors, schedule=schedule))
             done = run_confined(
                 [str(self.exe), str(job), str(out), str(report)],
                 workdir=work,
@@ -117,10 +123,18 @@ class EmulatedKernel:
 def emulator_harness(
     kernel: EmulatedKernel, problem: Problem, sizes: dict[str, int], launch: Launch
 ) -> Harness:
-    """``bench.checking.Harness`` on CPU tensors, each launch one confined run of ``kernel``."""
+    """``bench.checking.Harness`` on CPU tensors, each launch one confined run of ``kernel``.
+
+    Launches alternate between the engine's in-order and reversed schedules (threads and blocks run
+    in reverse), both valid GPU schedules: ``check_shape``'s determinism re-run, its second launch,
+    then runs in the other order than the first, so a result that depends on the order (float
+    atomics, a missing barrier the checks cannot see) shows up as a determinism failure."""
+    launches = 0
 
     def do_launch(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
-        kernel.launch(problem, sizes, launch, {**inputs, **outputs})
+        nonlocal launches
+        kernel.launch(problem, sizes, launch, {**inputs, **outputs}, schedule=launches % 2)
+        launches += 1
 
     return Harness(problem, dict(sizes), "cpu", do_launch, lambda: None)
 
