@@ -3,7 +3,8 @@ any file outside the allowed folders fails in the kernel (EACCES), whatever path
 
 Only reads (and execution) are confined: the goal is that no host file's content can reach a result.
 Unprivileged, per process, irreversible. Needs Landlock ABI 1 or later (Linux 5.13+, the LSM
-enabled); ``abi_version()`` says which the kernel offers (0: none).
+enabled); ``abi_version()`` says which the kernel offers (0: none) — the CPU emulator's launcher
+(``emulator/confine.cpp``) asks it too before it confines its runner.
 """
 
 from __future__ import annotations
@@ -71,12 +72,3 @@ def _allow(syscall: ctypes._CFuncPtr, ruleset: int, path: Path) -> None:  # type
     finally:
         os.close(fd)
 
-
-def abi_version() -> int:
-    """The kernel's Landlock ABI version (0 when Landlock is unavailable). The CPU emulator's launcher
-    (``emulator/confine.cpp``) applies the full confinement; this tells whether it can."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    syscall = libc.syscall
-    syscall.restype = ctypes.c_long
-    version = syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
-    return max(int(version), 0)
