@@ -71,4 +71,3 @@ def _allow(syscall: ctypes._CFuncPtr, ruleset: int, path: Path) -> None:  # type
         )
     finally:
         os.close(fd)
-
