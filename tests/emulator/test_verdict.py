@@ -176,8 +176,22 @@ def test_unsupported_inline_asm_is_refused_with_what_is_supported() -> None:
 
 
 def test_a_compile_id_is_refused_on_the_emulator_which_needs_the_source() -> None:
+    from kernel_skills.toolchain import CompileRequest, compile_source
+
+    compiled = compile_source(CompileRequest(source=(GOOD / "gelu_tanh.cu").read_text()))
+    assert compiled.compile_id is not None
     with pytest.raises(RefusedInput, match="pass source="):
-        benchmark(BenchRequest(compile_id="0" * 32, device="emulator", **GELU))
+        benchmark(BenchRequest(compile_id=compiled.compile_id, device="emulator", **GELU))
+
+
+def test_a_wrong_abi_behind_a_compile_id_is_reported_before_the_emulator_asks_for_source() -> None:
+    from kernel_skills.toolchain import CompileRequest, compile_source
+
+    wrong = (HERE.parent / "bench" / "wrong_kernels" / "wrong_signature.cu").read_text()
+    compiled = compile_source(CompileRequest(source=wrong))
+    assert compiled.compile_id is not None
+    with pytest.raises(RefusedInput, match="parameters of sizes"):
+        benchmark(BenchRequest(compile_id=compiled.compile_id, device="emulator", **GELU))
 
 
 def test_without_confinement_the_emulator_refuses_to_run_anything(monkeypatch: pytest.MonkeyPatch) -> None:
