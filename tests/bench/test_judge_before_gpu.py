@@ -44,9 +44,9 @@ def test_a_compile_error_is_a_failed_result_without_a_gpu() -> None:
     assert not result.ok and result.checks[0].name == "compile" and not result.checks[0].passed
 
 
-def test_only_a_submission_that_passed_every_cpu_check_hears_there_is_no_device() -> None:
+def test_a_gpu_request_that_passed_every_cpu_check_hears_there_is_no_device() -> None:
     with pytest.raises(DeviceUnavailable, match="no CUDA device"):
-        benchmark(BenchRequest(source=GOOD, **GELU), store=False)
+        benchmark(BenchRequest(source=GOOD, device="gpu", **GELU), store=False)
 
 
 @pytest.mark.parametrize("arch", ["sm_80", "sm_100a"])
