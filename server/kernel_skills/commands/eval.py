@@ -204,4 +204,3 @@ def _print_human(report: EvalReport) -> None:
     )
     for note in report.notes:
         out.write(f"note: {note}\n")
-
