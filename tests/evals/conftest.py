@@ -110,7 +110,8 @@ def fake_endpoint() -> Iterator[FakeEndpoint]:
 
 
 @pytest.fixture(autouse=True)
-def _no_openai_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never read the developer's real endpoint or key."""
+def _no_openai_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read the developer's real endpoint or key, nor write runs/ into the checkout."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
