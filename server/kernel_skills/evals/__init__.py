@@ -1,13 +1,23 @@
 """Skill evaluation: skill_meta.json test cases, lift with vs without a skill. No MCP imports."""
 
+from kernel_skills.evals.assertions import AnswerScore, AssertionOutcome, judge_answer, score_answer
 from kernel_skills.evals.client import ChatClient, ChatReply, EndpointError, Usage
-from kernel_skills.evals.lift import read_skill, run_eval, system_prompt
-from kernel_skills.evals.models import CaseReport, ConditionResult, EvalReport, RunResult, Totals
-from kernel_skills.evals.scoring import AnswerScore, score_answer
+from kernel_skills.evals.lift import Progress, read_skill, run_batch, run_eval, system_prompt
+from kernel_skills.evals.models import (
+    BatchReport,
+    CaseReport,
+    ConditionResult,
+    EvalReport,
+    KindReport,
+    RunResult,
+    Totals,
+)
 from kernel_skills.evals.skill_meta import Expected, SkillMeta, TestCase, load_skill_meta, parse_skill_meta
 
 __all__ = [
     "AnswerScore",
+    "AssertionOutcome",
+    "BatchReport",
     "CaseReport",
     "ChatClient",
     "ChatReply",
@@ -15,14 +25,18 @@ __all__ = [
     "EndpointError",
     "EvalReport",
     "Expected",
+    "KindReport",
+    "Progress",
     "RunResult",
     "SkillMeta",
     "TestCase",
     "Totals",
     "Usage",
+    "judge_answer",
     "load_skill_meta",
     "parse_skill_meta",
     "read_skill",
+    "run_batch",
     "run_eval",
     "score_answer",
     "system_prompt",

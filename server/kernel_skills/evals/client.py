@@ -1,7 +1,8 @@
 """A minimal client for OpenAI-compatible ``POST {base_url}/chat/completions`` endpoints (httpx).
 
-Only the fields every compatible server understands are sent (model, messages): no temperature or
-max_tokens, which some models refuse. Rate limits and transient server errors (429, 500, 502, 503,
+Only the fields every compatible server understands are sent (model, messages), plus temperature,
+max_tokens and seed when the caller sets them (some providers refuse one of them: leave it unset).
+Rate limits and transient server errors (429, 500, 502, 503,
 504) are retried a few times with exponential backoff (``Retry-After`` honoured, capped); every
 other transport or HTTP failure becomes an ``EndpointError`` that names the URL and says what to
 check.
@@ -26,9 +27,15 @@ MAX_RETRY_WAIT_S = 30.0
 
 
 class EndpointError(KernelSkillsError):
-    """The chat endpoint could not be reached, or answered with an HTTP error or an unusable body."""
+    """The chat endpoint could not be reached, or answered with an HTTP error or an unusable body.
+
+    ``timed_out``: the endpoint did not answer in time (a slow answer, not a broken endpoint)."""
 
     exit_code = 1
+
+    def __init__(self, message: str, *, timed_out: bool = False):
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 class Usage(BaseModel):
@@ -54,6 +61,7 @@ class Usage(BaseModel):
 class ChatReply(BaseModel):
     text: str
     usage: Usage | None = None
+    finish_reason: str | None = None
 
 
 class _Message(BaseModel):
@@ -62,6 +70,7 @@ class _Message(BaseModel):
 
 class _Choice(BaseModel):
     message: _Message
+    finish_reason: str | None = None
 
 
 class _Completion(BaseModel):
@@ -112,9 +121,20 @@ class ChatClient:
     def close(self) -> None:
         self._http.close()
 
-    def chat(self, model: str, messages: list[dict[str, str]]) -> ChatReply:
+    def chat(
+        self,
+        model: str,
+        messages: list[dict[str, str]],
+        *,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+    ) -> ChatReply:
+        body: dict[str, object] = {"model": model, "messages": messages}
+        optional = {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
+        body.update({k: v for k, v in optional.items() if v is not None})
         for attempt in range(self._retries + 1):
-            response = self._post(model, messages)
+            response = self._post(body)
             if response.status_code not in RETRY_STATUSES or attempt == self._retries:
                 break
             time.sleep(self._wait_s(response, attempt))
@@ -127,11 +147,13 @@ class ChatClient:
             wait = max(wait, float(retry_after))
         return min(wait, MAX_RETRY_WAIT_S)
 
-    def _post(self, model: str, messages: list[dict[str, str]]) -> httpx.Response:
+    def _post(self, body: dict[str, object]) -> httpx.Response:
         try:
-            return self._http.post(self._url, json={"model": model, "messages": messages})
+            return self._http.post(self._url, json=body)
         except httpx.TimeoutException as exc:
-            raise EndpointError(f"{self._url} did not answer in time ({exc!r}); raise --timeout") from exc
+            raise EndpointError(
+                f"{self._url} did not answer in time ({exc!r}); raise --timeout", timed_out=True
+            ) from exc
         except httpx.HTTPError as exc:
             raise EndpointError(
                 f"cannot reach {self._url}: {exc!r}. Check --base-url / ${BASE_URL_ENV} and that the "
@@ -153,4 +175,7 @@ class ChatClient:
             ) from exc
         if not completion.choices:
             raise EndpointError(f"{self._url} answered a chat completion with no choices")
-        return ChatReply(text=completion.choices[0].message.content or "", usage=completion.usage)
+        choice = completion.choices[0]
+        return ChatReply(
+            text=choice.message.content or "", usage=completion.usage, finish_reason=choice.finish_reason
+        )

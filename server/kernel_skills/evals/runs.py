@@ -1,0 +1,167 @@
+"""The ``runs/`` folder of one eval, close to upskill's layout: written as answers arrive.
+
+``runs/YYYY_MM_DD_HH_MM_SS/``: ``eval.json`` (the settings; ``--resume`` refuses other settings),
+``run_N/run_metadata.json`` + ``run_N/run_result.json`` per answer (model, case, condition,
+answer, assertions, tokens, time), and at the end ``batch_summary.json`` (the report) and
+``results.csv`` (one row per answer).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from kernel_skills.errors import RefusedInput
+from kernel_skills.evals.models import BatchReport, Condition, RunResult
+
+SETTINGS_FILE = "eval.json"
+
+
+class JobKey(BaseModel):
+    model: str
+    case: int
+    condition: Condition
+    run: int
+
+
+class RunRecord(BaseModel):
+    """One answer as stored in run_N/run_result.json."""
+
+    key: JobKey
+    input: str
+    result: RunResult
+    finished_at: str
+
+
+class EvalSettings(BaseModel):
+    """What an eval asked; a resumed eval must ask the same."""
+
+    skill: str
+    models: list[str]
+    runs: int
+    base_url: str
+    temperature: float | None
+    max_tokens: int | None
+    seed: int | None
+    cases: list[str]  # the prompts, in order
+
+
+def _write_json(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)  # a reader (or --resume after a kill) never sees half a file
+
+
+class RunsFolder:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def create(cls, parent: Path, settings: EvalSettings) -> RunsFolder:
+        stamp = datetime.now(UTC).strftime("%Y_%m_%d_%H_%M_%S")
+        path = Path(parent) / stamp
+        n = 1
+        while path.exists():
+            n += 1
+            path = Path(parent) / f"{stamp}_{n}"
+        path.mkdir(parents=True)
+        _write_json(path / SETTINGS_FILE, settings.model_dump_json(indent=2))
+        return cls(path)
+
+    @classmethod
+    def resume(cls, path: Path, settings: EvalSettings) -> RunsFolder:
+        file = Path(path) / SETTINGS_FILE
+        try:
+            stored = EvalSettings.model_validate_json(file.read_text(encoding="utf-8"))
+        except (OSError, ValidationError) as exc:
+            raise RefusedInput(
+                f"--resume {path}: not an eval's runs folder (no valid {SETTINGS_FILE}): {exc}"
+            ) from exc
+        if stored != settings:
+            differ = [k for k in EvalSettings.model_fields if getattr(stored, k) != getattr(settings, k)]
+            raise RefusedInput(
+                f"--resume {path}: that eval was run with other settings ({', '.join(differ)} differ); "
+                "resume with the same skill, cases, --model, --runs, --base-url, --temperature, "
+                "--max-tokens and --seed"
+            )
+        return cls(Path(path))
+
+    def completed(self) -> dict[tuple[str, int, str, int], RunRecord]:
+        """Answers already stored (errors are not: a resumed eval asks again)."""
+        done: dict[tuple[str, int, str, int], RunRecord] = {}
+        for file in sorted(self.path.glob("run_*/run_result.json")):
+            try:
+                record = RunRecord.model_validate_json(file.read_text(encoding="utf-8"))
+            except (OSError, ValidationError):
+                continue  # a half-written file from a kill: ask again
+            if record.result.error is None:
+                k = record.key
+                done[(k.model, k.case, k.condition, k.run)] = record
+        return done
+
+    def write_run(self, number: int, key: JobKey, prompt: str, result: RunResult, base_url: str) -> None:
+        folder = self.path / f"run_{number}"
+        with self._lock:
+            folder.mkdir(exist_ok=True)
+        meta = {**key.model_dump(), "base_url": base_url, "input": prompt}
+        _write_json(folder / "run_metadata.json", json.dumps(meta, indent=2))
+        record = RunRecord(
+            key=key, input=prompt, result=result, finished_at=datetime.now(UTC).isoformat(timespec="seconds")
+        )
+        _write_json(folder / "run_result.json", record.model_dump_json(indent=2))
+
+    def write_summary(self, batch: BatchReport) -> None:
+        _write_json(self.path / "batch_summary.json", batch.model_dump_json(indent=2))
+        with (self.path / "results.csv").open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(CSV_COLUMNS)
+            for report in batch.models:
+                for case in report.cases:
+                    for cond in ("without_skill", "with_skill"):
+                        for r in getattr(case, cond).runs:
+                            writer.writerow(_csv_row(report.model, case.index, case.kind, cond, r))
+
+
+CSV_COLUMNS = [
+    "model",
+    "case",
+    "kind",
+    "condition",
+    "run",
+    "status",
+    "assertions_passed",
+    "assertions_judged",
+    "assertions_not_judged",
+    "prompt_tokens",
+    "completion_tokens",
+    "latency_s",
+    "error",
+]
+
+
+def _csv_row(model: str, case: int, kind: str, cond: str, r: RunResult) -> list[object]:
+    s, u = r.score, r.usage
+    latency = f"{r.latency_s:.2f}" if r.latency_s is not None else ""
+    judged = len(s.hit) + len(s.missed)
+    tokens = [u.prompt_tokens, u.completion_tokens] if u else ["", ""]
+    return [
+        model,
+        case,
+        kind,
+        cond,
+        r.run,
+        s.status,
+        len(s.hit),
+        judged,
+        len(s.not_judged),
+        *tokens,
+        latency,
+        r.error or "",
+    ]
