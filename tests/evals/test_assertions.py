@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import cuda_device_reason
+from emulator.conftest import needs_emulator
 from kernel_skills.evals import Expected, TestCase, judge_answer, score_answer
 from kernel_skills.evals.code_checks import extract_code
 
@@ -106,17 +108,26 @@ def _by_name(score) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {a.name: a.status for a in score.assertions}
 
 
-def test_a_good_kernel_passes_the_compiler_checks_and_correctness_is_not_judged_without_a_device() -> None:
+@needs_emulator
+def test_a_good_kernel_passes_the_compiler_checks_and_is_judged_correct_without_a_gpu() -> None:
     score = _judge(f"Sure.\n```cuda\n{GELU}\n```", **TASK)
     outcomes = _by_name(score)
     assert outcomes["compiles"] == outcomes["kernel gelu_tanh"] == outcomes["abi gelu_tanh"] == "passed"
     assert outcomes["sass_has ldg.128"] == outcomes["no_spills"] == "passed"
     correct = next(a for a in score.assertions if a.name == "correct gelu_tanh")
-    if correct.status == "not_judged":  # no GPU and no CPU emulator here: said, never counted as passed
-        assert correct.detail
-        assert score.status == "not_judged" and not score.passed
-    else:
-        assert correct.judged_on in ("gpu", "cpu-emulator")
+    assert correct.status == "passed", correct.detail
+    assert correct.judged_on == ("gpu" if cuda_device_reason() is None else "cpu-emulator")
+    assert score.passed
+
+
+@needs_emulator
+def test_a_kernel_that_skips_its_tail_fails_correct_with_the_mismatch() -> None:
+    wrong = GELU.replace("for (int i = base; i < n; ++i)", "for (int i = base; i < n - 1; ++i)")
+    assert wrong != GELU
+    correct = next(
+        a for a in _judge(f"```cuda\n{wrong}\n```", **TASK).assertions if a.name == "correct gelu_tanh"
+    )
+    assert correct.status == "failed" and "out" in correct.detail
 
 
 def test_a_kernel_with_the_wrong_parameters_fails_the_abi_and_names_the_signature() -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from kernel_skills.errors import DeviceUnavailable, KernelSkillsError, RefusedInput, Timeout
+from kernel_skills.errors import DeviceUnavailable, KernelFault, KernelSkillsError, RefusedInput, Timeout
 from kernel_skills.evals.assertions import AssertionOutcome
 from kernel_skills.evals.skill_meta import Expected
 
@@ -160,8 +160,8 @@ def _bench_request(source: str, expected: Expected, kernel: str | None, *, timed
     }
     if not timed:
         fields["shapes"] = CORRECTNESS_SHAPES
-    if "device" in BenchRequest.model_fields:
-        fields["device"] = "gpu" if timed else "auto"
+    # Correctness: the GPU where one is usable, else the CPU emulator (the outcome says which).
+    fields["device"] = "gpu" if timed else "auto"
     return BenchRequest(**fields)
 
 
@@ -170,23 +170,21 @@ Benchmark = Callable[..., object]
 
 def _run_bench(source: str, expected: Expected, kernel: str | None) -> list[AssertionOutcome]:
     from kernel_skills.bench.judge import benchmark
-    from kernel_skills.bench.models import BenchRequest
 
     correct_name = f"correct {expected.correct}"
     speed_name = f"speedup_at_least {expected.speedup_at_least}" if expected.speedup_at_least else None
-    no_emulator = "device" not in BenchRequest.model_fields
+    names = [correct_name] + ([speed_name] if speed_name else [])
     try:
         result = benchmark(_bench_request(source, expected, kernel, timed=False), store=False)
-    except DeviceUnavailable as exc:
-        why = f"no device to run it on: {exc}" + (
-            " (this build's benchmark has no CPU emulator path)" if no_emulator else ""
-        )
-        return _not_judged([correct_name] + ([speed_name] if speed_name else []), why)
-    except RefusedInput as exc:  # ABI mismatch, launch over the limits: the answer's fault
-        return _failed_all([correct_name] + ([speed_name] if speed_name else []), str(exc))
-    except (Timeout, KernelSkillsError) as exc:
-        return _not_judged([correct_name] + ([speed_name] if speed_name else []), f"benchmark failed: {exc}")
-    verified_on = getattr(result, "verified_on", None) or "gpu"
+    except DeviceUnavailable as exc:  # neither a GPU nor a usable emulator (no g++, no Landlock)
+        return _not_judged(names, f"no device to run it on: {exc}")
+    except (RefusedInput, KernelFault, Timeout) as exc:
+        # The answer's fault: an ABI mismatch or a launch over the limits, a kernel that faulted
+        # (out of bounds, trap, forbidden system call) or hung.
+        return _failed_all(names, str(exc))
+    except KernelSkillsError as exc:  # the tools themselves failed: not the answer's verdict
+        return _not_judged(names, f"benchmark failed: {exc}")
+    verified_on = result.verified_on or "gpu"
     failed = [c for c in result.checks if not c.passed]
     detail = "; ".join(f"{c.name}: {c.detail}" for c in failed[:3]) or "every correctness check passed"
     out = [_outcome(correct_name, result.correct, detail, judged_on=verified_on)]
