@@ -1,4 +1,5 @@
-"""The one command-line entry: ``kernel-skills serve|skills|compile|problems|bench|calibrate|kernels|eval|traces``.
+"""The one command-line entry: ``kernel-skills serve|skills|compile|problems|bench|calibrate|kernels|eval``
+and ``traces``.
 
 Each sub-command lives in ``kernel_skills.commands.<name>`` and exposes ``register(subparsers)``;
 the handler it sets returns an exit code. Domain errors become exit codes here, in one place.

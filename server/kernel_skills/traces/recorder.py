@@ -27,7 +27,7 @@ def source_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _slug(name: str | None) -> str:
+def client_slug(name: str | None) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name or "client").strip("-.")[:40] or "client"
 
 
@@ -77,7 +77,7 @@ class TraceRecorder:
 
     def session(self, client: str | None, **info: Any) -> TraceSession:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        path = self.folder / f"{stamp}-{_slug(client)}-{secrets.token_hex(3)}.jsonl"
+        path = self.folder / f"{stamp}-{client_slug(client)}-{secrets.token_hex(3)}.jsonl"
         session = TraceSession(self, path, client)
         session.record(kind="session", method="session", info=info)
         return session
