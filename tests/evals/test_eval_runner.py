@@ -216,15 +216,126 @@ def test_cli_endpoint_failure_exits_1_with_a_json_error(fake_endpoint, skill: Pa
     assert "HTTP 503" in captured.err
 
 
-def test_bundled_skill_round_trips_through_the_eval(fake_endpoint) -> None:
-    from kernel_skills.evals import load_skill_meta, read_skill
-    from kernel_skills.paths import bundled_skills_dir
+def test_a_timed_out_answer_is_that_runs_failed_outcome_and_the_eval_goes_on(
+    fake_endpoint, skill: Path
+) -> None:
+    _teach(fake_endpoint, skill)
+    fake_endpoint.model.hold = {Q2}
+    report = run_eval(skill, "m", base_url=fake_endpoint.base_url, timeout_s=0.5, retries=0, concurrency=2)
+    first, second = report.cases
+    assert first.with_skill.pass_rate == 1.0
+    for cond in (second.without_skill, second.with_skill):
+        (run,) = cond.runs
+        assert run.error is not None and "did not answer in time" in run.error
+        assert run.score.status == "failed"
+    assert (report.without_skill.errors, report.with_skill.errors) == (1, 1)
 
-    skill_dir = bundled_skills_dir() / "h100-cuda-kernels"
-    body = read_skill(skill_dir).body
-    fake_endpoint.model.skill_marker = body.splitlines()[0]
-    fake_endpoint.model.answers = {c.input: c.expected.contains for c in load_skill_meta(skill_dir).tests}
-    report = run_eval(skill_dir, "m", base_url=fake_endpoint.base_url)
-    assert report.skill == "h100-cuda-kernels"
-    assert len(report.cases) >= 12
-    assert (report.without_skill.pass_rate, report.with_skill.pass_rate, report.lift) == (0.0, 1.0, 1.0)
+
+def test_answers_are_written_as_they_arrive_and_resume_asks_only_what_is_missing(
+    fake_endpoint, skill: Path, tmp_path: Path
+) -> None:
+    _teach(fake_endpoint, skill)
+    first = run_eval(skill, "m", base_url=fake_endpoint.base_url, runs=2, runs_dir=tmp_path / "runs")
+    folder = Path(first.runs_dir)
+    runs = sorted(folder.glob("run_*/run_result.json"))
+    assert len(runs) == 2 * 2 * 2
+    record = json.loads(runs[0].read_text())
+    assert set(record["key"]) == {"model", "case", "condition", "run"}
+    assert {"answer", "score", "usage", "latency_s"} <= set(record["result"])
+    assert (folder / "batch_summary.json").is_file()
+    assert (folder / "results.csv").read_text().count("\n") == 1 + 8
+    for gone in runs[:3]:  # as if the eval had been killed before these answers came
+        gone.unlink()
+    asked_before = len(fake_endpoint.model.requests)
+    resumed = run_eval(skill, "m", base_url=fake_endpoint.base_url, runs=2, resume=folder)
+    assert len(fake_endpoint.model.requests) - asked_before == 3
+    assert resumed.lift == first.lift == 1.0
+    assert resumed.runs_dir == str(folder)
+
+
+def test_resume_with_other_settings_is_refused(fake_endpoint, skill: Path, tmp_path: Path) -> None:
+    _teach(fake_endpoint, skill)
+    report = run_eval(skill, "m", base_url=fake_endpoint.base_url, runs_dir=tmp_path)
+    with pytest.raises(RefusedInput, match=r"other settings \(runs differ\)"):
+        run_eval(skill, "m", base_url=fake_endpoint.base_url, runs=2, resume=Path(report.runs_dir))
+
+
+def test_several_models_each_get_their_own_baseline(fake_endpoint, skill: Path) -> None:
+    from kernel_skills.evals import run_batch
+
+    _teach(fake_endpoint, skill)
+    batch = run_batch(skill, ["small", "large"], base_url=fake_endpoint.base_url)
+    assert [r.model for r in batch.models] == ["small", "large"]
+    assert all(len(r.cases[0].without_skill.runs) == 1 for r in batch.models)
+    assert sorted({req["model"] for req in fake_endpoint.model.requests}) == ["large", "small"]
+    assert len(fake_endpoint.model.requests) == 2 * 2 * 2
+
+
+def test_sampling_options_are_sent_only_when_set(fake_endpoint, skill: Path) -> None:
+    _teach(fake_endpoint, skill)
+    run_eval(skill, "m", base_url=fake_endpoint.base_url, max_tokens=64, seed=7)
+    body = fake_endpoint.model.requests[-1]
+    assert (body["temperature"], body["max_tokens"], body["seed"]) == (0.0, 64, 7)
+    run_eval(skill, "m", base_url=fake_endpoint.base_url, temperature=None)
+    assert not {"temperature", "max_tokens", "seed"} & set(fake_endpoint.model.requests[-1])
+
+
+def test_progress_is_reported_per_answer_and_condition(fake_endpoint, skill: Path) -> None:
+    from kernel_skills.evals import run_batch
+
+    _teach(fake_endpoint, skill)
+    seen = []
+    run_batch(skill, ["m"], base_url=fake_endpoint.base_url, runs=2, on_progress=seen.append)
+    assert len(seen) == 8
+    assert seen[-1].done == seen[-1].total == {"without_skill": 4, "with_skill": 4}
+    assert seen[-1].completion_tokens == 8 * 5
+
+
+def test_token_savings_and_is_beneficial_follow_upskills_rule(fake_endpoint, skill: Path) -> None:
+    _teach(fake_endpoint, skill)
+    report = run_eval(skill, "m", base_url=fake_endpoint.base_url)
+    assert report.token_savings == 0.0  # the fake endpoint reports the same usage for every answer
+    assert report.is_beneficial, "lift 1.0 > 0.05"
+    fake_endpoint.model.skill_marker = "never in the prompt"
+    assert not run_eval(skill, "m", base_url=fake_endpoint.base_url).is_beneficial
+
+
+def test_the_lift_is_within_noise_when_it_is_inside_two_standard_errors_of_the_run_lifts() -> None:
+    from kernel_skills.evals.lift import _noise
+    from kernel_skills.evals.models import Totals
+
+    def totals(rates: list[float]) -> Totals:
+        return Totals(pass_rate=sum(rates) / len(rates), mean_fraction=0, run_pass_rates=rates)
+
+    spread, within, lift = _noise(totals([0.5, 0.4, 0.6]), totals([0.6, 0.3, 0.8]))
+    assert within is True and spread is not None and round(lift, 3) == 0.067
+    assert _noise(totals([0.1, 0.1, 0.2]), totals([0.6, 0.7, 0.7]))[1] is False
+    assert _noise(totals([0.1]), totals([0.6]))[:2] == (None, None)
+
+
+def test_context_files_reach_the_model_as_fenced_blocks(fake_endpoint, tmp_path: Path) -> None:
+    meta = {
+        "tests": [{"input": Q1, "context": {"files": {"k.cu": "int x;"}}, "expected": {"contains": "sm_90a"}}]
+    }
+    skill = _make_skill(tmp_path, meta=meta)
+    run_eval(skill, "m", base_url=fake_endpoint.base_url)
+    user = fake_endpoint.model.requests[-1]["messages"][1]["content"]
+    assert user == f"{Q1}\n\nFile `k.cu`:\n```\nint x;\n```"
+
+
+def test_cli_takes_an_upskill_tests_file_several_models_and_writes_the_reports(
+    fake_endpoint, skill: Path, tmp_path: Path, capsys
+) -> None:
+    _teach(fake_endpoint, skill)
+    cases = json.loads((skill / "skill_meta.json").read_text())["tests"]
+    tests = tmp_path / "cases.json"
+    tests.write_text(json.dumps({"cases": cases}))
+    argv = ["eval", str(skill), "--model", "a", "--model", "b", "--base-url", fake_endpoint.base_url]
+    argv += ["--tests", str(tests), "--runs-dir", str(tmp_path / "runs"), "--html", str(tmp_path / "r.html")]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.out.count("overall pass rate") == 2
+    assert "[a] without 1/2" in captured.err or "[a] without 2/2" in captured.err
+    assert (tmp_path / "r.html").read_text().count("<h2>model ") == 2
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert (folder / "report.html").is_file()

@@ -45,7 +45,7 @@ def test_metadata_is_optional() -> None:
         (_with(tests__0__expected__contains=[]), "tests.0.expected", "no assertion"),
         (_with(tests__0__expected__matches=["(unclosed"]), "tests.0.expected.matches", "not a valid regular"),
         (_with(tests__0__expected__matches=["x" * 201]), "tests.0.expected.matches", "longer than 200"),
-        (_with(tests__0__expected__sass_has=["ldg.256"]), "tests.0.expected.sass_has", "unknown SASS features"),
+        (_with(tests__0__expected__sass_has=["ldg.256"]), "tests.0.expected.sass_has", "unknown SASS"),
         (_with(tests__0__expected__correct="rmsnorm"), "tests.0.expected", "need 'launch'"),
         (_with(tests__0__expected__contains=["a", "  "]), "tests.0.expected.contains", "blank"),
         (_with(tests__0__input=""), "tests.0.input", "at least 1"),

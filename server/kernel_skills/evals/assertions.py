@@ -41,7 +41,7 @@ class AnswerScore(BaseModel):
 def _token_pattern(needle: str) -> re.Pattern[str]:
     # A whole word or number: no word character on either side, and a number is not part of a
     # longer one ("3.0" is not in "13.0" nor in "3.05").
-    return re.compile(rf"(?<![\w.])(?<!\d\.){re.escape(needle)}(?!\w)(?!\.\d)", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?<!\d\.){re.escape(needle)}(?!\w)(?!\.\d)", re.IGNORECASE)
 
 
 def has_token(answer: str, needle: str) -> bool:

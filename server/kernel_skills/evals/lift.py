@@ -468,8 +468,12 @@ def _ask_all(
         for future in finished:
             if future.exception() is not None:
                 raise future.exception()  # type: ignore[misc]
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # on a fatal error, drop the queued requests
+    except BaseException:
+        # A fatal endpoint error or Ctrl-C: drop the queued requests and do not wait for the ones
+        # in flight (closing the client, by the caller, ends them). Stored answers stay for --resume.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return results
 
 
