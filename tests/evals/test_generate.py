@@ -13,8 +13,9 @@ from mcp_types import Implementation
 from kernel_skills.app import ServerConfig, build
 from kernel_skills.catalog import validate_path
 from kernel_skills.cli import main
+from kernel_skills.errors import RefusedInput
 from kernel_skills.evals.condense import condense, render
-from kernel_skills.evals.generate import TeacherReplyError, generate_skill, refine_skill
+from kernel_skills.evals.generate import TeacherReplyError, failed_cases, generate_skill, refine_skill
 from kernel_skills.evals.skill_meta import load_skill_meta
 from kernel_skills.traces import Trace, TraceEvent, load_trace
 from kernel_skills.traces.models import BenchRecord, CheckRecord, CompileRecord, LintRecord
@@ -206,6 +207,27 @@ def test_refine_rewrites_the_skill_md_from_the_failed_cases_and_keeps_the_cases(
     assert json.loads((skill / "skill_meta.json").read_text()) == META and result.cases == 2
     prompt = fake_endpoint.model.requests[0]["messages"][0]["content"]
     assert "Write the twice kernel." in prompt and "missed: compiles" in prompt and "ok one" not in prompt
+
+
+def test_failed_cases_are_read_from_an_agentic_report_without_the_bare_condition(tmp_path: Path):
+    def episode(case: int, condition: str, passed: bool) -> dict:
+        return {"case": case, "condition": condition, "final_answer": "code", **_run(passed, ["abi"], "")}
+
+    report = {
+        "cases": ["first task", "second task"],
+        "episodes": [
+            episode(0, "bare", False),
+            episode(1, "skill_and_tools", False),
+            episode(0, "skill_in_context", True),
+        ],
+    }
+    path = tmp_path / "agent_report.json"
+    path.write_text(json.dumps(report))
+    (failed,) = failed_cases(path)
+    assert failed.input == "second task" and failed.missed == ["abi"]
+    (tmp_path / "other.json").write_text('{"hello": 1}')
+    with pytest.raises(RefusedInput, match="is not an eval report"):
+        failed_cases(tmp_path / "other.json")
 
 
 def test_refine_refuses_a_reply_that_renames_the_skill(fake_endpoint, tmp_path: Path):

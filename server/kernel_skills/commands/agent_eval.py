@@ -35,7 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    import logging
+
     import anyio
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the progress
 
     from kernel_skills.app import ServerConfig
     from kernel_skills.commands.output import emit_json
