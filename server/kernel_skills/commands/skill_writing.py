@@ -44,6 +44,9 @@ def _teacher_arguments(parser: argparse.ArgumentParser) -> None:
         "--base-url", default=None, help="OpenAI-compatible API root (default $OPENAI_BASE_URL)"
     )
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds for the teacher's reply")
+    parser.add_argument(
+        "--max-tokens", type=int, default=None, help="reply length limit (default: endpoint's)"
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -73,6 +76,7 @@ def _generate(args: argparse.Namespace) -> int:
         model=args.model,
         base_url=args.base_url,
         timeout_s=args.timeout,
+        max_tokens=args.max_tokens,
         force=args.force,
     )
     _print(result, args.json)
@@ -83,7 +87,12 @@ def _refine(args: argparse.Namespace) -> int:
     from kernel_skills.evals.generate import refine_skill
 
     result = refine_skill(
-        args.skill_dir, args.from_eval, model=args.model, base_url=args.base_url, timeout_s=args.timeout
+        args.skill_dir,
+        args.from_eval,
+        model=args.model,
+        base_url=args.base_url,
+        timeout_s=args.timeout,
+        max_tokens=args.max_tokens,
     )
     _print(result, args.json)
     return 0

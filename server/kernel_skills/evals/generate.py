@@ -180,9 +180,18 @@ def _reject(out_dir: Path, reply: str, label: str, problems: list[str]) -> Teach
     )
 
 
-def _ask(prompt: str, model: str, base_url: str | None, timeout_s: float, temperature: float | None) -> str:
+def _ask(
+    prompt: str,
+    model: str,
+    base_url: str | None,
+    timeout_s: float,
+    temperature: float | None,
+    max_tokens: int | None = None,
+) -> str:
     with ChatClient(base_url, timeout_s=timeout_s) as client:
-        reply = client.chat(model, [{"role": "user", "content": prompt}], temperature=temperature)
+        reply = client.chat(
+            model, [{"role": "user", "content": prompt}], temperature=temperature, max_tokens=max_tokens
+        )
     return reply.text
 
 
@@ -199,6 +208,7 @@ def generate_skill(
     base_url: str | None = None,
     timeout_s: float = 600.0,
     temperature: float | None = 0.0,
+    max_tokens: int | None = None,
     force: bool = False,
 ) -> GeneratedSkill:
     """Ask the teacher for a skill distilled from ``traces``; write ``out_dir/<name>/`` only when valid."""
@@ -208,7 +218,7 @@ def generate_skill(
         raise RefusedInput("give at least one trace with --from (see `kernel-skills traces list`)")
     condensed = condense(traces)
     prompt = generate_prompt(task, condensed)
-    reply = _ask(prompt, model, base_url, timeout_s, temperature)
+    reply = _ask(prompt, model, base_url, timeout_s, temperature, max_tokens)
     skill_md = _section(reply, SKILL_MARK, META_MARK)
     meta_text = _section(reply, META_MARK, END_MARK)
     if skill_md is None:
@@ -298,6 +308,7 @@ def refine_skill(
     base_url: str | None = None,
     timeout_s: float = 600.0,
     temperature: float | None = 0.0,
+    max_tokens: int | None = None,
 ) -> GeneratedSkill:
     """Rewrite ``skill_dir``'s SKILL.md from the cases it failed; the old one is kept as SKILL.md.prev."""
     skill_dir = Path(skill_dir)
@@ -314,7 +325,7 @@ def refine_skill(
         for f in failures[:20]
     )
     prompt = REFINE_PROMPT.format(skill_md=text, failures=listed, skill_mark=SKILL_MARK, end_mark=END_MARK)
-    reply = _ask(prompt, model, base_url, timeout_s, temperature)
+    reply = _ask(prompt, model, base_url, timeout_s, temperature, max_tokens)
     skill_md = _section(reply, SKILL_MARK, END_MARK)
     if skill_md is None:
         raise _reject(skill_dir.parent, reply, "refine", [f"no {SKILL_MARK} part"])
