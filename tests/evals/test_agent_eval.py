@@ -12,6 +12,7 @@ import pytest
 from kernel_skills.app import ServerConfig
 from kernel_skills.cli import main
 from kernel_skills.evals.agent import run_agent_eval
+from kernel_skills.evals.client import EndpointError
 from kernel_skills.surface.mcp_toolbox import mcp_toolbox_factory
 from kernel_skills.traces import load_trace
 
@@ -223,3 +224,9 @@ def test_the_cli_prints_the_three_conditions_and_writes_episodes_and_traces(
     assert main(["traces", "list", "--dir", str(folder / "traces")]) == 0
     listing = capsys.readouterr().out
     assert "client eval-case0-run0/m" in listing and "compiles 3 (2 failed)" in listing
+
+
+def test_an_unusable_endpoint_stops_the_eval_with_its_error(tmp_path: Path, fake_endpoint):
+    fake_endpoint.model.status = 404
+    with pytest.raises(EndpointError, match="answered HTTP 404"):
+        _run(_skill(tmp_path), fake_endpoint.base_url, tmp_path / "traces")

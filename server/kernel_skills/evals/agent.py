@@ -31,7 +31,7 @@ import anyio
 import anyio.to_thread
 from pydantic import BaseModel, Field, ValidationError
 
-from kernel_skills.errors import RefusedInput
+from kernel_skills.errors import KernelSkillsError, RefusedInput
 from kernel_skills.evals.agent_models import (
     AGENT_CONDITIONS,
     AGENT_TOOLS,
@@ -468,6 +468,15 @@ def _moves(conditions: dict[str, ConditionTotals]) -> list[AssertionMove]:
     return moves
 
 
+def _first_domain_error(group: BaseExceptionGroup) -> BaseException:
+    """The error that stopped the eval (an unusable endpoint), unwrapped from the task group."""
+    for exc in group.exceptions:
+        found = _first_domain_error(exc) if isinstance(exc, BaseExceptionGroup) else exc
+        if isinstance(found, KernelSkillsError):
+            return found
+    return group
+
+
 def _tool_calling(episodes: list[Episode], unsupported: str | None) -> tuple[str, str]:
     if unsupported is not None:
         return "unsupported", unsupported
@@ -568,11 +577,14 @@ async def run_agent_eval(
             if on_episode is not None:
                 on_episode(episode)
 
-        async with anyio.create_task_group() as tg:
-            for index, case in chosen:
-                for condition in conditions:
-                    for run in range(runs):
-                        tg.start_soon(one, index, case, condition, run)
+        try:
+            async with anyio.create_task_group() as tg:
+                for index, case in chosen:
+                    for condition in conditions:
+                        for run in range(runs):
+                            tg.start_soon(one, index, case, condition, run)
+        except BaseExceptionGroup as group:
+            raise _first_domain_error(group) from None
         resolved_url = client.base_url
 
     episodes.sort(key=lambda e: (e.case, AGENT_CONDITIONS.index(e.condition), e.run))
