@@ -150,3 +150,37 @@ def test_a_trace_cut_mid_line_still_reads_and_a_corrupt_one_is_refused(tmp_path:
     (tmp_path / "bad.jsonl").write_text("not json\n" + good + "\n", encoding="utf-8")
     with pytest.raises(RefusedInput, match=r"bad\.jsonl:1 is not a trace event"):
         load_trace("bad", tmp_path)
+
+
+def test_a_timed_benchmark_renders_its_verdict_times_and_failed_checks():
+    from kernel_skills.traces import BenchRecord, Trace, TraceEvent
+    from kernel_skills.traces.models import CheckRecord
+
+    bench = BenchRecord(
+        problem="rmsnorm",
+        kernel="rmsnorm",
+        block=[256],
+        grid=["rows"],
+        compile_id="abc",
+        correct=True,
+        ok=True,
+        checks_passed=6,
+        checks_failed=[CheckRecord(name="rerun", detail="differs at [3]")],
+        time_us=12.5,
+        baseline_us={"torch_eager": 30.0},
+        speedup={"torch_eager": 2.4},
+        verified_on="cpu-emulator",
+    )
+    event = TraceEvent(
+        seq=1,
+        at="2026-01-01T10:00:00.000+00:00",
+        elapsed_s=1,
+        kind="benchmark",
+        method="tools/call",
+        benchmark=bench,
+    )
+    text = render_markdown(Trace(id="t", path="t.jsonl", events=[event]))
+    assert "benchmark rmsnorm compile_id `abc` `rmsnorm`" in text and "**correct** on cpu-emulator" in text
+    assert "median 12.5 us; baseline torch_eager 30.0 us; speedup torch_eager 2.40x" in text
+    assert "failed rerun: differs at [3]" in text
+    assert "best speedup over torch eager 2.40x" in text
