@@ -50,6 +50,10 @@ def handle(args: argparse.Namespace) -> int:
     conditions = tuple(c.strip() for c in args.conditions.split(",") if c.strip())
     if len(args.model) != 1:
         raise RefusedInput("--agent takes one --model (run it once per model)")
+    if args.resume is not None or args.html is not None:
+        raise RefusedInput(
+            "--resume and --html are not available with --agent (its report is agent_report.json)"
+        )
     stamp = datetime.now(UTC).strftime("%Y_%m_%d_%H_%M_%S")
     folder = Path(args.runs_dir) / f"{stamp}-agent"
     traces = folder / "traces"
