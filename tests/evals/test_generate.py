@@ -151,6 +151,7 @@ def test_generate_writes_a_spec_valid_skill_with_fact_and_task_cases(
         ("I cannot help with that.", "no === SKILL.md === part"),
         (_reply(meta="{not json"), "is not valid JSON"),
         (_reply(meta={"tests": [META["tests"][0]]}), "needs a fact case and a task case"),
+        (_reply(SKILL_MD.split("# Doubling")[0]), "the SKILL.md body is empty"),
         (_reply(SKILL_MD.replace("Use when asked for", "For")), "does not say when to use the skill"),
         (_reply(SKILL_MD.replace("name: twice-kernel", "name: Twice_Kernel")), "is not 1-64 lowercase"),
         (_reply(SKILL_MD + "\n".join(f"- line {i}" for i in range(600))), "the spec suggests under 500"),

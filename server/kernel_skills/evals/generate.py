@@ -29,6 +29,7 @@ from kernel_skills.traces import Trace
 
 SKILL_MARK, META_MARK, END_MARK = "=== SKILL.md ===", "=== skill_meta.json ===", "=== end ==="
 REPLIES = ".teacher-replies"
+MIN_BODY_CHARS = 200  # a skill must teach something
 _WHEN = re.compile(r"\b(use (it |this )?(when|for|to)|when)\b", re.IGNORECASE)
 
 FORMAT = f"""Reply with exactly these parts and nothing else:
@@ -119,7 +120,7 @@ def _check_skill_md(skill_md: str, expect_name: str | None) -> tuple[str | None,
 
     problems: list[str] = []
     try:
-        front, _ = split_frontmatter(skill_md)
+        front, body = split_frontmatter(skill_md)
         fm = load_frontmatter(front)
     except Exception as exc:
         return None, [f"SKILL.md frontmatter: {exc}"], 0
@@ -130,6 +131,8 @@ def _check_skill_md(skill_md: str, expect_name: str | None) -> tuple[str | None,
         problems.append(f"the name changed from {expect_name!r} to {name!r}")
     if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name) or len(name) > 64:
         return name, [*problems, f"name {name!r} is not 1-64 lowercase letters, digits and single hyphens"], 0
+    if len(body.strip()) < MIN_BODY_CHARS:
+        problems.append(f"the SKILL.md body is empty or nearly so (under {MIN_BODY_CHARS} characters)")
     description = fm.get("description")
     if isinstance(description, str) and not _WHEN.search(description):
         problems.append("the description does not say when to use the skill (e.g. 'Use when ...')")
