@@ -114,7 +114,7 @@ def _row(key: str, kind: str, r: Any) -> dict[str, Any]:
 
     noise = "-" if r.within_noise is None else "within" if r.within_noise else "beyond"
     tokens = (w.usage.total_tokens if w.usage else 0) + (s.usage.total_tokens if s.usage else 0)
-    speed = s.completion_tokens_per_s or 0.0
+    speed = r.throughput_tokens_per_s or 0.0
     nj = w.not_judged + s.not_judged
     line = (
         f"{r.model:<36} {kind + f' {len(r.cases)}':<8} {rate(w):>13} {rate(s):>13} {100 * r.lift:+6.1f} "
@@ -147,7 +147,9 @@ def _row(key: str, kind: str, r: Any) -> dict[str, Any]:
         "not_judged": nj,
         "tokens": tokens,
         "wall_time_s": r.wall_time_s,
-        "completion_tokens_per_s": speed,
+        "throughput_tokens_per_s": speed,
+        "per_answer_tokens_per_s": s.completion_tokens_per_s,
+        "latency_s_mean": s.latency_s_mean,
         "assertions": tallies,
         "runs_dir": r.runs_dir,
     }

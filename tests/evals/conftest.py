@@ -1,6 +1,7 @@
 """A deterministic "model" behind a real OpenAI-compatible HTTP endpoint on 127.0.0.1.
 
-It answers a question with all of that question's expected strings only when the system prompt
+It replays recorded answers of a real model (``transcript``), or it answers a question with all
+of that question's expected strings only when the system prompt
 contains the skill's marker text; otherwise with a configurable partial answer. Real sockets, real
 httpx client code, nothing mocked.
 """
@@ -27,6 +28,8 @@ class FakeModel:
     failures_left: int | None = None  # ... only this many times (None: always), then 200
     raw_body: bytes | None = None  # answer these bytes instead of a chat completion
     usage: bool = True
+    # (skill loaded, question) -> a recorded answer
+    transcript: dict[tuple[bool, str], str] = field(default_factory=dict)
     hold: set[str] = field(default_factory=set)  # questions answered only after `release` (or 10 s)
     release: threading.Event = field(default_factory=threading.Event)
     requests: list[dict] = field(default_factory=list)
@@ -36,7 +39,10 @@ class FakeModel:
     def reply(self, body: dict) -> str:
         system = next((m["content"] for m in body["messages"] if m["role"] == "system"), "")
         question = next(m["content"] for m in body["messages"] if m["role"] == "user")
-        if self.skill_marker and self.skill_marker in system:
+        loaded = bool(self.skill_marker) and self.skill_marker in system
+        if (loaded, question) in self.transcript:
+            return self.transcript[(loaded, question)]
+        if loaded:
             return "Answer: " + "; ".join(s.upper() for s in self.answers.get(question, []))
         return self.without_skill_answer.get(question, "I am not sure.")
 

@@ -198,6 +198,8 @@ def _print_human(report: EvalReport) -> None:
             f"with {s.usage.total_tokens if s.usage else 'n/a'}{savings}\n"
         )
     speed = f"  {s.completion_tokens_per_s:.1f} tokens/s per answer" if s.completion_tokens_per_s else ""
+    if report.throughput_tokens_per_s:
+        speed += f", {report.throughput_tokens_per_s:.1f} in total"
     latency = (
         f"  latency mean {s.latency_s_mean:.1f} s max {s.latency_s_max:.1f} s" if s.latency_s_mean else ""
     )

@@ -227,7 +227,10 @@ def _report(
     w, s = _totals(cases, "without_skill", n_runs), _totals(cases, "with_skill", n_runs)
     spread, within, lift = _noise(w, s)
     savings = _token_savings(w, s)
+    generated = sum(t.usage.completion_tokens for t in (w, s) if t.usage is not None)
+    wall = float(kw["wall_time_s"])  # type: ignore[arg-type]
     return EvalReport(
+        throughput_tokens_per_s=generated / wall if generated and wall > 0 else None,
         skill=skill.name,
         skill_dir=str(skill_dir),
         model=model,

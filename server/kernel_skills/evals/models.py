@@ -102,6 +102,7 @@ class EvalReport(BaseModel):
     max_tokens: int | None = None
     seed: int | None = None
     wall_time_s: float = 0.0
+    throughput_tokens_per_s: float | None = None  # completion tokens of both conditions / wall time
     runs_dir: str | None = None  # per-answer JSON, batch summary, CSV
     references_inlined: bool = False
     notes: list[str] = Field(default_factory=list)
