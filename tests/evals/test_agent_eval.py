@@ -230,3 +230,24 @@ def test_an_unusable_endpoint_stops_the_eval_with_its_error(tmp_path: Path, fake
     fake_endpoint.model.status = 404
     with pytest.raises(EndpointError, match="answered HTTP 404"):
         _run(_skill(tmp_path), fake_endpoint.base_url, tmp_path / "traces")
+
+
+def test_text_tool_calls_runs_calls_written_as_json_when_asked(tmp_path: Path):
+    skill = _skill(tmp_path)
+    fenced = '```json\n{"name": "compile_kernel", "arguments": {"source": ' + json.dumps(GOOD) + "}}\n```"
+    transcript = Transcript(tool_turns=[{"content": fenced, "tool_calls": []}], final_answer="Done.")
+    with serve(transcript) as url:
+        report = _run(
+            skill,
+            url,
+            tmp_path / "traces",
+            conditions=("skill_and_tools",),
+            text_tool_calls=True,
+            max_turns=3,
+        )
+    tools = report.conditions["skill_and_tools"]
+    assert tools.tool_calls == {"compile_kernel": 1} and tools.pass_rate == 1.0  # the compiled source judged
+    assert report.tool_calling == "plain_text" and "--text-tool-calls ran them" in report.tool_calling_detail
+    assert report.text_tool_calls and any("--text-tool-calls" in n for n in report.notes)
+    told = next(m for m in transcript.requests[-1]["messages"] if m["role"] == "tool")["content"]
+    assert json.loads(told)["ok"] is True

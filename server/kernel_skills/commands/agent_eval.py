@@ -28,6 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--cases", choices=("task", "fact", "all"), default="task", help="which cases (default: task)"
     )
     group.add_argument(
+        "--text-tool-calls",
+        action="store_true",
+        help="also run tool calls the model writes as JSON in its text (endpoints that parse none)",
+    )
+    group.add_argument(
         "--conditions",
         default="bare,skill_in_context,skill_and_tools",
         help="comma-separated subset of bare,skill_in_context,skill_and_tools (default: all three)",
@@ -87,6 +92,7 @@ def handle(args: argparse.Namespace) -> int:
             seed=args.seed,
             runs_dir=folder,
             traces_dir=traces,
+            text_tool_calls=args.text_tool_calls,
             on_episode=show,
         )
     )

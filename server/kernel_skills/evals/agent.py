@@ -203,6 +203,26 @@ def _final(answer: str, last_source: str | None) -> tuple[str, str]:
     return answer, "none" if not answer.strip() else "answer"
 
 
+_JSON_BLOCK = re.compile(r"```(?:json)?\s*\n(\{.*?\})\s*```", re.DOTALL)
+
+
+def parse_text_calls(text: str, turn: int) -> list[ToolCall]:
+    """Tool calls a model wrote as JSON in its text (``{"name": ..., "arguments": {...}}``, fenced or
+    the whole reply), for ``--text-tool-calls``: only names of the agent's tools are taken."""
+    candidates = [m.group(1) for m in _JSON_BLOCK.finditer(text)] or [text.strip()]
+    calls = []
+    for n, candidate in enumerate(candidates):
+        try:
+            data = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and data.get("name") in AGENT_TOOLS:
+            arguments = data.get("arguments", data.get("parameters", {}))
+            raw = arguments if isinstance(arguments, str) else json.dumps(arguments)
+            calls.append(ToolCall(id=f"text_{turn}_{n}", name=data["name"], arguments=raw))
+    return calls
+
+
 def _tool_message(call_id: str, text: str) -> dict[str, Any]:
     if len(text) > MAX_TOOL_RESULT_CHARS:
         text = text[:MAX_TOOL_RESULT_CHARS] + f"\n[... cut at {MAX_TOOL_RESULT_CHARS} characters]"
@@ -217,7 +237,9 @@ class _EpisodeRun:
         case: TestCase,
         sampling: _Sampling,
         max_turns: int,
+        text_tool_calls: bool = False,
     ) -> None:
+        self.text_tool_calls = text_tool_calls
         self.client = client
         self.model = model
         self.case = case
@@ -236,8 +258,10 @@ class _EpisodeRun:
         )
         if reply.usage is not None:
             self.usage = self.usage + reply.usage
-        if not reply.tool_calls and _TEXT_CALL.search(reply.text):
+        if tools and not reply.tool_calls and _TEXT_CALL.search(reply.text):
             self.plain_text_calls += 1
+            if self.text_tool_calls:
+                reply.tool_calls = parse_text_calls(reply.text, self.turns)
         return reply
 
     async def without_tools(self, system: str) -> tuple[str, str]:
@@ -278,7 +302,11 @@ class _EpisodeRun:
 
     async def _run_call(self, call: ToolCall, toolbox: Toolbox, history: list[tuple[str, str]]) -> str:
         record = ToolCallRecord(
-            turn=self.turns, name=call.name, ok=False, arguments_chars=len(call.arguments)
+            turn=self.turns,
+            name=call.name,
+            ok=False,
+            arguments_chars=len(call.arguments),
+            from_text=call.id.startswith("text_"),
         )
         self.calls.append(record)
         try:
@@ -326,9 +354,10 @@ async def run_episode(
     toolbox_factory: ToolboxFactory | None,
     sampling: _Sampling,
     max_turns: int,
+    text_tool_calls: bool = False,
 ) -> Episode:
     start = time.monotonic()
-    episode = _EpisodeRun(client, model, case, sampling, max_turns)
+    episode = _EpisodeRun(client, model, case, sampling, max_turns, text_tool_calls)
     trace: str | None = None
     try:
         if condition == "bare":
@@ -483,9 +512,15 @@ def _tool_calling(episodes: list[Episode], unsupported: str | None) -> tuple[str
     agentic = [e for e in episodes if e.condition == "skill_and_tools"]
     if not agentic:
         return "not_tried", ""
-    if any(e.tool_calls for e in agentic):
-        return "supported", f"{sum(len(e.tool_calls) for e in agentic)} tool calls in {len(agentic)} episodes"
+    native = sum(1 for e in agentic for c in e.tool_calls if not c.from_text)
+    if native:
+        return "supported", f"{native} tool calls in {len(agentic)} episodes"
     text_calls = sum(e.plain_text_tool_calls for e in agentic)
+    if text_calls and any(e.tool_calls for e in agentic):
+        return "plain_text", (
+            f"the model wrote {text_calls} tool call(s) as plain text and the endpoint parsed none; "
+            "--text-tool-calls ran them as calls"
+        )
     if text_calls:
         return "plain_text", (
             f"the model wrote {text_calls} tool call(s) as plain text and the endpoint returned no "
@@ -522,6 +557,7 @@ async def run_agent_eval(
     seed: int | None = None,
     runs_dir: Path | None = None,
     traces_dir: Path | None = None,
+    text_tool_calls: bool = False,
     on_episode: Callable[[Episode], None] | None = None,
 ) -> AgentEvalReport:
     """Every chosen case x condition x run, judged by the case's assertions; see the module docstring."""
@@ -566,6 +602,7 @@ async def run_agent_eval(
                         toolbox_factory=toolbox_factory,
                         sampling=sampling,
                         max_turns=max_turns,
+                        text_tool_calls=text_tool_calls,
                     )
                 except ToolsUnsupported as exc:
                     unsupported = str(exc)
@@ -592,6 +629,7 @@ async def run_agent_eval(
     bare = totals["bare"].pass_rate if "bare" in totals else 0.0
     mode, detail = _tool_calling(episodes, unsupported)
     report = AgentEvalReport(
+        text_tool_calls=text_tool_calls,
         skill=skill.name,
         skill_dir=str(skill_dir),
         model=model,
@@ -625,6 +663,11 @@ async def run_agent_eval(
     )
     if unsupported is not None:
         report.notes.append(f"skill_and_tools was not run: {unsupported}")
+    if text_tool_calls:
+        report.notes.append(
+            "--text-tool-calls: tool calls the model wrote as JSON in its text were run as calls "
+            f"({sum(e.plain_text_tool_calls for e in episodes)} replies)"
+        )
     if runs_dir is not None:
         (Path(runs_dir) / "agent_report.json").write_text(report.model_dump_json(indent=2), "utf-8")
     return report

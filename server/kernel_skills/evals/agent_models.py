@@ -24,6 +24,7 @@ class ToolCallRecord(BaseModel):
     error: str | None = None  # what the model was told
     note: ToolCallNote | None = None
     arguments_chars: int = 0
+    from_text: bool = False  # written as JSON in the reply's text, run because of --text-tool-calls
 
 
 class Episode(BaseModel):
@@ -37,7 +38,7 @@ class Episode(BaseModel):
     final_from: Literal["answer", "last_source", "none"] = "answer"  # last_source: the answer had no code
     turns: int = 0
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
-    plain_text_tool_calls: int = 0  # replies that wrote a tool call as text instead of calling it
+    plain_text_tool_calls: int = 0  # replies that wrote a tool call as text (run with --text-tool-calls)
     ended: Literal["answered", "turn_limit", "error"] = "answered"
     error: str | None = None
     usage: Usage = Field(default_factory=Usage)
@@ -89,6 +90,7 @@ class AgentEvalReport(BaseModel):
     episodes: list[Episode] = Field(default_factory=list)
     runs_dir: str | None = None
     traces_dir: str | None = None
+    text_tool_calls: bool = False  # tool calls written as JSON text were run as calls
     temperature: float | None = None
     max_tokens: int | None = None
     wall_time_s: float = 0.0
