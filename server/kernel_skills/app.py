@@ -56,6 +56,9 @@ class ServerConfig(BaseModel):
         default_factory=list, description="--problems-dir: trusted folders of extra benchmark problems"
     )
     debounce_ms: int = Field(50, ge=0, le=5_000, description="file-watch debounce before a reload")
+    record_dir: Path | None = Field(
+        None, description="--record: trace each client's kernel work in this folder"
+    )
 
     def load_catalog(self) -> Catalog:
         """Scan every root; called once, in a worker thread, when the server starts serving."""
@@ -109,6 +112,11 @@ def build(config: ServerConfig) -> App:
     completions.register(server, sources)
     compile_tools.register(server)
     bench_tools.register(server, problems_dirs=config.problems_dirs)
+    if config.record_dir is not None:
+        from kernel_skills.surface.recording import Recording
+        from kernel_skills.traces import TraceRecorder
+
+        Recording(TraceRecorder(config.record_dir)).install(server)
     return App(server=server, state=state, client_log=client_log)
 
 

@@ -57,6 +57,13 @@ CLI_COMMANDS = [
         "2",
         "--json",
     ],
+    ["serve", "--record", "traces"],
+    ["eval", "skills/h100-cuda-kernels", "--agent", "--model", "m", "--max-turns", "4", "--json"],
+    ["traces", "list", "--dir", "traces", "--json"],
+    ["traces", "show", "T", "--json"],
+    ["traces", "export", "T", "--format", "json", "-o", "t.json"],
+    ["skills", "generate", "write a kernel", "--from", "T", "--model", "m", "--base-url", "http://x/v1"],
+    ["skills", "refine", "skills/x", "--from-eval", "r.json", "--model", "m"],
 ]
 
 

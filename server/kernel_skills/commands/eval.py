@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kernel_skills.commands import agent_eval
+
 if TYPE_CHECKING:
     from kernel_skills.evals import EvalReport, Progress
 
@@ -79,6 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--html", type=Path, default=None, help="write the HTML report here too")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--json", action="store_true", help="print one JSON report on stdout")
+    agent_eval.add_arguments(parser)
     parser.set_defaults(func=_handle)
 
 
@@ -97,6 +100,8 @@ def _progress_printer(quiet: bool):  # type: ignore[no-untyped-def]
 
 
 def _handle(args: argparse.Namespace) -> int:
+    if args.agent:
+        return agent_eval.handle(args)
     from kernel_skills.commands.output import emit_json
     from kernel_skills.evals import run_batch
     from kernel_skills.evals.report import render_html

@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import os
 import sys
+from pathlib import Path
 
 from kernel_skills.commands.bench import add_problems_dir_argument
 from kernel_skills.commands.compile import add_unconfined_argument
@@ -40,6 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--allow-remote",
         action="store_true",
         help=f"allow a non-loopback --host (also needs a bearer token in ${TOKEN_ENV})",
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="record each client's kernel work (skills read, compiles, benchmarks) as a trace in DIR",
     )
     parser.set_defaults(func=handle)
 
@@ -116,6 +124,7 @@ def handle(args: argparse.Namespace) -> int:
         bundled=not args.no_bundled,
         agent_dirs=args.agent_dirs,
         problems_dirs=args.problems_dir,
+        record_dir=args.record,
     )
     if args.transport == "stdio":
         serving.run_stdio(config)

@@ -1,4 +1,5 @@
-"""`kernel-skills skills list|validate`: what the catalog serves, and spec validation of skill folders."""
+"""`kernel-skills skills list|validate|generate|refine`: what the catalog serves, spec validation of skill
+folders, and skills written by a teacher model (generate, refine: see ``commands.skill_writing``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import argparse
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from kernel_skills.commands import skill_writing
 
 if TYPE_CHECKING:
     from kernel_skills.catalog.models import CatalogListing
@@ -36,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     validate.add_argument("--json", action="store_true", help="print a JSON list of results")
     validate.set_defaults(func=_validate)
+    skill_writing.register(actions)
     parser.set_defaults(func=lambda args: _usage(parser))
 
 
