@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from kernel_skills import __version__
 from kernel_skills.bench import calibration, results_db, roofline
-from kernel_skills.bench.device import require_cuda_device
 from kernel_skills.bench.launch import Launch, LaunchSpec, parse_launch
 from kernel_skills.bench.models import (
     BenchRequest,
@@ -34,10 +33,10 @@ from kernel_skills.bench.models import (
 from kernel_skills.bench.registry import ProblemRegistry, load_registry
 from kernel_skills.bench.spec import CHECK_ONLY_SET, Problem
 from kernel_skills.bench.stats import TimeStats
-from kernel_skills.bench.worker import WorkerPool, default_pool
 from kernel_skills.errors import RefusedInput
 
 if TYPE_CHECKING:
+    from kernel_skills.executors.base import Executor
     from kernel_skills.toolchain.models import KernelReport
 
 Progress = Callable[[float, float, str], None]
@@ -351,21 +350,26 @@ def benchmark(
     *,
     registry: ProblemRegistry | None = None,
     progress: Progress | None = None,
-    pool: WorkerPool | None = None,
+    executor: Executor | None = None,
     store: bool = True,
     timeouts: Timeouts | None = None,
 ) -> BenchResult:
-    """Judge one submission: correctness on fresh inputs, time, speedup, roofline (see module doc)."""
+    """Judge one submission: correctness on fresh inputs, time, speedup, roofline (see module doc).
+    The GPU half runs on a worker leased from ``executor`` (default: the configured one, see
+    ``kernel_skills.executors``); the result is stored here whichever executor ran it."""
+    from kernel_skills.executors import default_executor
+
+    executor = executor or default_executor()
     the_plan = plan(request, registry)
     n_timed = len(the_plan.timed) * (1 + len(the_plan.baselines))
     steps = Steps(progress or _noop_progress, 4 + len(the_plan.shapes) + n_timed)  # +1 for calibration
     steps.step("looking for a CUDA device")
-    require_cuda_device()
+    executor.require_device()
     steps.step("compiling for sm_90a")
     prepared = prepare(the_plan)
     if isinstance(prepared, BenchResult):
         return prepared
-    with (pool or default_pool()).lease() as worker:
+    with executor.lease() as worker:
         result = execute(prepared, worker, steps=steps, timeouts=timeouts or Timeouts())
     if store:
         result.result_id = results_db.store(result)
