@@ -15,6 +15,7 @@ import os
 import sys
 
 from kernel_skills.commands.bench import add_problems_dir_argument
+from kernel_skills.commands.pool import add_executor_arguments, configure_executor
 from kernel_skills.commands.skills import add_root_arguments
 from kernel_skills.errors import RefusedInput
 
@@ -34,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=_port, default=8765, help="HTTP port (default 8765)")
     add_root_arguments(parser)
     add_problems_dir_argument(parser)
+    add_executor_arguments(parser)
     parser.add_argument(
         "--allow-remote",
         action="store_true",
@@ -94,6 +96,7 @@ def handle(args: argparse.Namespace) -> int:
                 f"--skills-dir {folder} is not a directory; pass a folder that holds skill folders"
             )
     _setup_logging()
+    configure_executor(args)  # nothing connects or starts until the first GPU job
 
     from kernel_skills.app import ServerConfig
     from kernel_skills.surface import serving

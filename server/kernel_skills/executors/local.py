@@ -69,7 +69,10 @@ class LocalExecutor:
             ],
             jobs_in_flight=self._in_flight,
             restarts=worker.restarts,
-            notes=["one GPU worker process per server process; it starts on the first GPU job"],
+            notes=[
+                "the local GPU worker lives in each server process and starts on its first GPU job; "
+                "this shows only this process (--executor ray shows a whole cluster)"
+            ],
         )
 
     def close(self) -> None:

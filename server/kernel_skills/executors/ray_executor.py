@@ -191,9 +191,12 @@ class RayExecutor:
                 pid = ray.get(slot.handle.ready.remote(), timeout=max(deadline - time.monotonic(), 0.1))
             except ray.exceptions.GetTimeoutError:
                 break
-            except ray.exceptions.RayActorError:
+            except ray.exceptions.ActorUnavailableError:
                 time.sleep(0.05)  # restarting: ask again
                 continue
+            except ray.exceptions.RayActorError:  # dead for good (killed with no_restart): a new actor
+                slot.handle = self._start_actor(slot)
+                return
             if pid != slot.pid:
                 slot.pid = pid
                 return
@@ -250,7 +253,7 @@ class RayExecutor:
             notes.append("a local in-process Ray cluster (no --ray-address / RAY_ADDRESS)")
         return PoolStatus(
             executor="ray",
-            address=self.address or _gcs_address(ray),
+            address=_gcs_address(ray) or self.address,
             resources=resources,
             workers=workers,
             jobs_in_flight=sum(1 for w in workers if w.state == "busy"),
