@@ -36,7 +36,7 @@ def start_cluster(request: pytest.FixtureRequest, *, num_gpus: int) -> Iterator[
     reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
     if reporter is not None and capture is not None:
         with capture.global_and_fixture_disabled():
-            reporter.write_line(f"\nray local cluster start-up for {request.module.__name__}: {startup:.2f} s")
+            reporter.write_line(f"\nray local cluster start-up, {request.module.__name__}: {startup:.2f} s")
     try:
         yield Cluster(ray, startup)
     finally:
