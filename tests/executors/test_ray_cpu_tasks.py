@@ -120,3 +120,32 @@ def test_without_a_gpu_on_the_cluster_a_benchmark_gets_the_same_clear_error_as_l
     assert main(["bench", "--problem", "gelu_tanh", "--executor", "ray", "--json"]) == 3
     error = json.loads(capsys.readouterr().out)["error"]
     assert error["type"] == "DeviceUnavailable" and "has no GPU" in error["message"]
+
+
+@pytest.mark.anyio
+async def test_the_mcp_benchmark_tool_on_the_ray_executor_knows_nothing_of_it(executor: RayExecutor) -> None:
+    from mcp import Client
+    from mcp.server.mcpserver import MCPServer
+
+    import kernel_skills.executors as executors
+    from kernel_skills.surface import bench_tools
+
+    executors.configure("ray")  # what `serve --executor ray` does; this process is already connected
+    server = MCPServer(name="bench-on-ray")
+    bench_tools.register(server)
+    seen: list[str | None] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        seen.append(message)
+
+    async with Client(server) as client:
+        result = await client.call_tool(
+            "benchmark_kernel",
+            {"problem": "gelu_tanh", "source": "__global__ void k() {}", "block": [256], "grid": ["1"]},
+            progress_callback=on_progress,
+        )
+        listing = await client.call_tool("list_problems", {})
+    assert result.is_error
+    assert "no GPU: no CUDA device: the local Ray cluster has no GPU" in result.content[0].text
+    assert seen[0] == "looking for a CUDA device"
+    assert not listing.is_error
