@@ -18,8 +18,9 @@ class Cluster:
     startup_s: float
 
 
-def start_cluster(request: pytest.FixtureRequest, *, num_gpus: int) -> Iterator[Cluster]:
-    """CPU only; ``num_gpus`` logical GPUs (Ray schedules actors on them; there is no CUDA behind them)."""
+def start_cluster(request: pytest.FixtureRequest, *, num_gpus: int | None) -> Iterator[Cluster]:
+    """Two CPUs and ``num_gpus`` GPUs: logical ones on a machine without CUDA (Ray schedules actors on
+    them, nothing runs on a device), or None: the GPUs Ray finds (on a device)."""
     import ray
 
     base = request.getfixturevalue("tmp_path_factory").getbasetemp()

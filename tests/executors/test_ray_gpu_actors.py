@@ -198,3 +198,21 @@ def test_a_worker_child_left_by_a_killed_actor_is_only_killed_if_it_is_a_worker(
     _kill_left_behind(pidfile)
     assert not pidfile.exists()
     os.kill(os.getpid(), 0)
+
+
+@pytest.mark.skipif(
+    __import__("torch").cuda.is_available(), reason="checks the no-GPU answer; this machine has a GPU"
+)
+def test_a_benchmark_on_the_ray_executor_streams_progress_and_fails_like_the_local_worker(
+    executor: RayExecutor, local: WorkerProcess
+) -> None:
+    from kernel_skills.bench.judge import benchmark
+    from kernel_skills.bench.models import BenchRequest
+    from kernel_skills.bench.solutions import solution_request_fields
+
+    request = BenchRequest(**{**solution_request_fields("gelu_tanh"), "shapes": ["ragged"]})
+    seen: list[str] = []
+    with pytest.raises(DeviceUnavailable) as info:
+        benchmark(request, executor=executor, progress=lambda done, total, message: seen.append(message))
+    assert seen[:3] == ["looking for a CUDA device", "compiling for sm_90a", "starting the GPU worker"]
+    assert str(info.value) == str(_error(lambda: local.request({"kind": "hello"}, timeout_s=120)))
