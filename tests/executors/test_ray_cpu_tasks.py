@@ -149,3 +149,30 @@ async def test_the_mcp_benchmark_tool_on_the_ray_executor_knows_nothing_of_it(ex
     assert "no GPU: no CUDA device: the local Ray cluster has no GPU" in result.content[0].text
     assert seen[0] == "looking for a CUDA device"
     assert not listing.is_error
+
+
+@pytest.mark.anyio
+async def test_a_stdio_server_joining_the_cluster_by_address_serves_and_reports_no_gpu(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    import os
+    import sys
+
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    address = cluster.ray.get_runtime_context().gcs_address
+    args = ["-m", "kernel_skills.cli", "serve", "--transport", "stdio", "--no-bundled"]
+    args += ["--skills-dir", str(tmp_path), "--executor", "ray", "--ray-address", address]
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    params = StdioServerParameters(command=sys.executable, args=args, env=env)
+    with anyio.fail_after(120):
+        async with Client(params, cache=None) as client:
+            result = await client.call_tool(
+                "benchmark_kernel",
+                {"problem": "gelu_tanh", "source": "__global__ void k() {}", "block": [256], "grid": ["1"]},
+            )
+            listing = await client.call_tool("list_problems", {})
+    assert result.is_error
+    assert f"no CUDA device: the Ray cluster at {address} has no GPU" in result.content[0].text
+    assert not listing.is_error
