@@ -53,3 +53,17 @@ def test_the_local_executor_runs_cpu_tasks_in_this_process_and_reports_its_worke
     status = executor.status()
     assert status.executor == "local" and len(status.workers) == 1
     assert status.workers[0].state in ("not started", "idle")
+
+
+def test_a_ray_address_nothing_answers_at_fails_fast_with_what_to_check() -> None:
+    import socket
+
+    from kernel_skills.errors import DeviceUnavailable
+    from kernel_skills.executors.ray_executor import RayExecutor
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again below: nothing listens there
+    executor = RayExecutor(address=f"127.0.0.1:{port}")
+    with pytest.raises(DeviceUnavailable, match=f"cannot connect to the Ray cluster at 127.0.0.1:{port}"):
+        executor.require_device()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ ADDRESS_ENV = "RAY_ADDRESS"
 ACTOR_START_TIMEOUT_S = 120.0  # a GPU actor that cannot be placed in this time: no free GPU
 ACTOR_GRACE_S = 30.0  # beyond a job's own deadline (enforced in the actor), before the actor is killed
 STATUS_TIMEOUT_S = 10.0
+REACH_TIMEOUT_S = 5.0
 
 
 def _ray() -> Any:
@@ -107,6 +109,8 @@ class RayExecutor:
 
     def _init(self, ray: Any) -> None:
         common = {"namespace": NAMESPACE, "log_to_driver": False}  # workers' output never reaches stdout
+        if self.address:
+            _check_reachable(self.address)
         try:
             if self.address:
                 ray.init(address=self.address, **common)
@@ -322,6 +326,21 @@ class RayWorker:
         if reply.get("replaced"):
             self._executor.replace(slot)  # the worker child was replaced; the actor is too
         raise_error(ErrorInfo.model_validate(reply["error"]))
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast on a cluster address nothing answers at (Ray itself retries for minutes)."""
+    host_port = address.removeprefix("ray://").rsplit("/", 1)[0]
+    host, _, port = host_port.rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto", "local" or a form Ray resolves itself
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT_S).close()
+    except OSError as exc:
+        raise DeviceUnavailable(
+            f"cannot connect to the Ray cluster at {address}: nothing answers at {host_port} ({exc}); "
+            "check --ray-address / RAY_ADDRESS (the head's GCS port, 6379 by default, or ray://host:10001)"
+        ) from exc
 
 
 def _first_line(exc: BaseException) -> str:
