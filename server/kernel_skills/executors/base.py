@@ -10,10 +10,14 @@ the reply's ``result`` dict, or ``Timeout`` / ``KernelFault`` (the worker was re
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from kernel_skills.errors import KernelFault, KernelSkillsError
 from kernel_skills.executors.models import CpuOutcome, CpuTask, ErrorInfo, ExecutorKind, PoolStatus
+
+if TYPE_CHECKING:
+    from kernel_skills.bench.judge import Plan, Progress, Timeouts
+    from kernel_skills.bench.models import BenchResult
 
 CPU_TASK_TIMEOUT_S = 300.0
 
@@ -35,6 +39,10 @@ class Executor(Protocol):
 
     def run_cpu(self, tasks: list[CpuTask], *, timeout_s: float = CPU_TASK_TIMEOUT_S) -> list[CpuOutcome]:
         """Run CPU tasks (as parallel as the executor allows); one outcome per task, in order."""
+
+    def emulate(self, plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchResult:
+        """The CPU emulator's verdict for a planned submission (``emulator.verdict.verify``), run where
+        this executor runs CPU work; the caller stores it."""
 
     def status(self) -> PoolStatus: ...
 

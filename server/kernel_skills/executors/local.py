@@ -8,11 +8,16 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from kernel_skills.bench.worker import WorkerPool, WorkerProcess, default_pool
 from kernel_skills.executors.base import CPU_TASK_TIMEOUT_S
 from kernel_skills.executors.models import CpuOutcome, CpuTask, PoolStatus, WorkerStatus
 from kernel_skills.executors.tasks import run_task
+
+if TYPE_CHECKING:
+    from kernel_skills.bench.judge import Plan, Progress, Timeouts
+    from kernel_skills.bench.models import BenchResult
 
 
 class LocalExecutor:
@@ -48,6 +53,11 @@ class LocalExecutor:
     def run_cpu(self, tasks: list[CpuTask], *, timeout_s: float = CPU_TASK_TIMEOUT_S) -> list[CpuOutcome]:
         del timeout_s  # each task's own worker (the compile worker) enforces its hard limit
         return [CpuOutcome.model_validate(run_task(task.kind, task.payload)) for task in tasks]
+
+    def emulate(self, plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchResult:
+        from kernel_skills.emulator.verdict import verify
+
+        return verify(plan, progress=progress, timeouts=timeouts)
 
     def status(self) -> PoolStatus:
         worker = self.pool.worker

@@ -22,11 +22,15 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kernel_skills.errors import DeviceUnavailable, KernelFault, RefusedInput, Timeout
 from kernel_skills.executors.base import CPU_TASK_TIMEOUT_S, raise_error
 from kernel_skills.executors.models import CpuOutcome, CpuTask, ErrorInfo, PoolStatus, WorkerStatus
+
+if TYPE_CHECKING:
+    from kernel_skills.bench.judge import Plan, Progress, Timeouts
+    from kernel_skills.bench.models import BenchResult
 
 NAMESPACE = "kernel-skills"
 ACTOR_PREFIX = "kernel-skills-gpu-"
@@ -179,6 +183,13 @@ class RayExecutor:
                 f"no GPU became free on {self._where()} within {ACTOR_START_TIMEOUT_S:g} s "
                 "(every GPU is held by other work)"
             ) from exc
+        except ray.exceptions.RayError as exc:
+            with contextlib.suppress(ray.exceptions.RayError, ValueError):
+                ray.kill(handle, no_restart=True)
+            raise DeviceUnavailable(
+                f"the GPU worker could not start on {self._where()}: {_first_line(exc)} "
+                "(kernel-skills must be installed on every node)"
+            ) from exc
         return handle
 
     def replace(self, slot: _Slot, *, killed: bool = False) -> None:
@@ -229,6 +240,24 @@ class RayExecutor:
         except ray.exceptions.RayError as exc:
             message = f"the Ray worker running the CPU task {task.kind!r} failed: {_first_line(exc)}"
             return CpuOutcome(ok=False, error=ErrorInfo(type=KernelFault.__name__, message=message), ms=0.0)
+
+    def emulate(self, plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchResult:
+        """One ``emulate`` CPU task on the cluster (bundled problems; a --problems-dir problem's module is
+        on this machine only, so its verdict is computed here)."""
+        from kernel_skills.bench.models import BenchResult
+
+        if plan.problem.module_path is not None:
+            from kernel_skills.emulator.verdict import verify
+
+            return verify(plan, progress=progress, timeouts=timeouts)
+        progress(0, 1, f"verifying on the CPU emulator on {self._where()}")
+        budget = timeouts.check * max(len(plan.problem.emulator_shape_list()), 1) + CPU_TASK_TIMEOUT_S
+        payload = plan.request.model_dump(mode="json", exclude_none=True)
+        (outcome,) = self.run_cpu([CpuTask(kind="emulate", payload=payload)], timeout_s=budget)
+        if not outcome.ok or outcome.result is None:
+            raise_error(outcome.error or ErrorInfo(type="KernelFault", message="the task sent no result"))
+        progress(1, 1, "done")
+        return BenchResult.model_validate(outcome.result["result"])
 
     # --- status -----------------------------------------------------------------------------------
 
@@ -316,6 +345,12 @@ class RayWorker:
             self._executor.replace(slot, killed=True)  # Ray restarts it; the job is not retried
             raise KernelFault(
                 f"the GPU worker died while running {what} (Ray actor {slot.name}: {_first_line(exc)}); "
+                "it was replaced"
+            ) from exc
+        except ray.exceptions.RayError as exc:  # the actor itself failed (not the job): start afresh
+            self._executor.replace(slot)
+            raise KernelFault(
+                f"the GPU worker (Ray actor {slot.name}) failed running {what}: {_first_line(exc)}; "
                 "it was replaced"
             ) from exc
         finally:

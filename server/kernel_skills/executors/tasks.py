@@ -37,12 +37,31 @@ def compile_task(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def emulate_task(payload: dict[str, Any]) -> dict[str, Any]:
+    """The CPU emulator's verdict (``emulator.verdict.verify``) for a BenchRequest on a bundled problem;
+    the caller stores the result (``store`` happens where the judge runs, never here)."""
+    from kernel_skills.bench.judge import Timeouts, plan
+    from kernel_skills.bench.models import BenchRequest
+    from kernel_skills.emulator.verdict import verify
+
+    try:
+        request = BenchRequest.model_validate({**payload, "device": "emulator"})
+    except ValueError as exc:
+        raise RefusedInput(f"bad benchmark request: {exc}") from exc
+    result = verify(plan(request), progress=_no_progress, timeouts=Timeouts())
+    return {"result": result.model_dump(mode="json")}
+
+
+def _no_progress(done: float, total: float, message: str) -> None:
+    del done, total, message
+
+
 def _sleep_task(payload: dict[str, Any]) -> dict[str, Any]:
     time.sleep(float(payload.get("seconds", 0)))
     return {"pid": os.getpid()}
 
 
-TASKS: dict[str, Task] = {"compile": compile_task}
+TASKS: dict[str, Task] = {"compile": compile_task, "emulate": emulate_task}
 
 
 def _tasks() -> dict[str, Task]:
@@ -65,4 +84,4 @@ def run_task(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     return outcome.model_dump(mode="json")
 
 
-__all__ = ["TASKS", "TEST_TASKS_ENV", "compile_task", "run_task"]
+__all__ = ["TASKS", "TEST_TASKS_ENV", "compile_task", "emulate_task", "run_task"]
