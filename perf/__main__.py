@@ -11,7 +11,7 @@ import importlib
 import json
 import sys
 
-SECTIONS = ("catalog", "compile", "kernels", "pool")
+SECTIONS = ("catalog", "compile", "kernels", "emulator", "pool")
 
 
 def main(argv: list[str] | None = None) -> int:

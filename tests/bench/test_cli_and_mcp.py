@@ -1,6 +1,6 @@
 """The surfaces without a GPU: `kernel-skills problems|bench|calibrate` and the MCP tools on an
-in-memory client. Benchmarking says DeviceUnavailable (exit 3 / a tool error), never a traceback;
-everything else keeps working."""
+in-memory client. Benchmarking with device "gpu" says DeviceUnavailable (exit 3 / a tool error), never
+a traceback; everything else keeps working (device "auto" uses the CPU emulator: tests/emulator)."""
 
 from __future__ import annotations
 
@@ -48,14 +48,14 @@ def test_problems_with_a_broken_problems_dir_module_exits_1(tmp_path: Path, caps
     assert "invalid problem module" in captured.err and "missing entries" in captured.err
 
 
-def test_bench_without_a_gpu_exits_3_naming_the_missing_device(capsys) -> None:
-    assert main(["bench", "--problem", "rmsnorm"]) == 3
+def test_bench_on_the_gpu_without_one_exits_3_naming_the_missing_device(capsys) -> None:
+    assert main(["bench", "--problem", "rmsnorm", "--device", "gpu"]) == 3
     captured = capsys.readouterr()
     assert "error (DeviceUnavailable): no CUDA device" in captured.err
     assert "Traceback" not in captured.err
 
 
-def test_bench_json_without_a_gpu_prints_one_json_error_document(capsys) -> None:
+def test_bench_json_on_the_gpu_without_one_prints_one_json_error_document(capsys) -> None:
     assert (
         main(
             [
@@ -65,6 +65,8 @@ def test_bench_json_without_a_gpu_prints_one_json_error_document(capsys) -> None
                 "gelu_tanh",
                 "--grid",
                 "ceil_div(n, 256)",
+                "--device",
+                "gpu",
                 "--json",
             ]
         )
@@ -131,6 +133,7 @@ async def test_mcp_tools_are_listed_with_schemas(server: MCPServer) -> None:
         "shared_mem",
         "shapes",
         "baseline",
+        "device",
     } <= set(props)
     assert "ctx" not in props
     assert set(tools["benchmark_kernel"].input_schema["required"]) == {"problem", "block", "grid"}
@@ -139,7 +142,9 @@ async def test_mcp_tools_are_listed_with_schemas(server: MCPServer) -> None:
 
 
 @pytest.mark.anyio
-async def test_mcp_benchmark_without_a_gpu_is_a_tool_error_naming_the_device(server: MCPServer) -> None:
+async def test_mcp_benchmark_on_the_gpu_without_one_is_a_tool_error_naming_the_device(
+    server: MCPServer,
+) -> None:
     source = (KERNELS / "gelu_tanh.cu").read_text()
     progress: list[tuple[float, float | None, str | None]] = []
 
@@ -155,6 +160,7 @@ async def test_mcp_benchmark_without_a_gpu_is_a_tool_error_naming_the_device(ser
                 "kernel": "gelu_tanh",
                 "block": [256],
                 "grid": ["ceil_div(n, 256)"],
+                "device": "gpu",
             },
             progress_callback=on_progress,
         )

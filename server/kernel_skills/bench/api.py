@@ -27,6 +27,18 @@ def problem_info(problem: Problem) -> ProblemInfo:
         shapes=problem.shapes,
         tolerance=problem.tolerance,
         timed_shape_sets=list(timed),
+        emulator_shapes=list(problem.emulator_shapes),
+        device_shapes={
+            "gpu": f"every set in shapes (or those requested); timed: {', '.join(timed)}",
+            "cpu-emulator": (
+                f"the {len(problem.emulator_shapes)} emulator_shapes, correctness only"
+                + (
+                    " (derived from shapes: the problem declares no EMULATOR_SHAPES)"
+                    if problem.emulator_shapes_derived
+                    else ""
+                )
+            ),
+        },
         origin=problem.module_path or "bundled",
     )
 

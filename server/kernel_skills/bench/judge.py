@@ -5,6 +5,9 @@ Order: validate everything on the server (problem, shapes, launch expressions, s
 -> resolve and limit-check the launch for every shape -> on the worker: device info, calibration
 (cached per device), correctness on every shape (3 fresh seeds), then timing of the kernel and the
 PyTorch baselines on each timed shape -> roofline, plausibility, result stored in the database.
+Without a usable GPU (``device="auto"``) or with ``device="emulator"``, the verdict comes from the CPU
+emulator instead (``kernel_skills.emulator.verdict``): correctness only, ``verified_on="cpu-emulator"``.
+A GPU run is never replaced by the emulator when a GPU is present and ``device`` is not "emulator".
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from kernel_skills.bench.models import (
 from kernel_skills.bench.registry import ProblemRegistry, load_registry
 from kernel_skills.bench.spec import CHECK_ONLY_SET, Problem
 from kernel_skills.bench.stats import TimeStats
-from kernel_skills.errors import RefusedInput
+from kernel_skills.errors import DeviceUnavailable, RefusedInput
 
 if TYPE_CHECKING:
     from kernel_skills.executors.base import Executor
@@ -361,6 +364,13 @@ def benchmark(
 
     executor = executor or default_executor()
     the_plan = plan(request, registry)
+    if _on_emulator(request.device, executor):
+        result = executor.emulate(
+            the_plan, progress=progress or _noop_progress, timeouts=timeouts or Timeouts()
+        )
+        if store and result.verified_on is not None:
+            result.result_id = results_db.store(result)
+        return result
     n_timed = len(the_plan.timed) * (1 + len(the_plan.baselines))
     steps = Steps(progress or _noop_progress, 4 + len(the_plan.shapes) + n_timed)  # +1 for calibration
     steps.step("looking for a CUDA device")
@@ -375,6 +385,18 @@ def benchmark(
         result.result_id = results_db.store(result)
     steps.finish()
     return result
+
+
+def _on_emulator(device: str, executor: Executor) -> bool:
+    """Whether this request's verdict comes from the CPU emulator (auto: only when the executor has no
+    usable GPU)."""
+    if device != "auto":
+        return device == "emulator"
+    try:
+        executor.require_device()
+    except DeviceUnavailable:
+        return True
+    return False
 
 
 def execute(prepared: Prepared, worker: Any, *, steps: Steps, timeouts: Timeouts) -> BenchResult:
@@ -415,6 +437,7 @@ class _Run:
             ok=bool(correct and timings and plausible),
             correct=correct,
             problem=self.problem.name,
+            verified_on="gpu",
             checks=self.checks,
             time_us=first.time_us if first else None,
             baseline_us=first.baseline_us if first else {},

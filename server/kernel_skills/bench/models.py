@@ -10,6 +10,8 @@ from kernel_skills.bench.roofline import Achieved, Peaks, Roofline
 from kernel_skills.bench.stats import TimeStats
 
 Baseline = Literal["torch_eager", "torch_compile"]
+Device = Literal["auto", "gpu", "emulator"]
+VerifiedOn = Literal["gpu", "cpu-emulator"]
 BASELINES: tuple[str, ...] = ("torch_eager", "torch_compile")
 MAX_SOURCE_CHARS = 512 * 1024
 
@@ -31,6 +33,9 @@ class BenchRequest(BaseModel):
     options: list[str] | None = Field(default=None, max_length=32)  # compile options (CLI / solutions.json)
     headers: dict[str, str] | None = None  # inline headers for the compile (solutions.json)
     quick: bool = False  # shorter timing cap (smoke runs)
+    # auto: the GPU when one is usable, else the CPU emulator; gpu: the GPU or DeviceUnavailable;
+    # emulator: the CPU emulator even where a GPU is present (correctness only, never timed)
+    device: Device = "auto"
 
 
 class Check(BaseModel):
@@ -98,12 +103,15 @@ class BenchResult(BaseModel):
     """``ok``: compiled, correct, timed and plausible. ``correct``: every correctness check passed.
 
     ``time_us`` / ``baseline_us`` / ``speedup`` / ``achieved`` / ``roofline`` describe the first
-    timed shape; ``timings`` has every timed shape.
+    timed shape; ``timings`` has every timed shape. ``verified_on``: where correctness was checked
+    ("gpu", with ``device`` naming it, or "cpu-emulator": never timed, ``limits`` says what it models);
+    None when nothing ran (a compile error).
     """
 
     ok: bool
     correct: bool
     problem: str
+    verified_on: VerifiedOn | None = None
     checks: list[Check] = Field(default_factory=list)
     time_us: TimeStats | None = None
     baseline_us: dict[str, TimeStats] = Field(default_factory=dict)
@@ -116,6 +124,8 @@ class BenchResult(BaseModel):
     device: DeviceInfo | None = None
     provenance: Provenance
     warnings: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    limits: str | None = None
     compile_log: str | None = None
     result_id: int | None = None
 
@@ -129,6 +139,9 @@ class ProblemInfo(BaseModel):
     shapes: dict[str, list[dict[str, int]]]
     tolerance: dict[str, tuple[float, float]]
     timed_shape_sets: list[str]
+    emulator_shapes: list[dict[str, int]] = Field(default_factory=list)
+    # which shapes each device checks: {"gpu": ..., "cpu-emulator": ...}
+    device_shapes: dict[str, str] = Field(default_factory=dict)
     origin: str
 
 
@@ -157,6 +170,7 @@ class ResultSummary(BaseModel):
     time_us_median: float | None
     speedup_torch_eager: float | None
     device: str | None
+    verified_on: VerifiedOn | None = None
     summary: str
 
 

@@ -50,6 +50,8 @@ def _summary(result: BenchResult) -> str:
     if not result.correct:
         failed = [c.name for c in result.checks if not c.passed]
         return "incorrect: " + ", ".join(failed[:3]) if failed else "incorrect"
+    if result.verified_on == "cpu-emulator":
+        return "correct on the CPU emulator (not timed: timing needs a GPU)"
     if result.time_us is None:
         return "correct, not timed"
     text = f"correct, {result.time_us.median:.2f} us"
@@ -106,6 +108,7 @@ def list_results(problem: str, *, limit: int = DEFAULT_LIMIT, path: Path | None 
                 time_us_median=row[7],
                 speedup_torch_eager=row[8],
                 device=row[9],
+                verified_on=full.verified_on,
                 summary=_summary(full),
             )
         )

@@ -14,12 +14,20 @@ A problem is one small Python module (trusted: bundled, or from a directory the 
     flops(sizes) -> int
     bytes_moved(sizes) -> int      # fewest bytes: each input read once, each output written once
 
+Optional: ``EMULATOR_SHAPES: list[dict[str, int]]``, the small shapes the CPU emulator checks (it runs
+each CUDA thread on the CPU, so full-size shapes would take minutes). They should still reach every
+dispatch path of a typical kernel: ragged rows and tails, dims that are and are not multiples of the
+vector width, partial last tiles. At most ``EMULATOR_MAX_ELEMENTS`` elements per tensor. Without the
+entry, the emulator uses the "ragged" set if it fits, else the smallest shape that fits (``Problem.
+emulator_shapes_derived`` says so).
+
 Size variables are the ABI's ``int`` scalars without a fixed value; every shape names exactly
 those. Pointer shapes are launch-style expressions over the size variables (``"2 * dim"``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable
@@ -34,6 +42,9 @@ DType = Literal["bf16", "f16", "f32", "i32"]
 C_TYPES: dict[str, str] = {"bf16": "__nv_bfloat16", "f16": "__half", "f32": "float", "i32": "int"}
 DTYPE_BYTES: dict[str, int] = {"bf16": 2, "f16": 2, "f32": 4, "i32": 4}
 CHECK_ONLY_SET = "ragged"
+EMULATOR_SET = "emulator"
+EMULATOR_MAX_ELEMENTS = 1 << 20  # per tensor: the emulator runs every CUDA thread on the CPU
+EMULATOR_MAX_SHAPES = 16
 INT32_MAX = 2**31 - 1
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 REQUIRED_ENTRIES = (
@@ -98,6 +109,8 @@ class Problem:
     bytes_moved: Callable[[dict[str, int]], int]
     module_path: str | None = None  # file a worker re-imports; None for bundled (imported by name)
     module_name: str = ""
+    emulator_shapes: tuple[dict[str, int], ...] = ()
+    emulator_shapes_derived: bool = False  # True: the module has no EMULATOR_SHAPES; chosen from SHAPES
     _shape_exprs: dict[str, tuple[Expr, ...]] = field(default_factory=dict, repr=False)
 
     @property
@@ -139,6 +152,14 @@ class Problem:
                 f"unknown shape set(s) {unknown} for problem {self.name!r}; choose from {sorted(self.shapes)}"
             )
         return [(n, dict(s)) for n in dict.fromkeys(names) for s in self.shapes[n]]
+
+    def emulator_shape_list(self) -> list[tuple[str, dict[str, int]]]:
+        """(``EMULATOR_SET``, sizes) for every shape the CPU emulator checks."""
+        return [(EMULATOR_SET, dict(s)) for s in self.emulator_shapes]
+
+    def largest_tensor(self, sizes: dict[str, int]) -> int:
+        """Elements of the largest pointer tensor at ``sizes``."""
+        return max(math.prod(self.tensor_shape(p, sizes)) for p in self.abi if isinstance(p, Pointer))
 
 
 def _fail(origin: str, why: str) -> RefusedInput:
@@ -185,18 +206,44 @@ def _validate_shapes(
         if not isinstance(entries, list) or not entries:
             raise _fail(origin, f"shape set {set_name!r} must be a non-empty list of dicts")
         for sizes in entries:
-            if not isinstance(sizes, dict) or set(sizes) != want:
-                got = sorted(sizes) if isinstance(sizes, dict) else sizes
-                raise _fail(
-                    origin,
-                    f"shape {got} in set {set_name!r} must name exactly the size variables {sorted(want)}",
-                )
-            for key, value in sizes.items():
-                if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT32_MAX:
-                    raise _fail(
-                        origin, f"size {key}={value!r} in set {set_name!r} must be an int in 1..{INT32_MAX}"
-                    )
+            _validate_sizes(origin, f"set {set_name!r}", sizes, want)
     return shapes  # type: ignore[return-value]
+
+
+def _validate_sizes(origin: str, where: str, sizes: object, want: set[str]) -> None:
+    if not isinstance(sizes, dict) or set(sizes) != want:
+        got = sorted(sizes) if isinstance(sizes, dict) else sizes
+        raise _fail(origin, f"shape {got} in {where} must name exactly the size variables {sorted(want)}")
+    for key, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT32_MAX:
+            raise _fail(origin, f"size {key}={value!r} in {where} must be an int in 1..{INT32_MAX}")
+
+
+def _emulator_shapes(
+    origin: str, problem: Problem, declared: object
+) -> tuple[tuple[dict[str, int], ...], bool]:
+    """The validated ``EMULATOR_SHAPES``, or (when absent) ones derived from SHAPES; (shapes, derived)."""
+    where = "EMULATOR_SHAPES"
+    if declared is None:
+        fits = [s for _, s in problem.shape_list() if problem.largest_tensor(s) <= EMULATOR_MAX_ELEMENTS]
+        ragged = [s for s in problem.shapes.get(CHECK_ONLY_SET, []) if s in fits]
+        if ragged:
+            return tuple(dict(s) for s in ragged), True
+        if fits:
+            return (dict(min(fits, key=problem.largest_tensor)),), True
+        return (), True
+    if not isinstance(declared, list) or not 1 <= len(declared) <= EMULATOR_MAX_SHAPES:
+        raise _fail(origin, f"{where} must be a list of 1 to {EMULATOR_MAX_SHAPES} dicts of size -> int")
+    for sizes in declared:
+        _validate_sizes(origin, where, sizes, set(problem.size_names))
+        _check_pointer_dims(origin, problem, sizes)
+        if (n := problem.largest_tensor(sizes)) > EMULATOR_MAX_ELEMENTS:
+            raise _fail(
+                origin,
+                f"{where} shape {sizes} has a tensor of {n:,} elements; the emulator accepts at most "
+                f"{EMULATOR_MAX_ELEMENTS:,} (it runs every CUDA thread on the CPU: keep these small)",
+            )
+    return tuple(dict(s) for s in declared), False
 
 
 def problem_from_module(module: ModuleType, *, origin: str, module_path: str | None = None) -> Problem:
@@ -247,17 +294,20 @@ def problem_from_module(module: ModuleType, *, origin: str, module_path: str | N
         _shape_exprs=shape_exprs,
     )
     for _, sizes in problem.shape_list():
-        for p in problem.abi:
-            if isinstance(p, Pointer):
-                try:
-                    dims = problem.tensor_shape(p, sizes)
-                except RefusedInput as exc:
-                    raise _fail(origin, f"shape of pointer {p.name!r} at {sizes}: {exc}") from exc
-                if any(d < 1 for d in dims):
-                    raise _fail(
-                        origin, f"pointer {p.name!r} has shape {dims} at {sizes}; every dim must be >= 1"
-                    )
-    return problem
+        _check_pointer_dims(origin, problem, sizes)
+    emulator, derived = _emulator_shapes(origin, problem, getattr(module, "EMULATOR_SHAPES", None))
+    return dataclasses.replace(problem, emulator_shapes=emulator, emulator_shapes_derived=derived)
+
+
+def _check_pointer_dims(origin: str, problem: Problem, sizes: dict[str, int]) -> None:
+    for p in problem.abi:
+        if isinstance(p, Pointer):
+            try:
+                dims = problem.tensor_shape(p, sizes)
+            except RefusedInput as exc:
+                raise _fail(origin, f"shape of pointer {p.name!r} at {sizes}: {exc}") from exc
+            if any(d < 1 for d in dims):
+                raise _fail(origin, f"pointer {p.name!r} has shape {dims} at {sizes}; every dim must be >= 1")
 
 
 def abi_bytes(abi: list[Pointer | Scalar], sizes: dict[str, int]) -> int:
@@ -280,6 +330,8 @@ def torch_dtype(dtype: str) -> Any:
 
 __all__ = [
     "CHECK_ONLY_SET",
+    "EMULATOR_MAX_ELEMENTS",
+    "EMULATOR_SET",
     "REQUIRED_ENTRIES",
     "Pointer",
     "Problem",

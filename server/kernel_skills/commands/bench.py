@@ -1,7 +1,8 @@
 """`kernel-skills problems`, `kernel-skills bench` and `kernel-skills calibrate`.
 
-Exit codes: 0 ok; 1 the kernel was judged and failed (compile error, incorrect, implausible) or a
-problem module is broken; 2 bad input; 3 no CUDA device (DeviceUnavailable).
+Exit codes: 0 ok (on the CPU emulator: correct); 1 the kernel was judged and failed (compile error,
+incorrect, implausible) or a problem module is broken; 2 bad input; 3 no usable device
+(DeviceUnavailable: no GPU with --device gpu, or no confinement/g++ for the emulator).
 """
 
 from __future__ import annotations
@@ -79,6 +80,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     bench.add_argument("--option", action="append", default=None, help="compile option (repeatable)")
     bench.add_argument("--quick", action="store_true", help="shorter timing cap (smoke run)")
+    bench.add_argument(
+        "--device",
+        choices=["auto", "gpu", "emulator"],
+        default="auto",
+        help="auto (default): the GPU if usable, else the CPU emulator (correctness only); gpu; emulator",
+    )
     bench.add_argument("--json", action="store_true", help="print one JSON document")
     add_problems_dir_argument(bench)
     add_executor_arguments(bench)
@@ -105,6 +112,8 @@ def run_problems(args: argparse.Namespace) -> int:
             for set_name, shapes in p.shapes.items():
                 shown = "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in shapes)
                 print(f"  {set_name}: {shown}")
+            shown = "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in p.emulator_shapes)
+            print(f"  CPU emulator: {shown}")
         print(f"\n{listing.expression_syntax}")
     for bad in listing.invalid:
         sys.stderr.write(f"invalid problem module {bad['path']}: {bad['error']}\n")
@@ -116,7 +125,7 @@ def build_request(args: argparse.Namespace) -> Any:
     from kernel_skills.bench.models import BenchRequest
     from kernel_skills.errors import RefusedInput
 
-    fields: dict[str, Any] = {"problem": args.problem, "quick": args.quick}
+    fields: dict[str, Any] = {"problem": args.problem, "quick": args.quick, "device": args.device}
     if args.file is None:
         from kernel_skills.bench.solutions import solution_request_fields
 
@@ -166,7 +175,9 @@ def run_bench(args: argparse.Namespace) -> int:
 
 def render_result(result: Any) -> str:
     lines = [f"problem {result.problem}" + (f", kernel {result.kernel.name}" if result.kernel else "")]
-    if result.device is not None:
+    if result.verified_on == "cpu-emulator":
+        lines[0] += ", verified on the CPU emulator"
+    elif result.device is not None:
         lines[0] += f", on {result.device.name}"
     for check in result.checks:
         mark = "PASS" if check.passed else "FAIL"
@@ -188,7 +199,12 @@ def render_result(result: Any) -> str:
         )
     for warning in result.warnings:
         lines.append(f"warning: {warning}")
-    verdict = "OK" if result.ok else ("CORRECT but not accepted" if result.correct else "FAILED")
+    for note in result.notes:
+        lines.append(f"note: {note}")
+    if result.verified_on == "cpu-emulator":
+        verdict = "CORRECT (verified on the CPU emulator, not timed)" if result.correct else "FAILED"
+    else:
+        verdict = "OK" if result.ok else ("CORRECT but not accepted" if result.correct else "FAILED")
     lines.append(f"verdict: {verdict}" + (f" (result #{result.result_id})" if result.result_id else ""))
     return "\n".join(lines)
 

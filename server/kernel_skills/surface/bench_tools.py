@@ -1,8 +1,9 @@
 """MCP tools ``list_problems``, ``benchmark_kernel`` and ``list_results``: thin adapters over ``bench``.
 
-The benchmark blocks (a GPU worker process does the work), so it runs in a worker thread and its
-progress is forwarded to ``ctx.report_progress`` from there. Domain errors (no GPU, refused input,
-a kernel fault or timeout) become tool errors via ``surface.errors``; the server keeps serving.
+The benchmark blocks (a GPU worker process, or the confined CPU emulator, does the work), so it runs
+in a worker thread and its progress is forwarded to ``ctx.report_progress`` from there. Domain errors
+(no GPU, refused input, a kernel fault or timeout) become tool errors via ``surface.errors``; the
+server keeps serving.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import ToolAnnotations
 
-from kernel_skills.bench.models import Baseline, BenchResult, ProblemList, ResultList
+from kernel_skills.bench.models import Baseline, BenchResult, Device, ProblemList, ResultList
 from kernel_skills.surface.errors import tool_errors
 
 READ_ONLY = ToolAnnotations(
@@ -60,8 +61,10 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         shared_mem: str = "0",
         shapes: list[str] | None = None,
         baseline: list[Baseline] | None = None,
+        device: Device = "auto",
     ) -> BenchResult:
-        """Check and time a CUDA kernel for a named problem on the GPU (an H100), against PyTorch.
+        """Check and time a CUDA kernel for a named problem on the GPU (an H100), against PyTorch;
+        without a GPU, check its correctness on the CPU emulator.
 
         Give exactly one of `source` (CUDA C++, compiled for sm_90a with -std=c++17) or `compile_id`
         (from compile_kernel, to choose options). `kernel`: the extern "C" __global__ name (optional
@@ -78,6 +81,14 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         time_us (median, mean, std, n), baseline_us, speedup, achieved GB/s and TFLOP/s, and the
         roofline (bound, floor_us, fraction_of_peak). A kernel that crashes or hangs is reported as
         an error and cannot harm the server.
+
+        `device`: "auto" (default: the GPU when one is usable, else the CPU emulator), "gpu" (an error
+        without one) or "emulator". The CPU emulator runs the kernel's own source, every CUDA thread,
+        confined, on the problem's small emulator shapes (see list_problems) with the same checks,
+        and also reports shared-memory races, uninitialised shared reads and out-of-bounds accesses
+        with the buffer, index, threads and line. Its result says verified_on "cpu-emulator", has no
+        time, speedup or roofline (timing needs a GPU), and its `limits` say what is not modelled.
+        It needs `source` (not compile_id). verified_on "gpu" results name the device.
         """
         from kernel_skills.bench.judge import benchmark
         from kernel_skills.bench.models import BenchRequest
@@ -94,6 +105,7 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
                 shared_mem=shared_mem,
                 shapes=shapes,
                 baseline=baseline,
+                device=device,
             )
         except ValueError as exc:
             raise RefusedInput(f"bad benchmark request: {exc}") from exc

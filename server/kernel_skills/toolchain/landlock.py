@@ -57,3 +57,13 @@ def _allow(syscall: ctypes._CFuncPtr, ruleset: int, path: Path, handled: int) ->
         )
     finally:
         os.close(fd)
+
+
+def abi_version() -> int:
+    """The kernel's Landlock ABI version (0 when Landlock is unavailable). The CPU emulator's launcher
+    (``emulator/confine.cpp``) applies the full confinement; this tells whether it can."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    syscall = libc.syscall
+    syscall.restype = ctypes.c_long
+    version = syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
+    return max(int(version), 0)

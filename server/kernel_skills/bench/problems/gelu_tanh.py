@@ -17,6 +17,7 @@ SHAPES = {
     "ragged": [{"n": 1000003}],
 }
 TOLERANCE = {"bf16": (1e-2, 1e-2)}
+EMULATOR_SHAPES = [{"n": 1}, {"n": 4103}, {"n": 100003}]  # odd tails, partial vectors and blocks
 
 
 def make_inputs(sizes, generator, device):

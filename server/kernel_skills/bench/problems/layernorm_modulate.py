@@ -26,6 +26,12 @@ SHAPES = {
     "ragged": [{"batch": 1, "tokens": 129, "dim": 3072}, {"batch": 2, "tokens": 127, "dim": 2048}],
 }
 TOLERANCE = {"bf16": (1e-2, 1e-2)}
+# Small shapes for the CPU emulator that reach every dispatch path of a typical kernel.
+EMULATOR_SHAPES = [
+    {"batch": 2, "tokens": 17, "dim": 2048},  # row in registers, one vector per thread, ragged tokens
+    {"batch": 1, "tokens": 9, "dim": 3072},  # row in registers, two vectors per thread
+    {"batch": 3, "tokens": 9, "dim": 4104},  # long rows: the streaming path, dim not a multiple of 16
+]
 
 
 def make_inputs(sizes, generator, device):

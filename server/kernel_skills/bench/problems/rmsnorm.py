@@ -21,6 +21,16 @@ SHAPES = {
     "ragged": [{"rows": 129, "dim": 2048}, {"rows": 127, "dim": 128}],
 }
 TOLERANCE = {"bf16": (1e-2, 1e-2)}
+# Small shapes for the CPU emulator that reach every dispatch path of a typical kernel.
+EMULATOR_SHAPES = [
+    {"rows": 127, "dim": 128},  # short rows, several rows per warp, partial last block
+    {"rows": 33, "dim": 136},  # 17 vectors per row (dim % 8 == 0 is the kernel's contract): idle lanes
+    {"rows": 31, "dim": 512},  # a warp per row, two 16-byte vectors per lane
+    {"rows": 40, "dim": 1000},  # 125 vectors of 8 per row: a block per row with idle threads
+    {"rows": 9, "dim": 2048},  # a block per row, one vector per thread
+    {"rows": 5, "dim": 4096},  # a block per row, two vectors per thread
+    {"rows": 3, "dim": 8192},  # long rows: the streaming path (the row is read twice)
+]
 
 
 def make_inputs(sizes, generator, device):

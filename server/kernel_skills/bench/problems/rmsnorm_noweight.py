@@ -17,6 +17,11 @@ ABI = [
 ]
 SHAPES = rmsnorm.SHAPES
 TOLERANCE = {"bf16": (1e-2, 1e-2)}
+EMULATOR_SHAPES = [
+    {"rows": 127, "dim": 128},  # short rows, partial last block
+    {"rows": 33, "dim": 2048},  # a block per row
+    {"rows": 3, "dim": 5000},  # long rows, not a multiple of the vector width
+]
 
 
 def make_inputs(sizes, generator, device):

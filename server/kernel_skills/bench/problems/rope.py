@@ -29,6 +29,11 @@ SHAPES = {
     "ragged": [{"batch": 1, "heads": 3, "seq": 129, "head_dim": 128}],
 }
 TOLERANCE = {"bf16": (1e-2, 1e-2)}
+EMULATOR_SHAPES = [
+    {"batch": 1, "heads": 3, "seq": 129, "head_dim": 128},  # ragged sequence
+    {"batch": 2, "heads": 2, "seq": 33, "head_dim": 64},
+    {"batch": 1, "heads": 2, "seq": 17, "head_dim": 12},  # head_dim not a multiple of 8: per-pair path
+]
 
 
 def make_inputs(sizes, generator, device):

@@ -1,0 +1,14 @@
+"""The CPU SIMT emulator: correctness verdicts for CUDA kernels without a GPU. No MCP imports.
+
+``benchmark(BenchRequest(..., device="emulator"))`` (and ``"auto"`` without a GPU) ends in
+``verdict.verify``. The parts, one job each:
+
+- ``cpp/``: the engine (C++ headers and the runner, package data built on demand with g++);
+- ``rewrite``: refuses what the engine cannot run faithfully, rewrites the few constructs it models;
+- ``build``: the cached, confined g++ build of a kernel's runner;
+- ``protocol``: the job a runner reads, the bytes it writes back, its fault report;
+- ``sandbox``: ``run_confined`` (Landlock, limits, process group, timeout) with the ``confine.cpp``
+  launcher; ``gxx``: finding and running g++;
+- ``harness``: the benchmark's ``Harness`` with each launch a confined runner process;
+- ``verdict``: the ``BenchResult`` with ``verified_on="cpu-emulator"``.
+"""

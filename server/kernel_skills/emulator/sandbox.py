@@ -1,0 +1,271 @@
+"""Run untrusted native code (an emulator runner built from a submission, and its g++ build) confined.
+
+``run_confined(argv, workdir=..., read_only=..., timeout_s=..., memory_mb=...)`` starts the program
+through the launcher ``confine.cpp`` (built once with g++) in its own session and process group.
+The child:
+- reads only its work folder, the ``read_only`` paths, the system library folders the dynamic loader
+  maps (libc, libstdc++, libm, libgcc_s) and its own ``/proc/<pid>``; writes only its work folder
+  (Linux Landlock, every file-system right handled);
+- may execute only ``argv[0]`` and the dynamic loader (``allow_exec=True`` adds the ``executables``
+  given; for g++ they default to its cc1plus, collect2, lto-wrapper, as and ld, and its include and
+  library folders become readable: nothing else);
+- has no TCP bind/connect (Landlock ABI >= 4) and cannot signal or reach abstract unix sockets outside
+  itself (ABI >= 6); the runner adds its own seccomp filter (no exec, no sockets, no open after start);
+- runs under RLIMIT_AS, RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_NPROC, RLIMIT_NOFILE and RLIMIT_CORE=0, a
+  wall-clock timeout (the whole process group is killed), and an allow-listed environment.
+
+Fail closed: without Landlock, ``run_confined`` raises DeviceUnavailable and runs nothing, unless the
+operator set ``KERNEL_SKILLS_UNCONFINED_EMULATOR=1`` (trusted local use only; never the default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from kernel_skills.errors import DeviceUnavailable
+from kernel_skills.toolchain import landlock
+
+UNCONFINED_ENV = "KERNEL_SKILLS_UNCONFINED_EMULATOR"
+_LAUNCHER_SOURCE = Path(__file__).with_name("confine.cpp")
+_MARKER, _LAUNCHER_EXIT = "kernel-skills confine:", 125  # as in confine.cpp
+_OUTPUT_TAIL = 64 * 1024
+_BASE_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+_ENV_ALLOWED = frozenset({"ASAN_OPTIONS", "UBSAN_OPTIONS", "SIMT_LOG_LEVEL"})
+MAX_PROCESSES = 4096  # per user (the kernel's rule); the runner's threads count too
+MAX_OPEN_FILES = 64
+MAX_FILE_MB = 256
+STACK_MB = 2
+
+
+class ConfinedResult(BaseModel):
+    """How a confined child ended. ``signal``: the signal that killed it (None when it exited)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+    signal: int | None = None
+    wall_ms: float
+
+
+def confinement_available() -> bool:
+    """Whether children can be confined here (Linux Landlock present)."""
+    return sys.platform == "linux" and landlock.abi_version() >= 1
+
+
+def unconfined_allowed() -> bool:
+    return os.environ.get(UNCONFINED_ENV) == "1"
+
+
+def require_confinement() -> str:
+    """A short description of the confinement in force; DeviceUnavailable when there is none."""
+    if confinement_available():
+        abi = landlock.abi_version()
+        net = "TCP denied" if abi >= 4 else "network left to the runner's seccomp filter"
+        return f"Landlock ABI {abi} (files: own work folder only; {net}), rlimits, own process group"
+    if unconfined_allowed():
+        return f"UNCONFINED ({UNCONFINED_ENV}=1: trusted local use only)"
+    raise DeviceUnavailable(
+        "the CPU emulator runs submitted code natively and needs Linux Landlock (kernel 5.13 or later with "
+        "the landlock LSM enabled, e.g. lsm=...,landlock on the kernel command line) to confine it; it is "
+        f"not available here, so nothing was run. For trusted local use only, set {UNCONFINED_ENV}=1"
+    )
+
+
+@functools.cache
+def library_paths() -> tuple[Path, ...]:
+    """What the dynamic loader reads for a g++-built program: its cache and the system library folders."""
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    candidates = [Path("/etc/ld.so.cache"), Path("/lib64"), Path("/usr/lib64")]
+    if multiarch:
+        candidates += [Path("/lib") / multiarch, Path("/usr/lib") / multiarch]
+    return tuple(dict.fromkeys(p.resolve() for p in candidates if p.exists()))
+
+
+@functools.cache
+def dynamic_loader() -> Path | None:
+    """The ELF interpreter of the running Python (the same one g++'s programs use), resolved."""
+    with open(sys.executable, "rb") as f:
+        head = f.read(64 * 1024)
+    start = head.find(b"/lib")
+    while start >= 0:
+        end = head.find(b"\0", start)
+        name = head[start:end].decode("latin-1")
+        if "ld-linux" in name or "ld64" in name or "ld-musl" in name:
+            return Path(name).resolve()
+        start = head.find(b"/lib", end)
+    return None
+
+
+@functools.cache
+def _launcher_key() -> str:
+    from kernel_skills.emulator.gxx import gxx_version
+
+    return hashlib.sha256(_LAUNCHER_SOURCE.read_bytes() + gxx_version().encode()).hexdigest()[:16]
+
+
+def launcher() -> Path:
+    """The confined launcher (``confine.cpp``: Landlock, limits, exec), built with g++ on first use.
+
+    It is the project's own source, built unconfined into the cache once per source and compiler;
+    a confined start then costs about what a plain exec costs (a Python launcher cost ~100x that)."""
+    from kernel_skills import paths
+    from kernel_skills.emulator.gxx import find_gxx
+
+    exe = paths.cache_dir() / "emulator" / f"confine-{_launcher_key()}"
+    if exe.exists():
+        return exe
+    exe.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=exe.parent, prefix="confine-build-") as tmp:
+        built = Path(tmp) / "confine"
+        argv = [str(find_gxx()), "-std=c++17", "-O2", "-Wall", "-o", str(built), str(_LAUNCHER_SOURCE)]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+        if done.returncode != 0:
+            raise DeviceUnavailable(
+                f"building the emulator's confined launcher failed: {done.stderr[-2000:]}"
+            )
+        os.replace(built, exe)
+    return exe
+
+
+def scrubbed_env(workdir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The child's whole environment: a fixed base, HOME/TMPDIR in the work folder, allow-listed extras."""
+    env = {**_BASE_ENV, "HOME": str(workdir), "TMPDIR": str(workdir)}
+    for key, value in (extra or {}).items():
+        if key not in _ENV_ALLOWED:
+            raise ValueError(f"environment variable {key!r} is not passed to a confined child")
+        env[key] = value
+    return env
+
+
+def run_confined(
+    argv: Sequence[str],
+    *,
+    workdir: Path,
+    read_only: Sequence[Path],
+    timeout_s: float,
+    memory_mb: int,
+    allow_exec: bool = False,
+    executables: Sequence[Path] = (),
+    env: Mapping[str, str] | None = None,
+    cpu_s: int | None = None,
+    max_processes: int = MAX_PROCESSES,
+) -> ConfinedResult:
+    """Run ``argv`` confined (see the module docstring); stdout/stderr are files in ``workdir`` (tails kept).
+
+    ``memory_mb`` caps the address space (0: no RLIMIT_AS, for AddressSanitizer builds, which reserve
+    terabytes of shadow memory); ``cpu_s`` caps CPU seconds (default: twice the wall timeout, at least 10).
+    """
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    program = Path(argv[0])
+    if not program.is_absolute():
+        found = shutil.which(str(program))
+        if found is None:
+            raise FileNotFoundError(f"{program} not found on PATH")
+        program = Path(found)
+    confinement = require_confinement()
+    limits = {
+        "CPU": int(cpu_s if cpu_s is not None else max(10, 2 * timeout_s)),
+        "FSIZE": MAX_FILE_MB << 20,
+        "NPROC": max_processes,
+        "NOFILE": MAX_OPEN_FILES,
+        "CORE": 0,
+        "STACK": STACK_MB << 20,  # glibc's default thread stack size, so threads fit in RLIMIT_AS
+    }
+    if memory_mb:
+        limits["AS"] = memory_mb << 20
+    execute = [program.resolve()]
+    if (loader := dynamic_loader()) is not None:
+        execute.append(loader)
+    read_paths = list(read_only)
+    if allow_exec:
+        from kernel_skills.emulator.gxx import find_gxx, toolchain_paths
+
+        if not executables and program.resolve() == find_gxx():
+            toolchain_reads, executables = toolchain_paths()
+            read_paths += toolchain_reads
+        execute += [Path(p).resolve() for p in executables]
+    child_env = scrubbed_env(workdir, env)
+    out_path, err_path = workdir / ".stdout", workdir / ".stderr"
+    full_argv = [str(program), *argv[1:]]
+    if confinement.startswith("UNCONFINED"):
+        command = full_argv
+    else:
+        command = [str(launcher()), "-w", str(workdir), "-c", str(workdir)]
+        command += [arg for p in (*library_paths(), *read_paths) for arg in ("-r", str(p))]
+        command += [arg for p in execute for arg in ("-x", str(p))]
+        command += [arg for name, value in limits.items() for arg in ("-l", f"{name}={value}")]
+        command += [arg for key, value in child_env.items() for arg in ("-e", f"{key}={value}")]
+        command += ["--", *full_argv]
+    started = time.perf_counter()
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            cwd=workdir,
+            env=child_env if command is full_argv else _BASE_ENV,
+            start_new_session=True,
+            close_fds=True,
+        )
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _kill_group(proc.pid)
+            proc.wait()
+    wall_ms = (time.perf_counter() - started) * 1000
+    stderr = _tail(err_path)
+    if proc.returncode == _LAUNCHER_EXIT and _MARKER in stderr:
+        raise DeviceUnavailable(f"the emulator's confinement could not be applied, nothing was run: {stderr}")
+    code = proc.returncode
+    return ConfinedResult(
+        returncode=code,
+        stdout=_tail(out_path),
+        stderr=stderr,
+        timed_out=timed_out,
+        signal=-code if code < 0 else None,
+        wall_ms=wall_ms,
+    )
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _tail(path: Path) -> str:
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - _OUTPUT_TAIL))
+        data = f.read()
+    return data.decode("utf-8", errors="replace")
+
+
+__all__ = [
+    "UNCONFINED_ENV",
+    "ConfinedResult",
+    "confinement_available",
+    "library_paths",
+    "require_confinement",
+    "run_confined",
+    "scrubbed_env",
+]

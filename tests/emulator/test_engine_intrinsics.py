@@ -1,0 +1,137 @@
+"""The intrinsics a typical kernel uses compute what CUDA defines: one self-checking kernel exercises
+shuffles (every variant, widths, partial masks), votes, block votes, atomics on shared memory, vector
+types, __half/__nv_bfloat16 conversions and arithmetic and the math functions, and traps (with the
+failing line) on the first wrong value; it must run clean and copy its input."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+
+from kernel_skills.bench.launch import Launch
+from kernel_skills.bench.registry import load_registry
+from kernel_skills.emulator.build import build_runner
+from kernel_skills.emulator.protocol import (
+    EXIT_FAULT,
+    decode_outputs,
+    encode_job,
+    read_report,
+    resolve_report,
+)
+
+pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="the emulator builds kernels with g++")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One build folder per module: runners are cached by content, so the engine is built once."""
+    return tmp_path_factory.mktemp("engine-cache")
+
+
+SELF_CHECK = r"""
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cstdint>
+#define CHECK(c) do { if (!(c)) __trap(); } while (0)
+
+extern "C" __global__ void gelu_tanh(const __nv_bfloat16* __restrict__ x, __nv_bfloat16* __restrict__ out,
+                                     int n) {
+  const int lane = threadIdx.x % warpSize;
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  CHECK(__shfl_sync(0xffffffffu, lane * 2, 5) == 10);
+  CHECK(__shfl_up_sync(0xffffffffu, lane, 1) == (lane == 0 ? 0 : lane - 1));
+  CHECK(__shfl_down_sync(0xffffffffu, lane, 3) == (lane + 3 < 32 ? lane + 3 : lane));
+  CHECK(__shfl_xor_sync(0xffffffffu, lane, 7) == (lane ^ 7));
+  CHECK(__shfl_down_sync(0xffffffffu, lane, 1, 8) == (lane % 8 + 1 < 8 ? lane + 1 : lane));
+  CHECK(__shfl_sync(0xffffffffu, lane, 0, 16) == lane / 16 * 16);
+  CHECK(__shfl_xor_sync(0xffffffffu, 1.5f * lane, 1) == 1.5f * (lane ^ 1));
+  CHECK(__shfl_sync(0xffffffffu, 0.25 * lane, 31) == 7.75);
+  float s = static_cast<float>(lane);
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) s += __shfl_down_sync(0xffffffffu, s, o);
+  CHECK(lane != 0 || s == 496.f);
+  CHECK(__shfl_xor_sync(lane < 16 ? 0x0000ffffu : 0xffff0000u, lane, 1) == (lane ^ 1));
+  CHECK(__ballot_sync(0xffffffffu, lane % 2) == 0xaaaaaaaau);
+  CHECK(__any_sync(0xffffffffu, lane == 3) && !__all_sync(0xffffffffu, lane == 3));
+  CHECK(__all_sync(0xffffffffu, lane < 32) && __activemask() == 0xffffffffu);
+  CHECK(__popc(__ballot_sync(0xffffffffu, 1)) == 32);
+  CHECK(__match_any_sync(0xffffffffu, lane / 8) == 0xffu << (lane / 8 * 8));
+  __syncwarp();
+
+  __shared__ int counter;
+  __shared__ float total;
+  __shared__ unsigned int biggest;
+  if (threadIdx.x == 0) {
+    counter = 0;
+    total = 0.f;
+    biggest = 0;
+  }
+  __syncthreads();
+  atomicAdd(&counter, 1);
+  atomicAdd(&total, 0.5f);
+  atomicMax(&biggest, threadIdx.x);
+  CHECK(atomicCAS(&counter, -1, 5) != -1);
+  __shared__ __nv_bfloat162 pair;
+  if (threadIdx.x == 0) pair = make_bfloat162(__float2bfloat16(0.f), __float2bfloat16(1.f));
+  __syncthreads();
+  if (threadIdx.x < 4) atomicAdd(&pair, __floats2bfloat162_rn(1.f, 2.f));
+  __syncthreads();
+  CHECK(counter == static_cast<int>(blockDim.x) && total == 0.5f * blockDim.x && biggest == blockDim.x - 1);
+  CHECK(__low2float(pair) == 4.f && __high2float(pair) == 9.f);
+  CHECK(__syncthreads_count(lane == 0) == static_cast<int>(blockDim.x / 32));
+  CHECK(__float2uint_rn(2.5f) == 2u && __uint2float_rn(7u) == 7.f && __double2float_rn(0.5) == 0.5f);
+  CHECK(__syncthreads_or(threadIdx.x == 7) && !__syncthreads_and(threadIdx.x == 7));
+
+  const float4 v4 = make_float4(1.f, 2.f, 3.f, 4.f);
+  const float2 v2 = make_float2(v4.y, v4.w);
+  const int2 i2 = make_int2(3, 4);
+  const uint4 u4 = make_uint4(1u, 2u, 3u, 4u);
+  CHECK(v2.x + v2.y == 6.f && i2.x * i2.y == 12 && u4.w == 4u && gridDim.x >= 1 && blockDim.y == 1);
+  const __half2 h = __floats2half2_rn(1.5f, -2.25f);
+  const __half2 h2 = __hfma2(h, h, h);
+  CHECK(__low2float(h2) == 3.75f && __high2float(h2) == 2.8125f);
+  CHECK(__half2float(__float2half(0.1f)) == 0.0999755859375f);
+  CHECK(__half2float(__float2half(65504.f)) == 65504.f && __half2float(__float2half(1e5f)) == INFINITY);
+  CHECK(__half2float(__float2half(1e-7f)) == 1.1920928955078125e-7f);  // a subnormal half
+  __nv_bfloat162 b = __floats2bfloat162_rn(1.f, 3.f);
+  b = __hmul2(__hadd2(b, b), b);
+  CHECK(__low2float(b) == 2.f && __high2float(b) == 18.f);
+  CHECK(__bfloat162float(__float2bfloat16(1.00390625f)) == 1.f);  // a tie rounds to even
+  CHECK(__bfloat162float(__float2bfloat16_rz(1.0078125f * 1.5f)) == 1.5f + 0.0078125f);
+  CHECK(__bfloat162float(__hfma2(b, b, b).y) == 342.f);
+  CHECK(fabsf(expf(1.f) - 2.7182817f) < 1e-6f && tanhf(0.f) == 0.f && erff(0.f) == 0.f);
+  CHECK(rsqrtf(4.f) == 0.5f && __frsqrt_rn(16.f) == 0.25f);
+  CHECK(fmaxf(1.f, 2.f) == 2.f && fminf(1.f, 2.f) == 1.f);
+  CHECK(__fmaf_rn(2.f, 3.f, 1.f) == 7.f && __expf(0.f) == 1.f && __tanhf(0.f) == 0.f && sqrtf(9.f) == 3.f);
+  CHECK(__fdividef(1.f, 4.f) == 0.25f && max(3, 4) == 4 && min(3u, 4u) == 3u);
+  CHECK(__float_as_uint(1.f) == 0x3f800000u);
+  if (i < n) out[i] = x[i];
+}
+"""
+
+
+def test_a_self_checking_kernel_of_common_intrinsics_runs_clean(cache: Path, tmp_path: Path) -> None:
+    problem = load_registry(use_env=False).get("gelu_tanh")
+    exe = build_runner(SELF_CHECK, "gelu_tanh", cache_dir=cache).exe
+    x = torch.randn(300, generator=torch.Generator().manual_seed(3)).to(torch.bfloat16)
+    tensors = {"x": x, "out": torch.zeros(300, dtype=torch.bfloat16)}
+    launch = Launch(grid=(2, 1, 1), block=(256, 1, 1), shared_mem=0)
+    (tmp_path / "job").write_bytes(encode_job(problem, {"n": 300}, launch, tensors))
+    done = subprocess.run(
+        [str(exe), *(str(tmp_path / f) for f in ("job", "out", "report.json"))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode == EXIT_FAULT:
+        report = resolve_report(read_report(tmp_path / "report.json"), exe)
+        line = SELF_CHECK.splitlines()[report.line - 1] if report.line else "?"
+        pytest.fail(f"{report.kind} at kernel line {report.line}: {line.strip()}")
+    assert done.returncode == 0, done.stderr
+    decode_outputs(problem, tensors, (tmp_path / "out").read_bytes())
+    assert torch.equal(tensors["out"], x)

@@ -1,0 +1,215 @@
+"""Emulator verdicts through the benchmark's one domain function, ``benchmark(device="emulator")``.
+
+The known-bad kernels of tests/bench/wrong_kernels/ get the verdict tests/bench/test_gpu.py expects on
+a GPU (result_cache.cu excepted: see its test); the findings only the emulator makes (a racy reduction,
+an uninitialised shared read, one past the end written or read) name where; a kernel that tries to
+open a file, start a program or open a socket is stopped; unsupported asm is refused with the list of
+what is supported; a hang hits the timeout and the next request succeeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kernel_skills.bench.judge import Timeouts, benchmark
+from kernel_skills.bench.models import BenchRequest, BenchResult
+from kernel_skills.emulator import sandbox
+from kernel_skills.emulator.verdict import LIMITS, TIMING_NOTE
+from kernel_skills.errors import KernelFault, RefusedInput, Timeout
+
+from .conftest import needs_emulator
+
+pytestmark = needs_emulator
+HERE = Path(__file__).parent
+WRONG = HERE.parent / "bench" / "wrong_kernels"
+GOOD = HERE.parent / "bench" / "good_kernels"
+GELU = {"problem": "gelu_tanh", "kernel": "gelu_tanh", "block": [256], "grid": ["ceil_div(n, 256)"]}
+RMSNORM = {"problem": "rmsnorm", "kernel": "rmsnorm", "block": [256], "grid": ["rows"]}
+LAUNCH_TIMEOUT = Timeouts(check=8)
+
+
+def _judge(source: str, fields: dict = GELU, **extra) -> BenchResult:
+    request = BenchRequest(source=source, device="emulator", **{**fields, **extra})
+    return benchmark(request, timeouts=LAUNCH_TIMEOUT)
+
+
+def _failed(result: BenchResult) -> dict[str, str]:
+    return {c.name: c.detail for c in result.checks if not c.passed}
+
+
+def test_a_correct_kernel_is_verified_on_the_cpu_emulator_and_labelled_so() -> None:
+    result = _judge((GOOD / "gelu_tanh.cu").read_text())
+    assert result.correct and result.ok, _failed(result)
+    assert result.verified_on == "cpu-emulator"
+    assert result.time_us is None and result.speedup == {} and result.roofline is None
+    assert TIMING_NOTE in result.notes and result.limits == LIMITS
+    assert "fast-math rounding" in LIMITS and "occupancy" in LIMITS and "Refused" in LIMITS
+    names = [c.name for c in result.checks]
+    assert "emulator build" in names and "inputs unchanged" in names
+    assert sum(n.startswith("correct on emulator") for n in names) == 3  # every emulator shape
+    assert result.device is not None and "CPU emulator" in result.device.name
+    assert result.result_id is not None  # stored like a GPU result, marked as an emulator verdict
+    from kernel_skills.bench import results_db
+
+    [row] = [r for r in results_db.list_results("gelu_tanh").results if r.id == result.result_id]
+    assert row.verified_on == "cpu-emulator" and row.summary.startswith("correct on the CPU emulator")
+
+
+def test_off_by_one_fails_and_names_the_last_index() -> None:
+    result = _judge((WRONG / "off_by_one.cu").read_text())
+    assert not result.correct and not result.ok
+    detail = _failed(result)["correct on emulator (n=100003)"]
+    assert "1 of 100,003 elements" in detail and "(100002)" in detail
+
+
+def test_a_kernel_that_mutates_its_input_fails() -> None:
+    detail = _failed(_judge((WRONG / "mutate_input.cu").read_text()))["inputs unchanged"]
+    assert "input 'x'" in detail and "elements changed" in detail
+
+
+def test_a_kernel_that_writes_nothing_fails() -> None:
+    detail = _failed(_judge((WRONG / "output_untouched.cu").read_text()))["correct on emulator (n=4103)"]
+    assert "every one of 4,103 elements is NaN" in detail
+
+
+def test_a_pointer_keyed_result_cache_cannot_replay_on_the_emulator_and_the_limits_say_so() -> None:
+    # Each launch is a fresh process, so the cache never hits: the kernel is judged on what it computes
+    # (here: correctly). A GPU run catches the replay on "new data, same pointers".
+    result = _judge((WRONG / "result_cache.cu").read_text())
+    assert result.correct, _failed(result)
+    assert "result cache keyed on pointers is not caught here" in (result.limits or "")
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [("oob_write.cu", "faulted"), ("trap.cu", r"trap: __trap\(\) called")],
+)
+def test_crashing_kernels_are_a_kernel_fault_and_the_next_request_succeeds(name: str, fragment: str) -> None:
+    with pytest.raises(KernelFault, match=fragment):
+        _judge((WRONG / name).read_text())
+    assert _judge((GOOD / "gelu_tanh.cu").read_text()).correct
+
+
+def test_a_hang_hits_the_timeout_and_the_next_request_succeeds() -> None:
+    request = BenchRequest(source=(WRONG / "infinite_loop.cu").read_text(), device="emulator", **GELU)
+    with pytest.raises(Timeout, match="did not finish in 4 s"):
+        benchmark(request, timeouts=Timeouts(check=4))
+    assert _judge((GOOD / "gelu_tanh.cu").read_text()).correct
+
+
+def test_a_wrong_signature_is_refused_before_anything_runs() -> None:
+    with pytest.raises(RefusedInput, match=r"sizes \[8, 8, 8\]"):
+        _judge((WRONG / "wrong_signature.cu").read_text())
+
+
+def test_the_bundled_rmsnorm_without_its_first_syncthreads_is_reported_as_a_race() -> None:
+    from kernel_skills.bench.solutions import solution_request_fields
+
+    fields = solution_request_fields("rmsnorm")
+    first_sync = "  __syncthreads();  // scratch may still be read from the previous call\n"
+    assert fields["source"].count(first_sync) == 1
+    fields["source"] = fields["source"].replace(first_sync, "")
+    result = benchmark(BenchRequest(**{**fields, "device": "emulator"}), timeouts=LAUNCH_TIMEOUT)
+    [(name, detail)] = _failed(result).items()
+    assert name.startswith("race-free on emulator"), name
+    assert detail.startswith("race: data race on shared memory") and "__shared__ scratch" in detail
+    assert " and block (0, 0, 0) thread (" in detail  # the two threads
+    assert "kernel line" in detail and "the other access at line" in detail
+
+
+def test_a_tree_reduction_without_its_first_barrier_reads_unwritten_shared_memory() -> None:
+    # Without the barrier, thread 0 reads partial[128] before thread 128 has written it: on a GPU a
+    # race; the engine names it by what it sees first, a read of shared memory no thread wrote yet.
+    source = (HERE / "kernels" / "reduction.cu").read_text()
+    assert _judge(source, RMSNORM).correct  # with the barrier: correct
+    racy = _judge(source.replace("__syncthreads();  // FIRST_BARRIER", ""), RMSNORM)
+    [(name, detail)] = _failed(racy).items()
+    assert name == "shared memory initialised on emulator (rows=127, dim=128)"
+    assert "__shared__ partial" in detail and "kernel line 18" in detail and "thread (0, 0, 0)" in detail
+
+
+def test_an_uninitialised_shared_read_names_the_variable_the_thread_and_the_line() -> None:
+    result = _judge((HERE / "kernels" / "uninitialized_shared.cu").read_text())
+    [(name, detail)] = _failed(result).items()
+    assert name.startswith("shared memory initialised on emulator")
+    assert "__shared__ tile" in detail and "block (0, 0, 0) thread (" in detail
+    assert "kernel line 13" in detail
+
+
+@pytest.mark.parametrize(
+    ("name", "access", "buffer", "line"),
+    [
+        ("write_one_past_end.cu", "out-of-bounds write", "'out' index 1", 8),
+        ("read_past_end.cu", "out-of-bounds read", "'x' index 1", 7),
+    ],
+)
+def test_one_past_the_end_is_a_fault_naming_the_buffer_index_and_line(
+    name: str, access: str, buffer: str, line: int
+) -> None:
+    with pytest.raises(KernelFault) as caught:
+        _judge((HERE / "kernels" / name).read_text())
+    message = str(caught.value)
+    assert access in message and f"buffer {buffer}" in message and f"kernel line {line}" in message
+    assert "on emulator (n=1)" in message
+
+
+@pytest.mark.parametrize(
+    ("escape", "syscall"), [("OPEN", "openat"), ("EXEC", "execve"), ("CONNECT", "socket")]
+)
+def test_a_kernel_that_tries_to_leave_the_emulator_is_stopped_and_the_next_request_succeeds(
+    escape: str, syscall: str
+) -> None:
+    source = f"#define ESCAPE {escape}\n" + (HERE / "kernels" / "escape.cu").read_text()
+    with pytest.raises(KernelFault, match=rf"forbidden system call \({syscall}\)"):
+        _judge(source)
+    assert not Path("/tmp/kernel-skills-escaped").exists()
+    assert _judge((GOOD / "gelu_tanh.cu").read_text()).correct
+
+
+def test_unsupported_inline_asm_is_refused_with_what_is_supported() -> None:
+    with pytest.raises(RefusedInput) as caught:
+        _judge((HERE / "kernels" / "unsupported_asm.cu").read_text())
+    message = str(caught.value)
+    assert "inline asm" in message and "(line 6)" in message
+    assert "Supported:" in message and "mma.sync.aligned.m16n8k16" in message
+
+
+def test_a_compile_id_is_refused_on_the_emulator_which_needs_the_source() -> None:
+    with pytest.raises(RefusedInput, match="pass source="):
+        benchmark(BenchRequest(compile_id="0" * 32, device="emulator", **GELU))
+
+
+def test_without_confinement_the_emulator_refuses_to_run_anything(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kernel_skills.errors import DeviceUnavailable
+
+    monkeypatch.setattr(sandbox, "confinement_available", lambda: False)
+    monkeypatch.delenv(sandbox.UNCONFINED_ENV, raising=False)
+    with pytest.raises(DeviceUnavailable, match="Landlock"):
+        _judge((GOOD / "gelu_tanh.cu").read_text())
+
+
+def test_auto_picks_the_emulator_only_when_no_gpu_is_usable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kernel_skills.bench import judge
+    from kernel_skills.bench.device import FORCE_NO_DEVICE_ENV
+
+    monkeypatch.setenv(FORCE_NO_DEVICE_ENV, "1")
+    assert judge._on_emulator("auto") and judge._on_emulator("emulator")
+    assert not judge._on_emulator("gpu")  # the GPU path then says DeviceUnavailable
+
+
+@pytest.mark.gpu
+def test_on_a_gpu_machine_auto_runs_on_the_gpu_and_the_emulator_only_on_request() -> None:
+    source = (GOOD / "gelu_tanh.cu").read_text()
+    on_gpu = benchmark(BenchRequest(source=source, shapes=["ragged"], quick=True, **GELU))
+    assert on_gpu.verified_on == "gpu" and on_gpu.time_us is not None
+    assert on_gpu.device is not None and "NVIDIA" in on_gpu.device.name
+    assert _judge(source).verified_on == "cpu-emulator"
+
+
+def test_blocks_writing_the_same_global_element_are_reported_as_a_race() -> None:
+    # Which block's value is left in out[0] depends on the order blocks run in: no GPU orders them.
+    failed = _failed(_judge((HERE / "kernels" / "order_dependent.cu").read_text()))
+    detail = failed["race-free on emulator (n=4103)"]
+    assert "data race on global memory" in detail and "buffer 'out' index 0" in detail
+    assert "block (1, 0, 0) thread (0, 0, 0) and block (0, 0, 0) thread (0, 0, 0)" in detail
