@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.emulator.conftest import needs_emulator
 from tests.executors.conftest import Cluster, start_cluster
 
 from kernel_skills.bench.models import BenchRequest
@@ -112,12 +113,12 @@ def test_without_a_gpu_on_the_cluster_a_benchmark_gets_the_same_clear_error_as_l
     from kernel_skills.bench.judge import benchmark
     from kernel_skills.cli import main
 
-    request = BenchRequest(problem="gelu_tanh", source="__global__ void k() {}", grid=["1"])
+    request = BenchRequest(problem="gelu_tanh", source="__global__ void k() {}", grid=["1"], device="gpu")
     with pytest.raises(DeviceUnavailable, match=r"^no CUDA device: the local Ray cluster has no GPU"):
         benchmark(request, executor=executor)
     with pytest.raises(DeviceUnavailable, match=r"^no CUDA device: "):
         benchmark(request, executor=LocalExecutor())
-    assert main(["bench", "--problem", "gelu_tanh", "--executor", "ray", "--json"]) == 3
+    assert main(["bench", "--problem", "gelu_tanh", "--executor", "ray", "--device", "gpu", "--json"]) == 3
     error = json.loads(capsys.readouterr().out)["error"]
     assert error["type"] == "DeviceUnavailable" and "has no GPU" in error["message"]
 
@@ -141,7 +142,13 @@ async def test_the_mcp_benchmark_tool_on_the_ray_executor_knows_nothing_of_it(ex
     async with Client(server) as client:
         result = await client.call_tool(
             "benchmark_kernel",
-            {"problem": "gelu_tanh", "source": "__global__ void k() {}", "block": [256], "grid": ["1"]},
+            {
+                "problem": "gelu_tanh",
+                "source": "__global__ void k() {}",
+                "block": [256],
+                "grid": ["1"],
+                "device": "gpu",
+            },
             progress_callback=on_progress,
         )
         listing = await client.call_tool("list_problems", {})
@@ -170,9 +177,67 @@ async def test_a_stdio_server_joining_the_cluster_by_address_serves_and_reports_
         async with Client(params, cache=None) as client:
             result = await client.call_tool(
                 "benchmark_kernel",
-                {"problem": "gelu_tanh", "source": "__global__ void k() {}", "block": [256], "grid": ["1"]},
+                {
+                    "problem": "gelu_tanh",
+                    "source": "__global__ void k() {}",
+                    "block": [256],
+                    "grid": ["1"],
+                    "device": "gpu",
+                },
             )
             listing = await client.call_tool("list_problems", {})
     assert result.is_error
     assert f"no CUDA device: the Ray cluster at {address} has no GPU" in result.content[0].text
     assert not listing.is_error
+
+
+def _verdict(result: object) -> object:
+    from kernel_skills.bench.models import BenchResult
+
+    if not isinstance(result, BenchResult):
+        return result
+    return (result.verified_on, result.ok, result.correct, [(c.name, c.passed) for c in result.checks])
+
+
+@needs_emulator
+def test_emulator_jobs_through_ray_give_the_local_executors_verdicts_and_land_here(
+    executor: RayExecutor,
+) -> None:
+    from kernel_skills.bench import results_db
+    from kernel_skills.executors.cpu import emulate_many
+
+    bench = Path(__file__).resolve().parent.parent / "bench"
+    gelu = {"problem": "gelu_tanh", "kernel": "gelu_tanh", "block": [256], "grid": ["ceil_div(n, 256)"]}
+    requests = [
+        BenchRequest(source=(bench / folder / "gelu_tanh.cu").read_text(), **gelu)
+        if folder == "good_kernels"
+        else BenchRequest(source=(bench / folder / "off_by_one.cu").read_text(), **gelu)
+        for folder in ("good_kernels", "wrong_kernels")
+    ]
+    remote = emulate_many(requests, executor=executor)
+    local = emulate_many(requests, executor=LocalExecutor(), store=False)
+    assert [_verdict(r) for r in remote] == [_verdict(r) for r in local]
+    good, wrong = remote
+    assert not isinstance(good, ErrorInfo) and good.ok and good.verified_on == "cpu-emulator"
+    assert not isinstance(wrong, ErrorInfo) and not wrong.correct
+    stored = {r.id for r in results_db.list_results("gelu_tanh").results}
+    assert good.result_id in stored and wrong.result_id in stored  # this machine's database
+
+
+@needs_emulator
+def test_without_a_gpu_on_the_cluster_device_auto_gets_the_emulator_verdict_from_the_cluster(
+    executor: RayExecutor,
+) -> None:
+    from kernel_skills.bench.judge import benchmark
+
+    bench = Path(__file__).resolve().parent.parent / "bench"
+    request = BenchRequest(
+        source=(bench / "good_kernels" / "gelu_tanh.cu").read_text(),
+        problem="gelu_tanh",
+        kernel="gelu_tanh",
+        grid=["ceil_div(n, 256)"],
+    )
+    seen: list[str] = []
+    result = benchmark(request, executor=executor, progress=lambda d, t, m: seen.append(m))
+    assert result.ok and result.verified_on == "cpu-emulator" and result.result_id is not None
+    assert seen[0] == "verifying on the CPU emulator on the local Ray cluster"

@@ -210,7 +210,7 @@ def test_a_benchmark_on_the_ray_executor_streams_progress_and_fails_like_the_loc
     from kernel_skills.bench.models import BenchRequest
     from kernel_skills.bench.solutions import solution_request_fields
 
-    request = BenchRequest(**{**solution_request_fields("gelu_tanh"), "shapes": ["ragged"]})
+    request = BenchRequest(**{**solution_request_fields("gelu_tanh"), "shapes": ["ragged"], "device": "gpu"})
     seen: list[str] = []
     with pytest.raises(DeviceUnavailable) as info:
         benchmark(request, executor=executor, progress=lambda done, total, message: seen.append(message))
