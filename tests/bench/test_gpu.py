@@ -15,6 +15,7 @@ from kernel_skills.bench.models import BenchRequest, BenchResult
 from kernel_skills.bench.solutions import load_solutions
 from kernel_skills.bench.worker import WorkerPool
 from kernel_skills.errors import KernelFault, Timeout
+from kernel_skills.executors.local import LocalExecutor
 
 pytestmark = pytest.mark.gpu
 HERE = Path(__file__).parent
@@ -22,31 +23,31 @@ GELU = {"problem": "gelu_tanh", "kernel": "gelu_tanh", "block": [256], "grid": [
 
 
 @pytest.fixture(scope="module")
-def pool() -> Iterator[WorkerPool]:
-    shared = WorkerPool()
+def executor() -> Iterator[LocalExecutor]:
+    shared = LocalExecutor(WorkerPool())
     yield shared
     shared.close()
 
 
-def _run(pool: WorkerPool, path: Path, **extra) -> BenchResult:
+def _run(executor: LocalExecutor, path: Path, **extra) -> BenchResult:
     request = BenchRequest(source=path.read_text(), shapes=["ragged"], quick=True, **{**GELU, **extra})
-    return benchmark(request, pool=pool, timeouts=Timeouts(check=60, time=60))
+    return benchmark(request, executor=executor, timeouts=Timeouts(check=60, time=60))
 
 
-def _good(pool: WorkerPool) -> BenchResult:
-    return _run(pool, HERE / "good_kernels" / "gelu_tanh.cu")
+def _good(executor: LocalExecutor) -> BenchResult:
+    return _run(executor, HERE / "good_kernels" / "gelu_tanh.cu")
 
 
 def _check(result: BenchResult, prefix: str):
     return next(c for c in result.checks if c.name.startswith(prefix))
 
 
-def test_a_correct_kernel_passes_with_time_speedup_and_roofline(pool: WorkerPool) -> None:
+def test_a_correct_kernel_passes_with_time_speedup_and_roofline(executor: LocalExecutor) -> None:
     seen: list[tuple[float, float, str]] = []
     request = BenchRequest(
         source=(HERE / "good_kernels" / "gelu_tanh.cu").read_text(), shapes=["ragged"], quick=True, **GELU
     )
-    result = benchmark(request, pool=pool, progress=lambda d, t, m: seen.append((d, t, m)))
+    result = benchmark(request, executor=executor, progress=lambda d, t, m: seen.append((d, t, m)))
     assert result.correct and result.ok, [c for c in result.checks if not c.passed]
     assert result.time_us is not None and result.time_us.n >= 10 and result.time_us.median > 0
     assert result.baseline_us["torch_eager"].median > 0
@@ -67,8 +68,8 @@ def test_a_correct_kernel_passes_with_time_speedup_and_roofline(pool: WorkerPool
     assert seen[-1][0] == seen[-1][1]
 
 
-def test_off_by_one_fails_and_names_the_last_index(pool: WorkerPool) -> None:
-    result = _run(pool, HERE / "wrong_kernels" / "off_by_one.cu")
+def test_off_by_one_fails_and_names_the_last_index(executor: LocalExecutor) -> None:
+    result = _run(executor, HERE / "wrong_kernels" / "off_by_one.cu")
     assert not result.correct and not result.ok
     check = _check(result, "correct on ragged")
     assert not check.passed
@@ -85,32 +86,34 @@ def test_off_by_one_fails_and_names_the_last_index(pool: WorkerPool) -> None:
     ],
 )
 def test_crashing_and_hanging_kernels_are_contained_and_the_next_job_succeeds(
-    pool: WorkerPool, name: str, error: type[Exception], fragment: str
+    executor: LocalExecutor, name: str, error: type[Exception], fragment: str
 ) -> None:
     with pytest.raises(error, match=fragment):
         request = BenchRequest(
             source=(HERE / "wrong_kernels" / name).read_text(), shapes=["ragged"], quick=True, **GELU
         )
-        benchmark(request, pool=pool, timeouts=Timeouts(check=20, time=20))
-    assert _good(pool).ok
+        benchmark(request, executor=executor, timeouts=Timeouts(check=20, time=20))
+    assert _good(executor).ok
 
 
-def test_a_kernel_that_mutates_its_input_fails(pool: WorkerPool) -> None:
-    result = _run(pool, HERE / "wrong_kernels" / "mutate_input.cu")
+def test_a_kernel_that_mutates_its_input_fails(executor: LocalExecutor) -> None:
+    result = _run(executor, HERE / "wrong_kernels" / "mutate_input.cu")
     check = _check(result, "inputs unchanged")
     assert not result.correct and not check.passed
     assert "input 'x'" in check.detail and "elements changed" in check.detail
 
 
-def test_a_write_one_past_the_end_is_caught_by_the_guard_bytes(pool: WorkerPool) -> None:
-    result = _run(pool, HERE / "wrong_kernels" / "one_past_the_end.cu")
+def test_a_write_one_past_the_end_is_caught_by_the_guard_bytes(executor: LocalExecutor) -> None:
+    result = _run(executor, HERE / "wrong_kernels" / "one_past_the_end.cu")
     check = _check(result, "writes in bounds")
     assert not result.correct and not check.passed
     assert "output 'out'" in check.detail and "0 bytes past its end" in check.detail
     assert _check(result, "correct on ragged").passed  # every value is right: only the guard sees it
 
 
-def test_a_cubin_for_another_arch_is_refused_on_the_worker_and_the_worker_is_kept(pool: WorkerPool) -> None:
+def test_a_cubin_for_another_arch_is_refused_on_the_worker_and_the_worker_is_kept(
+    executor: LocalExecutor,
+) -> None:
     import base64
 
     from kernel_skills.bench.registry import load_registry
@@ -132,30 +135,34 @@ def test_a_cubin_for_another_arch_is_refused_on_the_worker_and_the_worker_is_kep
         "launch": {"grid": [4, 1, 1], "block": [256, 1, 1], "shared_mem": 0},
         "seeds": [1, 2, 3],
     }
-    with pool.lease() as worker:
+    with executor.lease() as worker:
         worker.request({"kind": "hello"}, timeout_s=180)
         before = (worker.pid, worker.restarts)
         with pytest.raises(RefusedInput, match="sm_90"):
             worker.request(job, timeout_s=60)
         assert (worker.pid, worker.restarts) == before
-    assert _good(pool).ok
+    assert _good(executor).ok
 
 
-def test_a_kernel_that_writes_nothing_fails(pool: WorkerPool) -> None:
-    result = _run(pool, HERE / "wrong_kernels" / "output_untouched.cu")
+def test_a_kernel_that_writes_nothing_fails(executor: LocalExecutor) -> None:
+    result = _run(executor, HERE / "wrong_kernels" / "output_untouched.cu")
     assert not result.correct
     assert "every one of 1,000,003 elements is NaN" in _check(result, "correct on ragged").detail
 
 
-def test_a_kernel_caching_results_by_pointer_fails_on_new_data_at_the_same_pointers(pool: WorkerPool) -> None:
-    result = _run(pool, HERE / "wrong_kernels" / "result_cache.cu")
+def test_a_kernel_caching_results_by_pointer_fails_on_new_data_at_the_same_pointers(
+    executor: LocalExecutor,
+) -> None:
+    result = _run(executor, HERE / "wrong_kernels" / "result_cache.cu")
     check = _check(result, "correct on ragged")
     assert not result.correct and not check.passed
     assert "new data, same pointers" in check.detail
 
 
 @pytest.mark.parametrize("problem", sorted(load_solutions()))
-def test_the_bundled_reference_solutions_are_correct_on_ragged_shapes(pool: WorkerPool, problem: str) -> None:
+def test_the_bundled_reference_solutions_are_correct_on_ragged_shapes(
+    executor: LocalExecutor, problem: str
+) -> None:
     from kernel_skills.bench.solutions import solution_request_fields
 
     request = BenchRequest(
@@ -163,7 +170,7 @@ def test_the_bundled_reference_solutions_are_correct_on_ragged_shapes(pool: Work
         shapes=["ragged"],
         quick=True,
     )
-    result = benchmark(request, pool=pool)
+    result = benchmark(request, executor=executor)
     assert result.correct, [c for c in result.checks if not c.passed]
 
 
@@ -190,10 +197,10 @@ def test_our_timing_of_a_torch_op_agrees_with_triton_do_bench() -> None:
     assert ours == pytest.approx(theirs, rel=0.03)
 
 
-def test_calibration_measures_plausible_h100_class_peaks(pool: WorkerPool) -> None:
+def test_calibration_measures_plausible_h100_class_peaks(executor: LocalExecutor) -> None:
     from kernel_skills.bench.api import calibrate
 
-    result = calibrate(pool=pool)
+    result = calibrate(executor=executor)
     assert 500 < result.peaks.copy_gbps < 6000
     assert 50 < result.peaks.bf16_tflops < 2500
 

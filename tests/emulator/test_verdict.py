@@ -206,10 +206,12 @@ def test_without_confinement_the_emulator_refuses_to_run_anything(monkeypatch: p
 def test_auto_picks_the_emulator_only_when_no_gpu_is_usable(monkeypatch: pytest.MonkeyPatch) -> None:
     from kernel_skills.bench import judge
     from kernel_skills.bench.device import FORCE_NO_DEVICE_ENV
+    from kernel_skills.executors.local import LocalExecutor
 
     monkeypatch.setenv(FORCE_NO_DEVICE_ENV, "1")
-    assert judge._on_emulator("auto") and judge._on_emulator("emulator")
-    assert not judge._on_emulator("gpu")  # the GPU path then says DeviceUnavailable
+    local = LocalExecutor()
+    assert judge._on_emulator("auto", local) and judge._on_emulator("emulator", local)
+    assert not judge._on_emulator("gpu", local)  # the GPU path then says DeviceUnavailable
 
 
 @pytest.mark.gpu

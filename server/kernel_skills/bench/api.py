@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kernel_skills.bench import calibration, results_db
-from kernel_skills.bench.device import require_cuda_device
 from kernel_skills.bench.expr import ACCEPTED
 from kernel_skills.bench.judge import HELLO_TIMEOUT_S, timed_shapes
 from kernel_skills.bench.models import Calibration, ProblemInfo, ProblemList, ResultList
 from kernel_skills.bench.registry import ProblemRegistry, load_registry
 from kernel_skills.bench.spec import Problem
-from kernel_skills.bench.worker import WorkerPool, default_pool
+
+if TYPE_CHECKING:
+    from kernel_skills.executors.base import Executor
 
 
 def problem_info(problem: Problem) -> ProblemInfo:
@@ -60,10 +62,14 @@ def list_results(
     return results_db.list_results(problem, limit=limit)
 
 
-def calibrate(*, pool: WorkerPool | None = None, force: bool = True) -> Calibration:
-    """Measure (or with ``force=False`` reuse) this device's copy bandwidth and bf16 matmul rate."""
-    require_cuda_device()
-    with (pool or default_pool()).lease() as worker:
+def calibrate(*, executor: Executor | None = None, force: bool = True) -> Calibration:
+    """Measure (or with ``force=False`` reuse) a device's copy bandwidth and bf16 matmul rate (the
+    device of a worker leased from ``executor``, default the configured one)."""
+    from kernel_skills.executors import default_executor
+
+    executor = executor or default_executor()
+    executor.require_device()
+    with executor.lease() as worker:
         device = worker.request({"kind": "hello"}, timeout_s=HELLO_TIMEOUT_S, what="GPU worker start-up")[
             "device"
         ]

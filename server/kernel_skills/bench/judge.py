@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from kernel_skills import __version__
 from kernel_skills.bench import calibration, results_db, roofline
-from kernel_skills.bench.device import require_cuda_device
 from kernel_skills.bench.launch import Launch, LaunchSpec, parse_launch
 from kernel_skills.bench.models import (
     BenchRequest,
@@ -37,10 +36,10 @@ from kernel_skills.bench.models import (
 from kernel_skills.bench.registry import ProblemRegistry, load_registry
 from kernel_skills.bench.spec import CHECK_ONLY_SET, Problem
 from kernel_skills.bench.stats import TimeStats
-from kernel_skills.bench.worker import WorkerPool, default_pool
 from kernel_skills.errors import DeviceUnavailable, RefusedInput
 
 if TYPE_CHECKING:
+    from kernel_skills.executors.base import Executor
     from kernel_skills.toolchain.models import KernelReport
 
 Progress = Callable[[float, float, str], None]
@@ -373,16 +372,21 @@ def benchmark(
     *,
     registry: ProblemRegistry | None = None,
     progress: Progress | None = None,
-    pool: WorkerPool | None = None,
+    executor: Executor | None = None,
     store: bool = True,
     timeouts: Timeouts | None = None,
 ) -> BenchResult:
-    """Judge one submission: correctness on fresh inputs, time, speedup, roofline (see module doc)."""
-    the_plan = plan(request, registry)
-    if _on_emulator(request.device):
-        from kernel_skills.emulator.verdict import verify
+    """Judge one submission: correctness on fresh inputs, time, speedup, roofline (see module doc).
+    The GPU half runs on a worker leased from ``executor`` (default: the configured one, see
+    ``kernel_skills.executors``); the result is stored here whichever executor ran it."""
+    from kernel_skills.executors import default_executor
 
-        result = verify(the_plan, progress=progress or _noop_progress, timeouts=timeouts or Timeouts())
+    executor = executor or default_executor()
+    the_plan = plan(request, registry)
+    if _on_emulator(request.device, executor):
+        result = executor.emulate(
+            the_plan, progress=progress or _noop_progress, timeouts=timeouts or Timeouts()
+        )
         if store and result.verified_on is not None:
             result.result_id = results_db.store(result)
         return result
@@ -393,8 +397,8 @@ def benchmark(
     if isinstance(prepared, BenchResult):
         return prepared
     steps.step("looking for a CUDA device")  # after everything that can be judged without one
-    require_cuda_device()
-    with (pool or default_pool()).lease() as worker:
+    executor.require_device()
+    with executor.lease() as worker:
         result = execute(prepared, worker, steps=steps, timeouts=timeouts or Timeouts())
     if store:
         result.result_id = results_db.store(result)
@@ -402,12 +406,13 @@ def benchmark(
     return result
 
 
-def _on_emulator(device: str) -> bool:
-    """Whether this request's verdict comes from the CPU emulator (auto: only when no GPU is usable)."""
+def _on_emulator(device: str, executor: Executor) -> bool:
+    """Whether this request's verdict comes from the CPU emulator (auto: only when the executor has no
+    usable GPU)."""
     if device != "auto":
         return device == "emulator"
     try:
-        require_cuda_device()
+        executor.require_device()
     except DeviceUnavailable:
         return True
     return False

@@ -26,7 +26,7 @@ from kernel_skills.errors import (
 from kernel_skills.workerproc import ChildDied, ChildTimeout, LazyDefault, SupervisedChild
 
 TEST_JOBS_ENV = "KERNEL_SKILLS_WORKER_TEST_JOBS"  # enables sleep/hang/crash jobs (tests only)
-_ERRORS: dict[str, type[KernelSkillsError]] = {
+ERROR_TYPES: dict[str, type[KernelSkillsError]] = {
     cls.__name__: cls for cls in (RefusedInput, DeviceUnavailable, KernelFault, Timeout, CompileError)
 }
 
@@ -96,7 +96,7 @@ class WorkerProcess:
         if reply.get("ok"):
             return reply.get("result") or {}
         error = reply.get("error") or {}
-        cls = _ERRORS.get(str(error.get("type")), KernelFault)
+        cls = ERROR_TYPES.get(str(error.get("type")), KernelFault)
         message = str(error.get("message") or "the worker reported an unknown error")
         if reply.get("fatal") or cls is KernelFault:
             self._child.kill()
@@ -110,6 +110,10 @@ class WorkerPool:
 
     def __init__(self, *, env: dict[str, str] | None = None) -> None:
         self._worker = WorkerProcess(env=env)
+
+    @property
+    def worker(self) -> WorkerProcess:
+        return self._worker
 
     @contextlib.contextmanager
     def lease(self) -> Iterator[WorkerProcess]:
@@ -127,4 +131,4 @@ def default_pool() -> WorkerPool:
     return _POOL.get()
 
 
-__all__ = ["TEST_JOBS_ENV", "WorkerPool", "WorkerProcess", "default_pool"]
+__all__ = ["ERROR_TYPES", "TEST_JOBS_ENV", "WorkerPool", "WorkerProcess", "default_pool"]

@@ -14,6 +14,7 @@ from typing import Any
 
 from kernel_skills.commands.compile import add_unconfined_argument
 from kernel_skills.commands.output import emit_json
+from kernel_skills.commands.pool import add_executor_arguments, configure_executor
 
 
 def split_top_level(text: str) -> list[str]:
@@ -89,12 +90,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--json", action="store_true", help="print one JSON document")
     add_problems_dir_argument(bench)
     add_unconfined_argument(bench)
+    add_executor_arguments(bench)
     bench.set_defaults(func=run_bench)
 
     calibrate = subparsers.add_parser(
         "calibrate", help="measure this GPU's copy bandwidth and bf16 matmul rate (cached for the roofline)"
     )
     calibrate.add_argument("--json", action="store_true", help="print one JSON document")
+    add_executor_arguments(calibrate)
     calibrate.set_defaults(func=run_calibrate)
 
 
@@ -163,6 +166,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from kernel_skills.bench.registry import load_registry
 
     request = build_request(args)
+    configure_executor(args)
     result = benchmark(request, registry=load_registry(args.problems_dir), progress=_progress)
     if args.json:
         emit_json(result)
@@ -210,6 +214,7 @@ def render_result(result: Any) -> str:
 def run_calibrate(args: argparse.Namespace) -> int:
     from kernel_skills.bench.api import calibrate
 
+    configure_executor(args)
     result = calibrate()
     if args.json:
         emit_json(result)

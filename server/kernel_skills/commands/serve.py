@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kernel_skills.commands.bench import add_problems_dir_argument
 from kernel_skills.commands.compile import add_unconfined_argument
+from kernel_skills.commands.pool import add_executor_arguments, configure_executor
 from kernel_skills.commands.skills import add_root_arguments
 from kernel_skills.errors import RefusedInput
 
@@ -37,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_root_arguments(parser)
     add_problems_dir_argument(parser)
     add_unconfined_argument(parser)
+    add_executor_arguments(parser)
     parser.add_argument(
         "--allow-remote",
         action="store_true",
@@ -115,6 +117,7 @@ def handle(args: argparse.Namespace) -> int:
             )
     _setup_logging()
     _warn_if_weakly_confined()
+    configure_executor(args)  # nothing connects or starts until the first GPU job
 
     from kernel_skills.app import ServerConfig
     from kernel_skills.surface import serving

@@ -116,9 +116,17 @@ def _touch(folder: Path) -> None:
         os.utime(folder)
 
 
+def is_compile_id(text: object) -> bool:
+    return isinstance(text, str) and _ID.fullmatch(text) is not None
+
+
+def has_cubin(compile_id: str, root: Path | None = None) -> bool:
+    return is_compile_id(compile_id) and (entry_dir(compile_id, root) / "kernel.cubin").is_file()
+
+
 def load_cubin(compile_id: str, root: Path | None = None) -> bytes:
     """The cubin of a successful compile. RefusedInput if the id is malformed, unknown or expired."""
-    if not isinstance(compile_id, str) or not _ID.fullmatch(compile_id):
+    if not is_compile_id(compile_id):
         raise RefusedInput(f"compile id {compile_id!r} is not valid: expected 32 lowercase hex digits")
     folder = entry_dir(compile_id, root)
     try:
