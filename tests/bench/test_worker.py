@@ -90,3 +90,13 @@ def test_without_a_gpu_the_worker_answers_device_unavailable(worker: WorkerProce
     with pytest.raises(DeviceUnavailable, match=r"no CUDA device: torch\.cuda\.is_available"):
         worker.request({"kind": "hello"}, timeout_s=120)
     assert worker.alive()  # not a fault: the worker stays
+
+
+def test_a_replaced_worker_is_logged_as_a_warning_for_the_clients(
+    worker: WorkerProcess, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="kernel_skills"), pytest.raises(KernelFault):
+        worker.request({"kind": "crash"}, timeout_s=60, what="the crash job")
+    [record] = [r for r in caplog.records if r.name == "kernel_skills.bench.worker"]
+    assert record.levelname == "WARNING"
+    assert "GPU worker replaced (restart 1): it died (killed by signal SIGKILL)" in record.getMessage()

@@ -10,6 +10,7 @@ The process mechanics are ``kernel_skills.workerproc``; this module maps them on
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import threading
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from kernel_skills.errors import (
 )
 from kernel_skills.workerproc import ChildDied, ChildTimeout, LazyDefault, SupervisedChild
 
+_LOG = logging.getLogger(__name__)  # forwarded to MCP clients as log messages while serving
 TEST_JOBS_ENV = "KERNEL_SKILLS_WORKER_TEST_JOBS"  # enables sleep/hang/crash jobs (tests only)
 ERROR_TYPES: dict[str, type[KernelSkillsError]] = {
     cls.__name__: cls for cls in (RefusedInput, DeviceUnavailable, KernelFault, Timeout, CompileError)
@@ -80,14 +82,14 @@ class WorkerProcess:
         try:
             reply = self._child.request(job, timeout_s)
         except ChildTimeout as exc:
-            self.restarts += 1
+            self._replaced(f"{what} ran past {timeout_s:g} s")
             raise Timeout(
                 f"{what} did not finish within {timeout_s:g} s; the GPU worker was killed and will be "
                 "replaced (an endless loop or a deadlock in the kernel, e.g. a __syncthreads() not "
                 "reached by every thread?)"
             ) from exc
         except ChildDied as exc:
-            self.restarts += 1
+            self._replaced(f"it died ({_describe_exit(exc.returncode)})")
             if exc.before_send:
                 message = f"the benchmark worker died before {what} started"
             else:
@@ -100,9 +102,13 @@ class WorkerProcess:
         message = str(error.get("message") or "the worker reported an unknown error")
         if reply.get("fatal") or cls is KernelFault:
             self._child.kill()
-            self.restarts += 1
+            self._replaced(f"{what} faulted")
             message += " (the GPU worker was replaced; the next job runs in a fresh CUDA context)"
         raise cls(message)
+
+    def _replaced(self, why: str) -> None:
+        self.restarts += 1
+        _LOG.warning("GPU worker replaced (restart %d): %s", self.restarts, why)
 
 
 class WorkerPool:

@@ -4,6 +4,7 @@ The process mechanics (spawn, frames, deadline, kill and replace) are ``kernel_s
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ def _env_number(name: str, default: float) -> float:
 DEFAULT_TIMEOUT_S = _env_number("KERNEL_SKILLS_COMPILE_TIMEOUT_S", 30.0)
 DEFAULT_MEMORY_MB = int(_env_number("KERNEL_SKILLS_COMPILE_MEMORY_MB", 4096))
 _STARTUP_TIMEOUT_S = 60.0
+_LOG = logging.getLogger(__name__)  # forwarded to MCP clients as log messages while serving
 
 
 class CompileWorker:
@@ -67,11 +69,13 @@ class CompileWorker:
         try:
             reply = self._child.request(request, self.timeout_s)
         except ChildTimeout as exc:
+            _LOG.warning("compile worker replaced: a compile ran past %g s", self.timeout_s)
             raise Timeout(
                 f"the compile ran past its {self.timeout_s:g} s limit; the compiler worker was stopped "
                 "and replaced (deep template recursion or huge unrolled loops are the usual causes)"
             ) from exc
         except ChildDied as exc:
+            _LOG.warning("compile worker replaced: it died (exit status %s)", exc.returncode)
             raise CompileError(
                 f"the compiler worker died (exit status {exc.returncode}); the source may need more than the "
                 f"{self.memory_mb} MB memory cap. The worker was replaced; try again or simplify"
@@ -107,6 +111,8 @@ class CompileWorker:
         if not ready.get("ready"):
             raise CompileError(f"the compiler worker could not load NVRTC: {ready.get('error')}")
         self.sandbox = Sandbox.model_validate({**ready["sandbox"], "readable": _READABLE_LABELS})
+        if not self.sandbox.confined:
+            _LOG.warning("compile worker started unconfined (--unconfined-compile): trusted local use only")
 
 
 _READABLE_LABELS = ["<cuda-include>", "<cccl-include>", "<nvrtc-lib>"]
