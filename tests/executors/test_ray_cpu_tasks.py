@@ -23,6 +23,8 @@ from kernel_skills.toolchain import CompileRequest, CompileResult, load_cubin
 
 KERNELS = Path(__file__).resolve().parent.parent / "toolchain" / "kernels"
 TIMING_FIELDS = {"cached", "compile_ms", "total_ms"}
+# A kernel that passes every check made before the device check (compile, ABI, launch limits).
+GOOD_GELU = (Path(__file__).resolve().parent.parent / "bench" / "good_kernels" / "gelu_tanh.cu").read_text()
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +115,7 @@ def test_without_a_gpu_on_the_cluster_a_benchmark_gets_the_same_clear_error_as_l
     from kernel_skills.bench.judge import benchmark
     from kernel_skills.cli import main
 
-    request = BenchRequest(problem="gelu_tanh", source="__global__ void k() {}", grid=["1"], device="gpu")
+    request = BenchRequest(problem="gelu_tanh", source=GOOD_GELU, grid=["ceil_div(n, 256)"], device="gpu")
     with pytest.raises(DeviceUnavailable, match=r"^no CUDA device: the local Ray cluster has no GPU"):
         benchmark(request, executor=executor)
     with pytest.raises(DeviceUnavailable, match=r"^no CUDA device: "):
@@ -144,9 +146,9 @@ async def test_the_mcp_benchmark_tool_on_the_ray_executor_knows_nothing_of_it(ex
             "benchmark_kernel",
             {
                 "problem": "gelu_tanh",
-                "source": "__global__ void k() {}",
+                "source": GOOD_GELU,
                 "block": [256],
-                "grid": ["1"],
+                "grid": ["ceil_div(n, 256)"],
                 "device": "gpu",
             },
             progress_callback=on_progress,
@@ -154,7 +156,7 @@ async def test_the_mcp_benchmark_tool_on_the_ray_executor_knows_nothing_of_it(ex
         listing = await client.call_tool("list_problems", {})
     assert result.is_error
     assert "no GPU: no CUDA device: the local Ray cluster has no GPU" in result.content[0].text
-    assert seen[0] == "looking for a CUDA device"
+    assert seen[:2] == ["compiling for sm_90a", "looking for a CUDA device"]  # judged before the device
     assert not listing.is_error
 
 
@@ -179,9 +181,9 @@ async def test_a_stdio_server_joining_the_cluster_by_address_serves_and_reports_
                 "benchmark_kernel",
                 {
                     "problem": "gelu_tanh",
-                    "source": "__global__ void k() {}",
+                    "source": GOOD_GELU,
                     "block": [256],
-                    "grid": ["1"],
+                    "grid": ["ceil_div(n, 256)"],
                     "device": "gpu",
                 },
             )
