@@ -34,8 +34,12 @@ serve-stdio: $(STAMP)
 # (test-slow): make reports any failure as 2, and CI must tell "no tests ran" (pytest's 5) apart from
 # failures. `make test` leaves out the tests marked slow (real third-party clients from npm, real
 # server processes end to end); `make test-slow` runs only those. CI runs both.
+# `make test` runs on TEST_WORKERS processes (pytest-xdist; 2 = this project's 2-core CI machine);
+# `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS); status=$$?; echo $$status > $(VENV)/.pytest-status; exit $$status
+	$(BIN)/python -m pytest -m "not slow" $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS)) $(PYTEST_ARGS); status=$$?; echo $$status > $(VENV)/.pytest-status; exit $$status
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m "slow" $(PYTEST_ARGS); status=$$?; echo $$status > $(VENV)/.pytest-slow-status; exit $$status

@@ -21,6 +21,9 @@ from kernel_skills.executors.ray_executor import RayExecutor
 from kernel_skills.executors.tasks import TEST_TASKS_ENV
 from kernel_skills.toolchain import CompileRequest, CompileResult, load_cubin
 
+# A real Ray cluster per module: run with the slow tests (serially), not in `make test`.
+pytestmark = pytest.mark.slow
+
 KERNELS = Path(__file__).resolve().parent.parent / "toolchain" / "kernels"
 TIMING_FIELDS = {"cached", "compile_ms", "total_ms"}
 # A kernel that passes every check made before the device check (compile, ABI, launch limits).

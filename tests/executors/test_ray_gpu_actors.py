@@ -19,6 +19,9 @@ from kernel_skills.bench.worker import TEST_JOBS_ENV, WorkerProcess
 from kernel_skills.errors import DeviceUnavailable, KernelFault, Timeout
 from kernel_skills.executors.ray_executor import RayExecutor
 
+# A real Ray cluster per module: run with the slow tests (serially), not in `make test`.
+pytestmark = pytest.mark.slow
+
 TEST_JOBS = {TEST_JOBS_ENV: "1"}
 
 
