@@ -158,16 +158,18 @@ def test_a_kernel_name_that_is_not_an_identifier_is_refused(tmp_path: Path) -> N
         build_runner(_kernel(""), "gelu_tanh;rm", cache_dir=tmp_path)
 
 
-def test_a_missing_gxx_is_a_compile_error_that_says_how_to_install_it(
+def test_a_missing_gxx_makes_the_emulator_unavailable_and_says_how_to_install_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kernel_skills.emulator import build
-    from kernel_skills.errors import CompileError
+    from kernel_skills.emulator import gxx
+    from kernel_skills.errors import DeviceUnavailable
 
     monkeypatch.setenv("PATH", str(tmp_path))  # a folder without g++
-    build.gxx_version.cache_clear()
+    gxx.find_gxx.cache_clear()
+    gxx.gxx_version.cache_clear()
     try:
-        with pytest.raises(CompileError, match="apt-get install g\\+\\+"):
+        with pytest.raises(DeviceUnavailable, match="apt-get install g\\+\\+"):
             build_runner(_kernel(""), "gelu_tanh", cache_dir=tmp_path / "cache")
     finally:
-        build.gxx_version.cache_clear()
+        gxx.find_gxx.cache_clear()
+        gxx.gxx_version.cache_clear()

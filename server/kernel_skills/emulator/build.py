@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kernel_skills.emulator.gxx import gxx_version
 from kernel_skills.emulator.protocol import SOURCE_NAME
 from kernel_skills.emulator.rewrite import prepare_source
 from kernel_skills.errors import CompileError, RefusedInput
 
 ENGINE_DIR = Path(__file__).with_name("cpp")
-INSTALL_HINT = "install it with `apt-get install g++` (Debian/Ubuntu) or `dnf install gcc-c++` (Fedora)"
 COMMON_FLAGS = ("-std=c++20", "-O1", "-gdwarf-4", "-fno-strict-aliasing", "-fwrapv", "-fno-exceptions", "-w")
 KERNEL_FLAGS = (
     *COMMON_FLAGS,
@@ -54,18 +54,6 @@ class BuiltRunner:
     exe: Path
     cached: bool
     build_ms: float
-
-
-@functools.cache
-def gxx_version() -> str:
-    """`g++ --version`'s first line; CompileError with an install hint when g++ is missing."""
-    gxx = shutil.which("g++")
-    if gxx is None:
-        raise CompileError(
-            f"the CPU emulator builds each kernel with g++, which is not installed: {INSTALL_HINT}"
-        )
-    done = subprocess.run([gxx, "--version"], capture_output=True, text=True, timeout=30, check=False)
-    return done.stdout.splitlines()[0] if done.stdout else "unknown"
 
 
 def engine_files() -> list[Path]:
