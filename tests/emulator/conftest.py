@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -19,3 +20,9 @@ def _reason() -> str | None:
 
 REASON = _reason()
 needs_emulator = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One build folder per module: runners are cached by content, so the engine is built once."""
+    return tmp_path_factory.mktemp("engine-cache")

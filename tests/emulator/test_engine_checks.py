@@ -14,33 +14,20 @@ import torch
 
 from kernel_skills.bench.launch import Launch
 from kernel_skills.bench.registry import load_registry
+from kernel_skills.bench.spec import torch_dtype
 from kernel_skills.emulator.build import build_runner
 from kernel_skills.emulator.protocol import (
-    EXIT_FAULT,
     EngineReport,
-    decode_outputs,
-    encode_job,
-    read_report,
-    resolve_report,
 )
 from kernel_skills.paths import bundled_kernels_dir
+
+from .engine_support import gelu_kernel, run_job
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="the emulator builds kernels with g++")
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One build folder per module: runners are cached by content, so the engine is built once."""
-    return tmp_path_factory.mktemp("engine-cache")
-
-
 REGISTRY = load_registry(use_env=False)
 GELU = REGISTRY.get("gelu_tanh")  # ABI: (const bf16* x, bf16* out, int n)
-SIGNATURE = 'extern "C" __global__ void gelu_tanh(const __nv_bfloat16* x, __nv_bfloat16* out, int n)'
-
-
-def _kernel(body: str, prelude: str = "") -> str:
-    return f"#include <cuda_bf16.h>\n{prelude}\n{SIGNATURE} {{\n{body}\n}}\n"
 
 
 def _launch(
@@ -51,18 +38,9 @@ def _launch(
     gen.manual_seed(5)
     tensors = dict(problem.make_inputs(sizes, gen, "cpu"))
     for p in problem.outputs:
-        dtype = {"bf16": torch.bfloat16, "f32": torch.float32}[p.dtype]
-        tensors[p.name] = torch.full(problem.tensor_shape(p, sizes), float("nan"), dtype=dtype)
-    job, out, report = tmp / "job", tmp / "out", tmp / "report.json"
-    job.write_bytes(encode_job(problem, sizes, launch, tensors, schedule=schedule))
-    done = subprocess.run(
-        [str(exe), str(job), str(out), str(report)], capture_output=True, text=True, timeout=120, check=False
-    )
-    if done.returncode == EXIT_FAULT:
-        return resolve_report(read_report(report), exe), tensors, done
-    assert done.returncode == 0, done.stderr
-    decode_outputs(problem, tensors, out.read_bytes())
-    return None, tensors, done
+        tensors[p.name] = torch.full(problem.tensor_shape(p, sizes), float("nan"), dtype=torch_dtype(p.dtype))
+    report, done = run_job(exe, problem, sizes, launch, tensors, tmp, schedule)
+    return report, tensors, done
 
 
 def _gelu_run(
@@ -114,11 +92,11 @@ def test_lanes_of_one_warp_exchanging_through_shared_memory_need_a_syncwarp(
   SYNC
   float v = s[threadIdx.x ^ 1];
   if (i < n) out[i] = __float2bfloat16(v);"""
-    with_sync = _gelu_run(cache, tmp_path, _kernel(body.replace("SYNC", "__syncwarp();")))
+    with_sync = _gelu_run(cache, tmp_path, gelu_kernel(body.replace("SYNC", "__syncwarp();")))
     assert with_sync is None
     # A shuffle makes every lane write before any reads, but orders no memory (only __syncwarp does).
     shuffle = _gelu_run(
-        cache, tmp_path, _kernel(body.replace("SYNC", "(void)__shfl_xor_sync(0xffffffffu, 0, 1);"))
+        cache, tmp_path, gelu_kernel(body.replace("SYNC", "(void)__shfl_xor_sync(0xffffffffu, 0, 1);"))
     )
     assert shuffle is not None and shuffle.kind == "race"
     assert shuffle.line == 8 and shuffle.other_line == 6  # the read of lane ^ 1, the write it races with
@@ -132,7 +110,7 @@ def test_a_read_of_never_written_shared_memory_is_reported(cache: Path, tmp_path
   __syncthreads();
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i] = __float2bfloat16(s[255 - threadIdx.x]);"""
-    report = _gelu_run(cache, tmp_path, _kernel(body))
+    report = _gelu_run(cache, tmp_path, gelu_kernel(body))
     assert report is not None and report.kind == "uninitialized_shared_read", report
     assert report.line == 8 and report.threads == [[0, 0, 0, 0, 0, 0]]
     assert report.offset == 255 * 4 and report.buffer == "__shared__ s (byte 1020)"
@@ -165,7 +143,7 @@ def test_a_read_of_never_written_shared_memory_is_reported(cache: Path, tmp_path
 def test_out_of_bounds_global_accesses_name_the_buffer_and_the_element(
     cache: Path, tmp_path: Path, body: str, buffer: str, index: int, access: str
 ) -> None:
-    report = _gelu_run(cache, tmp_path, _kernel(body))
+    report = _gelu_run(cache, tmp_path, gelu_kernel(body))
     assert report is not None and report.kind == "out_of_bounds", report
     assert (report.buffer, report.index, report.line) == (buffer, index, 5)
     assert f"out-of-bounds {access}" in report.message and "300 elements" in report.message
@@ -181,7 +159,7 @@ def test_a_thread_waiting_at_a_barrier_its_warp_never_reaches_is_a_deadlock(
   }
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i] = x[i];"""
-    report = _gelu_run(cache, tmp_path, _kernel(body))
+    report = _gelu_run(cache, tmp_path, gelu_kernel(body))
     assert report is not None and report.kind == "deadlock", report
     assert "__syncwarp" in report.message and report.line == 7
 
@@ -191,7 +169,7 @@ def test_a_shuffle_reading_a_lane_outside_its_mask_is_warp_misuse(cache: Path, t
     body = """  float v = __shfl_xor_sync(threadIdx.x % 32 < 16 ? 0xffffu : 0xffff0000u, 1.f, 16);
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i] = __float2bfloat16(v);"""
-    report = _gelu_run(cache, tmp_path, _kernel(body))
+    report = _gelu_run(cache, tmp_path, gelu_kernel(body))
     assert report is not None and report.kind == "warp_misuse", report
     assert "does not take part" in report.message and report.line == 4
 
@@ -211,7 +189,7 @@ def test_a_kernel_making_a_forbidden_system_call_is_stopped_and_reported(
     body = f"""  int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i == 0) {call}
   if (i < n) out[i] = x[i];"""
-    report = _gelu_run(cache, tmp_path, _kernel(body, prelude))
+    report = _gelu_run(cache, tmp_path, gelu_kernel(body, prelude))
     assert report is not None and report.kind == "forbidden_syscall", report
     assert "forbidden system call" in report.message
     if syscall:
@@ -223,7 +201,7 @@ def test_printf_output_is_bounded(cache: Path, tmp_path: Path) -> None:
     body = """  int i = blockIdx.x * blockDim.x + threadIdx.x;
   for (int k = 0; k < 40; ++k) printf("thread %d line %d of a chatty kernel\\n", i, k);
   if (i < n) out[i] = x[i];"""
-    exe = build_runner(_kernel(body), "gelu_tanh", cache_dir=cache).exe
+    exe = build_runner(gelu_kernel(body), "gelu_tanh", cache_dir=cache).exe
     launch = Launch(grid=(2, 1, 1), block=(256, 1, 1), shared_mem=0)
     report, tensors, done = _launch(exe, "gelu_tanh", {"n": 300}, launch, tmp_path)
     assert report is None
@@ -239,7 +217,7 @@ def test_dynamic_shared_memory_is_modelled_and_bounded(cache: Path, tmp_path: Pa
   dyn[threadIdx.x] = i < n ? __bfloat162float(x[i]) : 0.f;
   __syncthreads();
   if (i < n) out[i] = __float2bfloat16(dyn[threadIdx.x]);"""
-    exe = build_runner(_kernel(body), "gelu_tanh", cache_dir=cache).exe
+    exe = build_runner(gelu_kernel(body), "gelu_tanh", cache_dir=cache).exe
     enough = Launch(grid=(2, 1, 1), block=(256, 1, 1), shared_mem=256 * 4)
     report, tensors, _ = _launch(exe, "gelu_tanh", {"n": 300}, enough, tmp_path)
     assert report is None and torch.equal(tensors["out"], tensors["x"])
@@ -253,7 +231,7 @@ def test_a_plain_misaligned_vector_load_is_reported(cache: Path, tmp_path: Path)
     body = """  int i = blockIdx.x * blockDim.x + threadIdx.x;
   uint4 v = *reinterpret_cast<const uint4*>(x + 1);  // 2 bytes past a 16-byte boundary
   if (i < n) out[i] = i == 0 ? *reinterpret_cast<__nv_bfloat16*>(&v) : x[i];"""
-    report = _gelu_run(cache, tmp_path, _kernel(body))
+    report = _gelu_run(cache, tmp_path, gelu_kernel(body))
     assert report is not None and report.kind == "misaligned", report
     assert report.buffer == "x" and report.offset == 2 and report.line == 5
 
@@ -267,7 +245,7 @@ def test_a_thread_that_overflows_its_stack_is_reported(cache: Path, tmp_path: Pa
     body = (
         "  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  if (i < n) out[i] = __float2bfloat16(deep(n));"
     )
-    report = _gelu_run(cache, tmp_path, _kernel(body, prelude))
+    report = _gelu_run(cache, tmp_path, gelu_kernel(body, prelude))
     assert report is not None and report.kind == "unsupported", report
     assert "overflowed its stack" in report.message
 
@@ -276,7 +254,7 @@ def test_a_thread_that_overflows_its_stack_is_reported(cache: Path, tmp_path: Pa
     "job", [b"", b"SIMT1" + bytes(40), b"SIMT2" + bytes(10)], ids=["empty", "v1", "short"]
 )
 def test_a_malformed_job_is_exit_2_without_a_report(cache: Path, tmp_path: Path, job: bytes) -> None:
-    exe = build_runner(_kernel("  (void)x; (void)out; (void)n;"), "gelu_tanh", cache_dir=cache).exe
+    exe = build_runner(gelu_kernel("  (void)x; (void)out; (void)n;"), "gelu_tanh", cache_dir=cache).exe
     (tmp_path / "job").write_bytes(job)
     done = subprocess.run(
         [str(exe), str(tmp_path / "job"), str(tmp_path / "out"), str(tmp_path / "report.json")],
@@ -292,7 +270,7 @@ def test_a_malformed_job_is_exit_2_without_a_report(cache: Path, tmp_path: Path,
 def test_two_blocks_writing_the_same_element_is_a_race(cache: Path, tmp_path: Path) -> None:
     body = """  int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i % 256] = x[i];  // block 1 overwrites what block 0 wrote"""
-    report = _gelu_run(cache, tmp_path, _kernel(body))
+    report = _gelu_run(cache, tmp_path, gelu_kernel(body))
     assert report is not None and report.kind == "race", report
     assert (report.buffer, report.index, report.line, report.other_line) == ("out", 0, 5, 5)
     assert report.threads == [[1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]]
@@ -305,7 +283,7 @@ def test_an_access_past_the_last_shared_variable_is_out_of_bounds(cache: Path, t
   __syncthreads();
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i] = __float2bfloat16(s[threadIdx.x + 1]);"""
-    report = _gelu_run(cache, tmp_path, _kernel(body))
+    report = _gelu_run(cache, tmp_path, gelu_kernel(body))
     assert report is not None and report.kind == "out_of_bounds", report
     assert report.offset == 1024 and report.line == 5 and report.threads == [[0, 0, 0, 255, 0, 0]]
 
@@ -322,7 +300,7 @@ def test_shared_variables_of_templates_and_of_plain_functions_are_both_checked(
   __syncthreads();
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i] = __float2bfloat16(t[255 - threadIdx.x]);"""
-    report = _gelu_run(cache, tmp_path, _kernel(body, prelude))
+    report = _gelu_run(cache, tmp_path, gelu_kernel(body, prelude))
     assert report is not None and report.kind == "uninitialized_shared_read", report
     assert report.buffer == "__shared__ t (byte 1020)" and report.line == 14
 
@@ -339,7 +317,7 @@ def test_the_reversed_schedule_exposes_a_result_that_depends_on_the_order(
   __syncthreads();
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i] = threadIdx.x == 0 ? __float2bfloat16(acc - 16777216.f) : x[i];"""
-    exe = build_runner(_kernel(body), "gelu_tanh", cache_dir=cache).exe
+    exe = build_runner(gelu_kernel(body), "gelu_tanh", cache_dir=cache).exe
     launch = Launch(grid=(1, 1, 1), block=(256, 1, 1), shared_mem=0)
     sums = []
     for schedule in (0, 1, 0):

@@ -6,7 +6,6 @@ failing line) on the first wrong value; it must run clean and copy its input."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,21 +14,10 @@ import torch
 from kernel_skills.bench.launch import Launch
 from kernel_skills.bench.registry import load_registry
 from kernel_skills.emulator.build import build_runner
-from kernel_skills.emulator.protocol import (
-    EXIT_FAULT,
-    decode_outputs,
-    encode_job,
-    read_report,
-    resolve_report,
-)
+
+from .engine_support import run_job
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="the emulator builds kernels with g++")
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One build folder per module: runners are cached by content, so the engine is built once."""
-    return tmp_path_factory.mktemp("engine-cache")
 
 
 SELF_CHECK = r"""
@@ -120,18 +108,8 @@ def test_a_self_checking_kernel_of_common_intrinsics_runs_clean(cache: Path, tmp
     x = torch.randn(300, generator=torch.Generator().manual_seed(3)).to(torch.bfloat16)
     tensors = {"x": x, "out": torch.zeros(300, dtype=torch.bfloat16)}
     launch = Launch(grid=(2, 1, 1), block=(256, 1, 1), shared_mem=0)
-    (tmp_path / "job").write_bytes(encode_job(problem, {"n": 300}, launch, tensors))
-    done = subprocess.run(
-        [str(exe), *(str(tmp_path / f) for f in ("job", "out", "report.json"))],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode == EXIT_FAULT:
-        report = resolve_report(read_report(tmp_path / "report.json"), exe)
+    report, _ = run_job(exe, problem, {"n": 300}, launch, tensors, tmp_path)
+    if report is not None:
         line = SELF_CHECK.splitlines()[report.line - 1] if report.line else "?"
         pytest.fail(f"{report.kind} at kernel line {report.line}: {line.strip()}")
-    assert done.returncode == 0, done.stderr
-    decode_outputs(problem, tensors, (tmp_path / "out").read_bytes())
     assert torch.equal(tensors["out"], x)
