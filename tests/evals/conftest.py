@@ -27,6 +27,7 @@ class FakeModel:
     status: int = 200  # anything else: answer that HTTP status ...
     failures_left: int | None = None  # ... only this many times (None: always), then 200
     raw_body: bytes | None = None  # answer these bytes instead of a chat completion
+    raw_bodies: list[bytes] = field(default_factory=list)  # ... these first, one per request, in order
     usage: bool = True
     # (skill loaded, question) -> a recorded answer
     transcript: dict[tuple[bool, str], str] = field(default_factory=dict)
@@ -68,8 +69,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fail:
             self._send(self.model.status, b'{"error": {"message": "nope"}}')
             return
-        if self.model.raw_body is not None:
-            self._send(200, self.model.raw_body)
+        with self.lock:
+            queued = self.model.raw_bodies.pop(0) if self.model.raw_bodies else None
+        if queued is not None or self.model.raw_body is not None:
+            self._send(200, queued if queued is not None else self.model.raw_body)  # type: ignore[arg-type]
             return
         completion = {
             "id": "cmpl-1",

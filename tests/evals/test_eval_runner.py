@@ -88,6 +88,17 @@ def test_only_the_with_skill_prompt_carries_the_body(fake_endpoint, skill: Path)
     assert not any("name: demo-skill" in s for s in systems), "frontmatter must be stripped"
 
 
+def test_one_condition_is_asked_after_the_other_so_the_engine_reuses_the_cached_skill_prompt(
+    fake_endpoint, skill: Path
+) -> None:
+    _teach(fake_endpoint, skill)
+    run_eval(skill, "m", base_url=fake_endpoint.base_url, concurrency=1, runs=2, seed=7, temperature=0.7)
+    requests = fake_endpoint.model.requests
+    loaded = [MARKER in r["messages"][0]["content"] for r in requests]
+    assert loaded == [True] * 4 + [False] * 4
+    assert [r["seed"] for r in requests] == [7, 7, 8, 8] * 2  # run r samples with seed + r
+
+
 def test_partial_answer_fails_the_case_but_counts_strings_hit(fake_endpoint, skill: Path) -> None:
     _teach(fake_endpoint, skill)
     fake_endpoint.model.without_skill_answer = {Q1: "Use SM_90A.", Q2: "It has 132 sms."}

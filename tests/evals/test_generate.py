@@ -172,6 +172,88 @@ def test_a_teacher_reply_that_breaks_the_format_is_refused_and_saved(
     assert [p.name for p in (tmp_path / "out").iterdir()] == [".teacher-replies"]
 
 
+def test_a_broken_part_is_sent_back_with_its_problems_and_the_valid_part_is_kept(
+    recorded_trace, fake_endpoint, tmp_path: Path
+):
+    vague = SKILL_MD.replace("Use when asked for", "For")
+    fake_endpoint.model.raw_bodies = [
+        _completion(_reply(vague)),
+        _completion(f"=== SKILL.md ===\n{SKILL_MD}=== end ===\n"),  # the cases are not sent again
+    ]
+    result = generate_skill(
+        "task", [recorded_trace], tmp_path / "out", model="t", base_url=fake_endpoint.base_url
+    )
+    assert result.attempts == 2 and (result.fact_cases, result.task_cases) == (1, 1)
+    assert "needed 2 replies" in result.warnings[0]
+    first, second = fake_endpoint.model.requests
+    assert len(first["messages"]) == 1
+    assert [m["role"] for m in second["messages"]] == ["user", "assistant", "user"]
+    assert second["messages"][1]["content"] == _reply(vague)
+    repair = second["messages"][2]["content"]
+    assert "does not say when to use the skill" in repair and "the SKILL.md part" in repair
+    assert "skill_meta.json part" not in repair
+    (rejected,) = (tmp_path / "out" / ".teacher-replies").iterdir()
+    assert rejected.read_text() == _reply(vague)
+
+
+def test_the_teacher_has_as_many_attempts_as_asked_and_every_reply_is_kept(
+    recorded_trace, fake_endpoint, tmp_path: Path
+):
+    fake_endpoint.model.raw_body = _completion("I cannot help with that.")
+    with pytest.raises(TeacherReplyError, match="after 2 attempt"):
+        generate_skill(
+            "task", [recorded_trace], tmp_path / "out", model="t", base_url=fake_endpoint.base_url, attempts=2
+        )
+    assert len(list((tmp_path / "out" / ".teacher-replies").iterdir())) == 2
+    assert len(fake_endpoint.model.requests) == 2
+    with pytest.raises(RefusedInput, match="attempts must be between 1 and 10"):
+        generate_skill("task", [recorded_trace], tmp_path / "out", model="t", attempts=0)
+
+
+def test_task_cases_come_from_the_problems_the_session_benchmarked(fake_endpoint, tmp_path: Path):
+    def event(seq: int, b: BenchRecord) -> TraceEvent:
+        return TraceEvent(
+            seq=seq,
+            at="2026-01-01T00:00:00+00:00",
+            elapsed_s=seq,
+            method="tools/call",
+            kind="benchmark",
+            benchmark=b,
+        )
+
+    wrong = BenchRecord(problem="rmsnorm", kernel="rmsnorm", block=[128], grid=["rows"], correct=False)
+    right = BenchRecord(problem="rmsnorm", kernel="rmsnorm", block=[256], grid=["rows"], correct=True)
+    later_wrong = BenchRecord(problem="rmsnorm", kernel="rmsnorm", block=[64], grid=["rows"], correct=False)
+    custom = BenchRecord(problem="not_here", block=[32], grid=["n"], correct=True)
+    trace = Trace(
+        id="t",
+        path="t.jsonl",
+        events=[event(0, wrong), event(1, right), event(2, later_wrong), event(3, custom)],
+    )
+    fact_only = {"tests": [META["tests"][0]]}
+    fake_endpoint.model.raw_body = _completion(_reply(meta=fact_only))
+    result = generate_skill("rmsnorm", [trace], tmp_path / "out", model="t", base_url=fake_endpoint.base_url)
+    assert (result.fact_cases, result.task_cases, result.cases_from_traces) == (1, 1, 1)
+    task = load_skill_meta(tmp_path / "out" / "twice-kernel").tests[1]
+    assert "block (256, 1, 1) and grid (rows, 1, 1)" in task.input
+    assert "void rmsnorm(const __nv_bfloat16* x" in task.input
+    assert task.expected.correct == "rmsnorm" and task.expected.launch.block == [256]
+
+
+def test_refine_sends_a_broken_reply_back(fake_endpoint, tmp_path: Path):
+    skill = tmp_path / "twice-kernel"
+    skill.mkdir()
+    (skill / "SKILL.md").write_text(SKILL_MD)
+    better = SKILL_MD.replace("# Doubling kernel", "# Doubling kernel\n\nAnswer with one block.")
+    fake_endpoint.model.raw_bodies = [
+        _completion("Sure! Here you go."),
+        _completion(f"=== SKILL.md ===\n{better}=== end ==="),
+    ]
+    result = refine_skill(skill, _eval_report(tmp_path), model="t", base_url=fake_endpoint.base_url)
+    assert result.attempts == 2 and (skill / "SKILL.md").read_text() == better
+    assert "no === SKILL.md === part" in fake_endpoint.model.requests[1]["messages"][2]["content"]
+
+
 def _run(passed: bool, missed: list[str], answer: str) -> dict:
     return {"score": {"passed": passed, "missed": missed}, "answer": answer}
 

@@ -68,7 +68,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--max-tokens", type=int, default=None, help="answer length limit (default: endpoint's)"
     )
-    parser.add_argument("--seed", type=int, default=None, help="sampling seed, where the endpoint takes one")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="sampling seed, where the endpoint takes one; run r of each case uses seed + r, so --runs N "
+        "with a temperature above 0 samples N different answers",
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per answer (default 300)")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight (default 4)")
     parser.add_argument(

@@ -47,6 +47,12 @@ def _teacher_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-tokens", type=int, default=None, help="reply length limit (default: endpoint's)"
     )
+    parser.add_argument(
+        "--attempts",
+        type=int,
+        default=3,
+        help="teacher replies at most: a reply with problems is sent back with them (default 3)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -78,6 +84,7 @@ def _generate(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         max_tokens=args.max_tokens,
         force=args.force,
+        attempts=args.attempts,
     )
     _print(result, args.json)
     return 0
@@ -93,6 +100,7 @@ def _refine(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         timeout_s=args.timeout,
         max_tokens=args.max_tokens,
+        attempts=args.attempts,
     )
     _print(result, args.json)
     return 0

@@ -53,8 +53,10 @@ MAX_TOOL_RESULT_CHARS = 8000
 LOOP_REPEATS = 3  # the third identical call in a row is not run
 TOOLS_PROMPT = (
     "You can call tools of the kernel-skills MCP server. {instructions}\n"
-    "When you are done, reply without a tool call: your final answer, with the complete kernel in one "
-    "```cuda block."
+    "Work in this order: call get_skill to read the skill that fits the task; write the kernel; check it "
+    "with compile_kernel and fix every error it reports; check it with benchmark_kernel (the problem "
+    "named in the task, the launch it gives) and fix what fails. When you are done, reply without a tool "
+    "call: your final answer, with the complete kernel in one ```cuda block."
 )
 FINAL_REQUEST = (
     "Turn limit reached: no more tool calls. Give your final answer now, with the complete kernel in one "

@@ -16,6 +16,7 @@ import json
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from kernel_skills.errors import RefusedInput, SkillError
 from kernel_skills.evals.client import ChatClient
 from kernel_skills.evals.condense import Condensed, condense, render
 from kernel_skills.evals.skill_meta import SKILL_META_FILE, SkillMeta, parse_skill_meta
+from kernel_skills.evals.trace_cases import trace_task_cases
 from kernel_skills.traces import Trace
 
 SKILL_MARK, META_MARK, END_MARK = "=== SKILL.md ===", "=== skill_meta.json ===", "=== end ==="
@@ -40,14 +42,15 @@ description: <what the skill does AND when to use it ("Use when ..."), under 102
 ---
 <the body: concise, imperative instructions and short worked examples; under 500 lines>
 {META_MARK}
-{{"metadata": {{"generated_from": "..."}}, "tests": [
+{{"tests": [
   {{"input": "<a question whose answer the skill teaches>", "expected": {{"words": ["<exact term>"]}}}},
-  {{"input": "Write the CUDA kernel ... (extern \\"C\\", exact signature)", "expected": {{"compiles": true,
-    "kernel": "<name>", "no_spills": true}}}}
+  {{"input": "<another question>", "expected": {{"words": ["<exact term>", "<another>"]}}}}
 ]}}
 {END_MARK}
-Cases: at least one fact case (words / contains / matches) and at least one task case (compiles, kernel, \
-abi, sass_has, no_spills, lint_clean, correct: PROBLEM with launch {{"block": [...], "grid": [...]}})."""
+The tests are fact cases (expected: words / contains / matches), at least one. A task case for every \
+problem the session benchmarked is added from the session itself; you may add more task cases \
+(expected: compiles, kernel, abi, sass_has, no_spills, lint_clean, correct: PROBLEM with launch \
+{{"block": [...], "grid": [...]}})."""
 
 GENERATE_PROMPT = """You distil an expert's recorded session into an Agent Skill that teaches a smaller \
 model to do the same task. The session was recorded by the kernel-skills MCP server; below it is \
@@ -78,6 +81,11 @@ Reply with exactly:
 {end_mark}"""
 
 
+REPAIR_PROMPT = """Your reply is not a valid skill yet:
+{problems}
+Reply again with {parts} between the same marker lines, fixed, and nothing else."""
+
+
 class TeacherReplyError(SkillError):
     """The teacher's reply did not give a valid skill; ``raw_path`` holds it."""
 
@@ -96,15 +104,20 @@ class GeneratedSkill(BaseModel):
     model: str
     traces: list[str] = Field(default_factory=list)
     condensed_chars: int = 0
+    attempts: int = 1  # teacher replies it took
+    cases_from_traces: int = 0  # task cases built from the traces' benchmarks
     warnings: list[str] = Field(default_factory=list)
 
 
-def _section(reply: str, start: str, end: str) -> str | None:
-    i = reply.find(start)
-    if i < 0:
-        return None
-    j = reply.find(end, i + len(start))
-    return reply[i + len(start) : j if j >= 0 else len(reply)].strip("\n")
+def _parts(reply: str) -> dict[str, str]:
+    """Marker -> the text up to the next marker (any of them) or the end."""
+    found = sorted((i, m) for m in (SKILL_MARK, META_MARK, END_MARK) if (i := reply.find(m)) >= 0)
+    out = {}
+    for n, (i, mark) in enumerate(found):
+        end = found[n + 1][0] if n + 1 < len(found) else len(reply)
+        if mark != END_MARK:
+            out[mark] = reply[i + len(mark) : end].strip("\n")
+    return out
 
 
 def _strip_fence(text: str) -> str:
@@ -145,11 +158,21 @@ def _check_skill_md(skill_md: str, expect_name: str | None) -> tuple[str | None,
     return name, problems, result.tokens.body if result.tokens else 0
 
 
-def _check_meta(text: str | None) -> tuple[SkillMeta | None, list[str]]:
+def _check_meta(text: str | None, added: list[dict] | None = None) -> tuple[SkillMeta | None, list[str]]:
+    """The teacher's skill_meta.json with the ``added`` cases after its own (inputs not repeated)."""
     if text is None:
         return None, [f"no {META_MARK} part"]
     try:
-        meta = parse_skill_meta(_strip_fence(text), source=SKILL_META_FILE)
+        data = json.loads(_strip_fence(text))
+    except ValueError as exc:
+        return None, [f"{SKILL_META_FILE} is not valid JSON: {exc}"]
+    if added:
+        cases = data.get("tests") if isinstance(data, dict) else data
+        if isinstance(cases, list):
+            inputs = {c.get("input") for c in cases if isinstance(c, dict)}
+            cases += [c for c in added if c["input"] not in inputs]
+    try:
+        meta = parse_skill_meta(json.dumps(data), source=SKILL_META_FILE)
     except RefusedInput as exc:
         return None, [str(exc)]
     problems = []
@@ -184,22 +207,57 @@ def _reject(out_dir: Path, reply: str, label: str, problems: list[str]) -> Teach
 
 
 def _ask(
-    prompt: str,
+    prompt: str | list[dict],
     model: str,
     base_url: str | None,
     timeout_s: float,
     temperature: float | None,
     max_tokens: int | None = None,
 ) -> str:
+    messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
     with ChatClient(base_url, timeout_s=timeout_s) as client:
-        reply = client.chat(
-            model, [{"role": "user", "content": prompt}], temperature=temperature, max_tokens=max_tokens
-        )
+        reply = client.chat(model, messages, temperature=temperature, max_tokens=max_tokens)
     return reply.text
 
 
 def generate_prompt(task: str, condensed: Condensed) -> str:
     return GENERATE_PROMPT.format(task=task.strip(), condensed=render(condensed), format=FORMAT)
+
+
+def _dialogue(
+    prompt: str,
+    check: Callable[[str], tuple[list[str], str]],
+    *,
+    attempts: int,
+    out_dir: Path,
+    label: str,
+    ask: Callable[[list[dict]], str],
+) -> int:
+    """Ask until ``check(reply)`` finds no problem (it names the parts to send again); replies taken.
+
+    Each rejected reply is saved and answered with its problems, up to ``attempts`` replies in all.
+    """
+    if not 1 <= attempts <= 10:
+        raise RefusedInput(f"attempts must be between 1 and 10, got {attempts}")
+    messages: list[dict] = [{"role": "user", "content": prompt}]
+    saved: list[Path] = []
+    for attempt in range(1, attempts + 1):
+        reply = ask(messages)
+        problems, wanted = check(reply)
+        if not problems:
+            return attempt
+        saved.append(_save_raw(out_dir, reply, f"{label}-{attempt}"))
+        listed = "\n".join(f"- {p}" for p in problems)
+        messages += [
+            {"role": "assistant", "content": reply},
+            {"role": "user", "content": REPAIR_PROMPT.format(problems=listed, parts=wanted)},
+        ]
+    listed = "\n".join(f"  - {p}" for p in problems)
+    raise TeacherReplyError(
+        f"the teacher's reply is not a valid skill after {attempts} attempt(s), nothing was written:\n"
+        f"{listed}\nraw replies saved in {', '.join(str(p) for p in saved)}",
+        saved[-1],
+    )
 
 
 def generate_skill(
@@ -213,27 +271,57 @@ def generate_skill(
     temperature: float | None = 0.0,
     max_tokens: int | None = None,
     force: bool = False,
+    attempts: int = 3,
 ) -> GeneratedSkill:
-    """Ask the teacher for a skill distilled from ``traces``; write ``out_dir/<name>/`` only when valid."""
+    """Ask the teacher for a skill distilled from ``traces``; write ``out_dir/<name>/`` only when valid.
+
+    A part that was valid once (the SKILL.md or the skill_meta.json) is kept and not asked for again.
+    Task cases for the problems the traces benchmarked come from the traces (``trace_cases``).
+    """
     if not task.strip():
         raise RefusedInput("the task is empty: say what the skill is for, e.g. 'write an RMSNorm kernel'")
     if not traces:
         raise RefusedInput("give at least one trace with --from (see `kernel-skills traces list`)")
     condensed = condense(traces)
-    prompt = generate_prompt(task, condensed)
-    reply = _ask(prompt, model, base_url, timeout_s, temperature, max_tokens)
-    skill_md = _section(reply, SKILL_MARK, META_MARK)
-    meta_text = _section(reply, META_MARK, END_MARK)
-    if skill_md is None:
-        raise _reject(out_dir, reply, "generate", [f"no {SKILL_MARK} part"])
-    name, problems, tokens = _check_skill_md(skill_md, None)
-    meta, meta_problems = _check_meta(meta_text)
-    problems += meta_problems
-    target = Path(out_dir) / (name or "unnamed")
-    if name and target.exists() and not force:
-        problems.append(f"{target} exists (pass --force to replace it)")
-    if problems or meta is None or name is None:
-        raise _reject(out_dir, reply, "generate", problems)
+    added = trace_task_cases(traces)
+    good: dict[str, object] = {}  # SKILL_MARK -> (text, name, tokens); META_MARK -> SkillMeta
+
+    def check(reply: str) -> tuple[list[str], str]:
+        parts, problems = _parts(reply), []
+        if SKILL_MARK not in good:
+            skill_md = parts.get(SKILL_MARK)
+            if skill_md is None:
+                problems.append(f"no {SKILL_MARK} part")
+            else:
+                skill_md = _strip_fence(skill_md)
+                name, md_problems, tokens = _check_skill_md(skill_md, None)
+                if not md_problems and name is not None:
+                    target = Path(out_dir) / name
+                    if target.exists() and not force:  # no reply can fix this
+                        raise _reject(
+                            out_dir, reply, "generate", [f"{target} exists (pass --force to replace it)"]
+                        )
+                    good[SKILL_MARK] = (skill_md, name, tokens)
+                problems += md_problems
+        if META_MARK not in good:
+            meta, meta_problems = _check_meta(parts.get(META_MARK), added)
+            if not meta_problems and meta is not None:
+                good[META_MARK] = meta
+            problems += meta_problems
+        wanted = " and ".join(f"the {m.strip('= ')} part" for m in (SKILL_MARK, META_MARK) if m not in good)
+        return problems, wanted
+
+    taken = _dialogue(
+        generate_prompt(task, condensed),
+        check,
+        attempts=attempts,
+        out_dir=out_dir,
+        label="generate",
+        ask=lambda messages: _ask(messages, model, base_url, timeout_s, temperature, max_tokens),
+    )
+    skill_md, name, tokens = good[SKILL_MARK]  # type: ignore[misc]
+    meta: SkillMeta = good[META_MARK]  # type: ignore[assignment]
+    target = Path(out_dir) / name
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
@@ -244,6 +332,7 @@ def generate_skill(
         json.dumps(meta.model_dump(mode="json", exclude_defaults=True), indent=2) + "\n", encoding="utf-8"
     )
     kinds = [c.kind for c in meta.tests]
+    added_inputs = {a["input"] for a in added}
     return GeneratedSkill(
         name=name,
         path=str(target),
@@ -254,6 +343,9 @@ def generate_skill(
         model=model,
         traces=[t.id for t in traces],
         condensed_chars=len(render(condensed)),
+        attempts=taken,
+        cases_from_traces=sum(1 for c in meta.tests if c.input in added_inputs),
+        warnings=[f"the teacher needed {taken} replies (rejected ones in {REPLIES}/)"] if taken > 1 else [],
     )
 
 
@@ -312,6 +404,7 @@ def refine_skill(
     timeout_s: float = 600.0,
     temperature: float | None = 0.0,
     max_tokens: int | None = None,
+    attempts: int = 3,
 ) -> GeneratedSkill:
     """Rewrite ``skill_dir``'s SKILL.md from the cases it failed; the old one is kept as SKILL.md.prev."""
     skill_dir = Path(skill_dir)
@@ -328,15 +421,29 @@ def refine_skill(
         for f in failures[:20]
     )
     prompt = REFINE_PROMPT.format(skill_md=text, failures=listed, skill_mark=SKILL_MARK, end_mark=END_MARK)
-    reply = _ask(prompt, model, base_url, timeout_s, temperature, max_tokens)
-    skill_md = _section(reply, SKILL_MARK, END_MARK)
-    if skill_md is None:
-        raise _reject(skill_dir.parent, reply, "refine", [f"no {SKILL_MARK} part"])
-    name, problems, tokens = _check_skill_md(_strip_fence(skill_md), old_name)
-    if problems or name is None:
-        raise _reject(skill_dir.parent, reply, "refine", problems)
+    good: dict[str, tuple[str, int]] = {}
+
+    def check(reply: str) -> tuple[list[str], str]:
+        skill_md = _parts(reply).get(SKILL_MARK)
+        if skill_md is None:
+            return [f"no {SKILL_MARK} part"], "the whole new SKILL.md"
+        skill_md = _strip_fence(skill_md)
+        name, problems, tokens = _check_skill_md(skill_md, old_name)
+        if not problems and name is not None:
+            good[name] = (skill_md, tokens)
+        return problems, "the whole new SKILL.md"
+
+    taken = _dialogue(
+        prompt,
+        check,
+        attempts=attempts,
+        out_dir=skill_dir.parent,
+        label="refine",
+        ask=lambda messages: _ask(messages, model, base_url, timeout_s, temperature, max_tokens),
+    )
+    ((name, (skill_md, tokens)),) = good.items()
     shutil.copyfile(current, skill_dir / "SKILL.md.prev")
-    current.write_text(_strip_fence(skill_md).rstrip() + "\n", encoding="utf-8")
+    current.write_text(skill_md.rstrip() + "\n", encoding="utf-8")
     meta_file = skill_dir / SKILL_META_FILE
     kinds = (
         [c.kind for c in parse_skill_meta(meta_file.read_text("utf-8")).tests] if meta_file.is_file() else []
@@ -349,5 +456,6 @@ def refine_skill(
         fact_cases=kinds.count("fact"),
         task_cases=kinds.count("task"),
         model=model,
+        attempts=taken,
         warnings=[f"refined from {len(failures)} failed case(s); the previous SKILL.md is SKILL.md.prev"],
     )

@@ -388,7 +388,12 @@ def _ask_all(
     on_progress: Callable[[Progress], None] | None,
     sampling: dict,
 ) -> dict[tuple, RunResult]:
-    jobs = [(i, cond, r) for i in range(len(meta.tests)) for cond in CONDITIONS for r in range(runs)]
+    # One condition after the other, the skill first: every request on the engine then shares its
+    # system prompt with the ones before it, so llama.cpp-style servers reuse the cached prefix (the
+    # skill body is most of each prompt) instead of processing it again for every answer.
+    jobs = [
+        (i, cond, r) for cond in reversed(CONDITIONS) for r in range(runs) for i in range(len(meta.tests))
+    ]
     numbers = {job: n for n, job in enumerate(jobs, start=1)}
     results: dict[tuple, RunResult] = {}
     for i, cond, r in jobs:
@@ -406,7 +411,7 @@ def _ask_all(
         messages = [{"role": "system", "content": prompts[cond]}, {"role": "user", "content": case.prompt()}]
         sent = time.monotonic()
         try:
-            reply = client.chat(model, messages, **sampling)
+            reply = client.chat(model, messages, **_run_sampling(sampling, r))
         except EndpointError as exc:
             with lock:
                 never_worked = state["answered"] == 0 and not results
@@ -478,6 +483,13 @@ def _ask_all(
         raise
     pool.shutdown(wait=True)
     return results
+
+
+def _run_sampling(sampling: dict, run: int) -> dict:
+    """Run ``r`` samples with seed ``seed + r``: repeated runs differ at a temperature above 0."""
+    if sampling.get("seed") is None:
+        return sampling
+    return {**sampling, "seed": sampling["seed"] + run}
 
 
 def _is_client_error(message: str) -> bool:

@@ -114,13 +114,23 @@ def wait_ready(base_url: str, *, timeout_s: float, proc: subprocess.Popen[bytes]
     raise TimeoutError(f"llama-server at {base_url} was not ready after {timeout_s:.0f} s")
 
 
+def default_threads() -> int:
+    """Every core: generation and prompt processing are compute-bound on a small CPU."""
+    return os.cpu_count() or 2
+
+
 def start_server(
-    server_bin: Path, model: Path, *, port: int, parallel: int, ctx: int, log_file: Path
+    server_bin: Path,
+    model: Path,
+    *,
+    port: int,
+    parallel: int,
+    ctx: int,
+    log_file: Path,
+    threads: int | None = None,
 ) -> subprocess.Popen[bytes]:
     """llama-server on 127.0.0.1:port with ``parallel`` slots of ``ctx`` tokens, ready to answer."""
-    # One core is left to the eval's own compiler checks; on 2 loaded cores two llama threads spin
-    # at their barriers and one thread generates as fast (measured: 19 vs 23 tokens/s alone).
-    threads = max(1, (os.cpu_count() or 2) - 1)
+    threads = threads or default_threads()
     cmd = [
         str(server_bin), "-m", str(model), "--host", "127.0.0.1", "--port", str(port),
         "-np", str(parallel), "-c", str(ctx * parallel), "-t", str(threads), "--jinja",
@@ -138,10 +148,19 @@ def start_server(
 
 @contextmanager
 def running_server(
-    server_bin: Path, model: Path, *, port: int, parallel: int = 4, ctx: int = 8192, log_file: Path
+    server_bin: Path,
+    model: Path,
+    *,
+    port: int,
+    parallel: int = 4,
+    ctx: int = 8192,
+    log_file: Path,
+    threads: int | None = None,
 ) -> Iterator[str]:
     """The server's OpenAI-compatible base URL while the block runs; stopped after it."""
-    proc = start_server(server_bin, model, port=port, parallel=parallel, ctx=ctx, log_file=log_file)
+    proc = start_server(
+        server_bin, model, port=port, parallel=parallel, ctx=ctx, log_file=log_file, threads=threads
+    )
     try:
         yield f"http://127.0.0.1:{port}/v1"
     finally:
@@ -150,9 +169,19 @@ def running_server(
 
 
 def serve(
-    server_bin: Path, model: Path, *, port: int, parallel: int, ctx: int, pid_file: Path, log_file: Path
+    server_bin: Path,
+    model: Path,
+    *,
+    port: int,
+    parallel: int,
+    ctx: int,
+    pid_file: Path,
+    log_file: Path,
+    threads: int | None = None,
 ) -> None:
-    proc = start_server(server_bin, model, port=port, parallel=parallel, ctx=ctx, log_file=log_file)
+    proc = start_server(
+        server_bin, model, port=port, parallel=parallel, ctx=ctx, log_file=log_file, threads=threads
+    )
     pid_file.write_text(str(proc.pid))
     print(f"llama-server pid {proc.pid} on http://127.0.0.1:{port}/v1 (log {log_file})", file=sys.stderr)
 
@@ -193,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--port", type=int, default=8091)
     s.add_argument("--parallel", type=int, default=4)
     s.add_argument("--ctx", type=int, default=8192, help="context tokens per slot")
+    s.add_argument("--threads", type=int, default=None, help="CPU threads (default: every core)")
     s.add_argument("--pid-file", type=Path, required=True)
     s.add_argument("--log-file", type=Path, required=True)
     t = sub.add_parser("stop", help="stop the llama-server started by serve")
@@ -214,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             ctx=args.ctx,
             pid_file=args.pid_file,
             log_file=args.log_file,
+            threads=args.threads,
         )
     else:
         stop(args.pid_file)
