@@ -24,7 +24,8 @@ PID_FILE="$CACHE/llama-server.pid"
 "$PY" -m kernel_skills.evals.local_model stop --pid-file "$PID_FILE"  # a server left by a killed run
 trap '"$PY" -m kernel_skills.evals.local_model stop --pid-file "$PID_FILE"' EXIT
 "$PY" -m kernel_skills.evals.local_model serve --server "$CACHE/bin/llama-server" --model "$GGUF" \
-    --port "$PORT" --parallel "$PARALLEL" --pid-file "$PID_FILE" --log-file "$CACHE/llama-server.log"
+    --port "$PORT" --parallel "$PARALLEL" --pid-file "$PID_FILE" --log-file "$CACHE/llama-server.log" \
+    --prime-skill "$SKILL"
 
 # shellcheck disable=SC2086
 .venv/bin/kernel-skills eval "$SKILL" --model "$NAME" --base-url "http://127.0.0.1:$PORT/v1" \
