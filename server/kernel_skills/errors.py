@@ -23,6 +23,11 @@ class RefusedInput(KernelSkillsError):
     exit_code = 2
 
 
+class EmulatorUnsupported(RefusedInput):
+    """The CPU emulator cannot run this kernel (a limit of the emulator, not a verdict on the kernel:
+    on a GPU it may well be correct). Nothing of it ran."""
+
+
 class SkillError(KernelSkillsError):
     """A skill could not be found, parsed or read."""
 

@@ -91,6 +91,16 @@ extern "C" __global__ void gelu_tanh(const __nv_bfloat16* __restrict__ x, __nv_b
   CHECK(__bfloat162float(__float2bfloat16(1.00390625f)) == 1.f);  // a tie rounds to even
   CHECK(__bfloat162float(__float2bfloat16_rz(1.0078125f * 1.5f)) == 1.5f + 0.0078125f);
   CHECK(__bfloat162float(__hfma2(b, b, b).y) == 342.f);
+  __nv_bfloat16 acc = __float2bfloat16(1.f);  // scalar operators: T op T is T, rounded once
+  acc += __float2bfloat16(2.f);
+  acc = acc * __float2bfloat16(1.5f) - __float2bfloat16(0.5f);
+  CHECK(__bfloat162float(acc) == 4.f && acc > __float2bfloat16(3.f) && -acc == __float2bfloat16(-4.f));
+  const float sum = __float2bfloat16(256.f) + __float2bfloat16(1.f);
+  CHECK(sum == 256.f);  // 257 is not a bf16: the sum is rounded before it becomes a float
+  __half hh = __float2half(2.f);
+  hh /= __float2half(4.f);
+  ++hh;
+  CHECK(__half2float(hh) == 1.5f && hh != __float2half(1.f));
   CHECK(fabsf(expf(1.f) - 2.7182817f) < 1e-6f && tanhf(0.f) == 0.f && erff(0.f) == 0.f);
   CHECK(rsqrtf(4.f) == 0.5f && __frsqrt_rn(16.f) == 0.25f);
   CHECK(fmaxf(1.f, 2.f) == 2.f && fminf(1.f, 2.f) == 1.f);

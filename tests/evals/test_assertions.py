@@ -138,6 +138,20 @@ def test_a_kernel_that_skips_its_tail_fails_correct_with_the_mismatch() -> None:
     assert correct.status == "failed" and "out" in correct.detail
 
 
+@needs_emulator
+def test_a_kernel_the_emulator_cannot_run_is_not_judged_correct_or_not_without_a_gpu() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("on a GPU the kernel is judged there")
+    asm = GELU.replace("float f = __bfloat162float(x[i]);", 'float f = __bfloat162float(x[i]); asm("");')
+    assert asm != GELU
+    score = _judge(f"```cuda\n{asm}\n```", **TASK)
+    correct = next(a for a in score.assertions if a.name == "correct gelu_tanh")
+    assert correct.status == "not_judged" and "the CPU emulator cannot run this kernel" in correct.detail
+    assert _by_name(score)["compiles"] == "passed" and score.status == "not_judged"
+
+
 def test_a_kernel_with_the_wrong_parameters_fails_the_abi_and_names_the_signature() -> None:
     wrong = GELU.replace("int n)", "long n)")
     score = _judge(f"```cuda\n{wrong}\n```", compiles=True, kernel="gelu_tanh", abi="gelu_tanh")

@@ -19,6 +19,7 @@ from typing import Any
 from kernel_skills.errors import (
     CompileError,
     DeviceUnavailable,
+    EmulatorUnsupported,
     KernelFault,
     KernelSkillsError,
     RefusedInput,
@@ -29,7 +30,8 @@ from kernel_skills.workerproc import ChildDied, ChildTimeout, LazyDefault, Super
 _LOG = logging.getLogger(__name__)  # forwarded to MCP clients as log messages while serving
 TEST_JOBS_ENV = "KERNEL_SKILLS_WORKER_TEST_JOBS"  # enables sleep/hang/crash jobs (tests only)
 ERROR_TYPES: dict[str, type[KernelSkillsError]] = {
-    cls.__name__: cls for cls in (RefusedInput, DeviceUnavailable, KernelFault, Timeout, CompileError)
+    cls.__name__: cls
+    for cls in (RefusedInput, EmulatorUnsupported, DeviceUnavailable, KernelFault, Timeout, CompileError)
 }
 
 

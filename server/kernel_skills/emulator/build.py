@@ -27,7 +27,7 @@ from typing import Any
 from kernel_skills.emulator.gxx import gxx_version
 from kernel_skills.emulator.protocol import SOURCE_NAME
 from kernel_skills.emulator.rewrite import prepare_source
-from kernel_skills.errors import CompileError, RefusedInput
+from kernel_skills.errors import CompileError, EmulatorUnsupported, RefusedInput
 
 ENGINE_DIR = Path(__file__).with_name("cpp")
 COMMON_FLAGS = ("-std=c++20", "-O1", "-gdwarf-4", "-fno-strict-aliasing", "-fwrapv", "-fno-exceptions", "-w")
@@ -174,12 +174,14 @@ def build_runner(source: str, kernel: str, *, cache_dir: Path, run: RunConfined 
         ]  # fmt: skip
         code, stderr = runner(compile_argv, work)
         if code != 0:
-            raise RefusedInput(f"the emulator cannot build this kernel:\n{_first_errors(stderr, work)}")
+            raise EmulatorUnsupported(
+                f"the emulator cannot build this kernel:\n{_first_errors(stderr, work)}"
+            )
         _gather_shared(work / "unit.o")
         _check_object(work / "unit.o")
         code, stderr = runner(["g++", *LINK_FLAGS, "unit.o", "engine.o", "-o", "runner"], work)
         if code != 0:
-            raise RefusedInput(f"the emulator cannot link this kernel:\n{_first_errors(stderr, work)}")
+            raise EmulatorUnsupported(f"the emulator cannot link this kernel:\n{_first_errors(stderr, work)}")
         with contextlib.suppress(FileExistsError):
             os.replace(work / "runner", exe)
     return BuiltRunner(exe=exe, cached=False, build_ms=(time.perf_counter() - started) * 1000)
@@ -213,7 +215,7 @@ def _check_object(obj: Path) -> None:
     and indirect functions, whose resolvers run while the program is being loaded)."""
     data = obj.read_bytes()
     if _has_ifunc(data):
-        raise RefusedInput(
+        raise EmulatorUnsupported(
             "the emulator cannot run this kernel: it defines an indirect function (ifunc), whose resolver "
             "would run at program start"
         )
@@ -223,7 +225,7 @@ def _check_object(obj: Path) -> None:
             continue
         if name == _TSAN_CTOR_SECTION and size == 8:
             continue
-        raise RefusedInput(
+        raise EmulatorUnsupported(
             "the emulator cannot run this kernel: it has code that runs at program start (a global "
             "constructor, or a namespace-scope variable with a dynamic initialiser); initialise globals "
             f"with constants (section {name.decode(errors='replace')})"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from kernel_skills.errors import RefusedInput
+from kernel_skills.errors import EmulatorUnsupported, RefusedInput
 
 # The headers a kernel may include: the CUDA headers the engine stands in for (cpp/include/), and
 # the freestanding C/C++ headers (no I/O, no OS).
@@ -114,9 +114,9 @@ _EXTERN_SHARED = re.compile(
 )
 
 
-def _refuse(what: str, source: str, at: int) -> RefusedInput:
+def _refuse(what: str, source: str, at: int) -> EmulatorUnsupported:
     line = source.count("\n", 0, at) + 1
-    return RefusedInput(
+    return EmulatorUnsupported(
         f"the CPU emulator cannot run this kernel faithfully: {what} (line {line}). "
         f"Supported: {'; '.join(SUPPORTED)}."
     )

@@ -39,7 +39,7 @@ from kernel_skills.emulator.harness import (
     engine_cause,
 )
 from kernel_skills.emulator.sandbox import require_confinement, run_confined
-from kernel_skills.errors import DeviceUnavailable, KernelFault, RefusedInput
+from kernel_skills.errors import DeviceUnavailable, EmulatorUnsupported, KernelFault, RefusedInput
 
 if TYPE_CHECKING:
     from kernel_skills.bench.launch import Launch
@@ -75,7 +75,7 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
     request, problem = the_plan.request, the_plan.problem
     shapes = problem.emulator_shape_list()
     if not shapes:
-        raise RefusedInput(
+        raise EmulatorUnsupported(
             f"problem {problem.name!r} has no shape small enough for the CPU emulator: its module needs an "
             "EMULATOR_SHAPES entry (see kernel_skills.bench.spec)"
         )
@@ -97,7 +97,7 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
             "cubin: pass source= (or run on a GPU)"
         )
     if request.headers:
-        raise RefusedInput(
+        raise EmulatorUnsupported(
             "inline headers are not supported on the CPU emulator yet: put the header's code in the "
             f"source (got headers {sorted(request.headers)})"
         )

@@ -14,7 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from kernel_skills.errors import DeviceUnavailable, KernelFault, KernelSkillsError, RefusedInput, Timeout
+from kernel_skills.errors import (
+    DeviceUnavailable,
+    EmulatorUnsupported,
+    KernelFault,
+    KernelSkillsError,
+    RefusedInput,
+    Timeout,
+)
 from kernel_skills.evals.assertions import AssertionOutcome
 from kernel_skills.evals.skill_meta import Expected
 
@@ -178,6 +185,8 @@ def _run_bench(source: str, expected: Expected, kernel: str | None) -> list[Asse
         result = benchmark(_bench_request(source, expected, kernel, timed=False), store=False)
     except DeviceUnavailable as exc:  # neither a GPU nor a usable emulator (no g++, no Landlock)
         return _not_judged(names, f"no device to run it on: {exc}")
+    except EmulatorUnsupported as exc:  # NVRTC took it; only a GPU can say whether it is correct
+        return _not_judged(names, f"the CPU emulator cannot run this kernel (a GPU can): {exc}")
     except (RefusedInput, KernelFault, Timeout) as exc:
         # The answer's fault: an ABI mismatch or a launch over the limits, a kernel that faulted
         # (out of bounds, trap, forbidden system call) or hung.

@@ -178,8 +178,34 @@ SIMT_INLINE __nv_bfloat16 __half2bfloat16(__half h) { return __float2bfloat16_rn
   SIMT_INLINE T2 operator+(T2 a, T2 b) { return __hadd2(a, b); }                                \
   SIMT_INLINE T2 operator-(T2 a, T2 b) { return __hsub2(a, b); }                                \
   SIMT_INLINE T2 operator*(T2 a, T2 b) { return __hmul2(a, b); }                                \
+  SIMT_INLINE T2 operator/(T2 a, T2 b) { return __h2div(a, b); }                                \
+  SIMT_INLINE T2 operator-(T2 a) { return __hneg2(a); }                                         \
   SIMT_INLINE T2& operator+=(T2& a, T2 b) { return a = __hadd2(a, b); }                         \
-  SIMT_INLINE T2& operator*=(T2& a, T2 b) { return a = __hmul2(a, b); }
+  SIMT_INLINE T2& operator-=(T2& a, T2 b) { return a = __hsub2(a, b); }                         \
+  SIMT_INLINE T2& operator*=(T2& a, T2 b) { return a = __hmul2(a, b); }                         \
+  SIMT_INLINE T2& operator/=(T2& a, T2 b) { return a = __h2div(a, b); }                         \
+  /* Scalar operators as cuda_bf16.hpp / cuda_fp16.hpp declare them: T op T is T (rounded once), */ \
+  /* so "a += b" compiles as it does with NVRTC, and T op float stays ambiguous as it is there. */ \
+  SIMT_INLINE T operator+(T a, T b) { return __hadd(a, b); }                                    \
+  SIMT_INLINE T operator-(T a, T b) { return __hsub(a, b); }                                    \
+  SIMT_INLINE T operator*(T a, T b) { return __hmul(a, b); }                                    \
+  SIMT_INLINE T operator/(T a, T b) { return __hdiv(a, b); }                                    \
+  SIMT_INLINE T operator+(T a) { return a; }                                                    \
+  SIMT_INLINE T operator-(T a) { return __hneg(a); }                                            \
+  SIMT_INLINE T& operator+=(T& a, T b) { return a = __hadd(a, b); }                             \
+  SIMT_INLINE T& operator-=(T& a, T b) { return a = __hsub(a, b); }                             \
+  SIMT_INLINE T& operator*=(T& a, T b) { return a = __hmul(a, b); }                             \
+  SIMT_INLINE T& operator/=(T& a, T b) { return a = __hdiv(a, b); }                             \
+  SIMT_INLINE T& operator++(T& a) { return a = __hadd(a, FROM(1.0f)); }                         \
+  SIMT_INLINE T& operator--(T& a) { return a = __hsub(a, FROM(1.0f)); }                         \
+  SIMT_INLINE T operator++(T& a, int) { T old = a; ++a; return old; }                           \
+  SIMT_INLINE T operator--(T& a, int) { T old = a; --a; return old; }                           \
+  SIMT_INLINE bool operator==(T a, T b) { return __heq(a, b); }                                 \
+  SIMT_INLINE bool operator!=(T a, T b) { return __hne(a, b); }                                 \
+  SIMT_INLINE bool operator<(T a, T b) { return __hlt(a, b); }                                  \
+  SIMT_INLINE bool operator<=(T a, T b) { return __hle(a, b); }                                 \
+  SIMT_INLINE bool operator>(T a, T b) { return __hgt(a, b); }                                  \
+  SIMT_INLINE bool operator>=(T a, T b) { return __hge(a, b); }
 
 SIMT_HALF_OPS(__nv_bfloat16, __nv_bfloat162, __bfloat162float, __float2bfloat16_rn)
 SIMT_HALF_OPS(__half, __half2, __half2float, __float2half_rn)
