@@ -271,6 +271,36 @@ def test_resume_with_other_settings_is_refused(fake_endpoint, skill: Path, tmp_p
         run_eval(skill, "m", base_url=fake_endpoint.base_url, runs=2, resume=Path(report.runs_dir))
 
 
+def test_rejudge_scores_the_stored_answers_again_without_asking_the_model(
+    fake_endpoint, skill: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _teach(fake_endpoint, skill)
+    first = run_eval(skill, "m", base_url=fake_endpoint.base_url, runs=2, runs_dir=tmp_path / "runs")
+    assert first.lift == 1.0
+    meta = json.loads((skill / "skill_meta.json").read_text())
+    meta["tests"][1]["expected"] = {"contains": ["132", "SMs", "never said"]}  # a stricter judge
+    (skill / "skill_meta.json").write_text(json.dumps(meta))
+    asked = len(fake_endpoint.model.requests)
+    folder = Path(first.runs_dir)
+    assert main(["eval", str(skill), "--rejudge", str(folder), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len(fake_endpoint.model.requests) == asked
+    assert report["with_skill"]["pass_rate"] == 0.5 and report["wall_time_s"] == first.wall_time_s
+    assert (folder / "batch_summary.prev.json").is_file() and (folder / "report.html").is_file()
+    stored = [json.loads(f.read_text()) for f in folder.glob("run_*/run_result.json")]
+    case1_with = [r for r in stored if r["key"]["case"] == 1 and r["key"]["condition"] == "with_skill"]
+    assert len(case1_with) == 2
+    assert all(r["result"]["score"]["missed"] == ["contains 'never said'"] for r in case1_with), case1_with[
+        0
+    ]["result"]["score"]
+    meta["tests"][1]["input"] = "another question"
+    (skill / "skill_meta.json").write_text(json.dumps(meta))
+    with pytest.raises(RefusedInput, match="its eval asked other cases"):
+        from kernel_skills.evals import rejudge_runs
+
+        rejudge_runs(skill, folder)
+
+
 def test_several_models_each_get_their_own_baseline(fake_endpoint, skill: Path) -> None:
     from kernel_skills.evals import run_batch
 

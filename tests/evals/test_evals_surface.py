@@ -31,6 +31,7 @@ def test_public_names_are_pinned() -> None:
         "load_skill_meta",
         "parse_skill_meta",
         "read_skill",
+        "rejudge_runs",
         "run_batch",
         "run_eval",
         "score_answer",

@@ -25,6 +25,7 @@ from kernel_skills.commands import agent_eval
 
 if TYPE_CHECKING:
     from kernel_skills.evals import EvalReport, Progress
+    from kernel_skills.evals.models import BatchReport
 
 
 def _temperature(text: str) -> float | None:
@@ -48,7 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("skill_dir", metavar="SKILL_DIR", type=Path, help="skill folder with SKILL.md")
     parser.add_argument(
-        "--model", required=True, action="append", help="model name the endpoint serves (repeat for several)"
+        "--model",
+        action="append",
+        help="model name the endpoint serves (repeat for several; required unless --rejudge)",
     )
     parser.add_argument(
         "--base-url",
@@ -84,6 +87,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--runs-dir", type=Path, default=Path("runs"), help="where each eval's folder goes (default ./runs)"
     )
     parser.add_argument("--resume", type=Path, default=None, help="continue the eval stored in this folder")
+    parser.add_argument(
+        "--rejudge",
+        type=Path,
+        default=None,
+        help="judge the answers stored in this runs folder again with today's assertions (no model asked)",
+    )
     parser.add_argument("--html", type=Path, default=None, help="write the HTML report here too")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--json", action="store_true", help="print one JSON report on stdout")
@@ -108,10 +117,16 @@ def _progress_printer(quiet: bool):  # type: ignore[no-untyped-def]
 def _handle(args: argparse.Namespace) -> int:
     if args.agent:
         return agent_eval.handle(args)
-    from kernel_skills.commands.output import emit_json
     from kernel_skills.evals import run_batch
-    from kernel_skills.evals.report import render_html
 
+    if args.rejudge is None and not args.model:
+        sys.stderr.write("kernel-skills eval: error: --model is required (unless --rejudge)\n")
+        return 2
+    if args.rejudge is not None:
+        from kernel_skills.evals import rejudge_runs
+
+        batch = rejudge_runs(args.skill_dir, args.rejudge, tests=args.tests)
+        return _emit(batch, args)
     batch = run_batch(
         args.skill_dir,
         args.model,
@@ -128,6 +143,13 @@ def _handle(args: argparse.Namespace) -> int:
         resume=args.resume,
         on_progress=_progress_printer(args.quiet or args.json),
     )
+    return _emit(batch, args)
+
+
+def _emit(batch: BatchReport, args: argparse.Namespace) -> int:
+    from kernel_skills.commands.output import emit_json
+    from kernel_skills.evals.report import render_html
+
     html = render_html(batch)
     targets = [Path(batch.runs_dir) / "report.html"] if batch.runs_dir else []
     targets += [args.html] if args.html else []

@@ -2,7 +2,7 @@
 
 from kernel_skills.evals.assertions import AnswerScore, AssertionOutcome, judge_answer, score_answer
 from kernel_skills.evals.client import ChatClient, ChatReply, EndpointError, Usage
-from kernel_skills.evals.lift import Progress, read_skill, run_batch, run_eval, system_prompt
+from kernel_skills.evals.lift import Progress, read_skill, rejudge_runs, run_batch, run_eval, system_prompt
 from kernel_skills.evals.models import (
     BatchReport,
     CaseReport,
@@ -36,6 +36,7 @@ __all__ = [
     "load_skill_meta",
     "parse_skill_meta",
     "read_skill",
+    "rejudge_runs",
     "run_batch",
     "run_eval",
     "score_answer",

@@ -14,6 +14,7 @@ eval.
 
 from __future__ import annotations
 
+import os
 import re
 import statistics
 import threading
@@ -40,7 +41,7 @@ from kernel_skills.evals.models import (
     RunResult,
     Totals,
 )
-from kernel_skills.evals.runs import EvalSettings, JobKey, RunsFolder
+from kernel_skills.evals.runs import SETTINGS_FILE, EvalSettings, JobKey, RunsFolder
 from kernel_skills.evals.skill_meta import SkillMeta, TestCase, load_skill_meta
 
 BASE_SYSTEM_PROMPT = "You are an expert software engineer. Answer the question precisely and concisely."
@@ -373,6 +374,79 @@ def run_batch(
     batch = BatchReport(skill=skill.name, models=reports, runs_dir=str(folder.path) if folder else None)
     if folder is not None:
         folder.write_summary(batch)
+    return batch
+
+
+def rejudge_runs(skill_dir: Path, folder: Path, *, tests: Path | None = None) -> BatchReport:
+    """Judge every answer stored in ``folder`` again with today's assertions; no model is asked.
+
+    For a judge that changed (an emulator fix, a new assertion) without paying for the answers
+    twice. The cases must be the ones the eval asked (same prompts, in order); their expected
+    assertions may differ. Each run_result.json gets the new score (the earlier report is kept as
+    batch_summary.prev.json); wall time and tokens stay those of the eval that asked.
+    """
+    skill_dir, folder = Path(skill_dir), Path(folder)
+    skill = read_skill(skill_dir)
+    meta: SkillMeta = load_skill_meta(tests if tests is not None else skill_dir)
+    try:
+        settings = EvalSettings.model_validate_json((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RefusedInput(
+            f"--rejudge {folder}: not an eval's runs folder (no valid {SETTINGS_FILE}): {exc}"
+        ) from exc
+    if [c.prompt() for c in meta.tests] != settings.cases:
+        raise RefusedInput(
+            f"--rejudge {folder}: its eval asked other cases; pass the skill (or --tests file) it ran with"
+        )
+    runs_folder = RunsFolder(folder)
+    stored = runs_folder.records()
+    previous = folder / "batch_summary.json"
+    walls: dict[str, float] = {}
+    if previous.is_file():
+        old = BatchReport.model_validate_json(previous.read_text(encoding="utf-8"))
+        walls = {r.model: r.wall_time_s for r in old.models}
+        os.replace(previous, folder / "batch_summary.prev.json")
+    reports = []
+    for model in settings.models:
+        results: dict[tuple, RunResult] = {}
+        for i, case in enumerate(meta.tests):
+            for cond in CONDITIONS:
+                for r in range(settings.runs):
+                    number, record = stored.get((model, i, cond, r), (0, None))
+                    if record is None:
+                        raise RefusedInput(
+                            f"--rejudge {folder}: case {i} {cond} run {r} of {model} has no stored answer "
+                            "(finish the eval with --resume first)"
+                        )
+                    result = record.result
+                    if result.error is None:  # an error stays that run's outcome
+                        result = result.model_copy(update={"score": judge_answer(result.answer, case)})
+                    runs_folder.write_run(
+                        number,
+                        JobKey(model=model, case=i, condition=cond, run=r),
+                        case.prompt(),
+                        result,
+                        settings.base_url,
+                    )
+                    results[(model, i, cond, r)] = result
+        reports.append(
+            _report(
+                skill,
+                skill_dir,
+                model,
+                meta,
+                results,
+                base_url=settings.base_url,
+                runs=settings.runs,
+                temperature=settings.temperature,
+                max_tokens=settings.max_tokens,
+                seed=settings.seed,
+                wall_time_s=walls.get(model, 0.0),
+                runs_dir=str(folder),
+            )
+        )
+    batch = BatchReport(skill=skill.name, models=reports, runs_dir=str(folder))
+    runs_folder.write_summary(batch)
     return batch
 
 

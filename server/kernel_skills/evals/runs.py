@@ -106,6 +106,18 @@ class RunsFolder:
                 done[(k.model, k.case, k.condition, k.run)] = record
         return done
 
+    def records(self) -> dict[tuple[str, int, str, int], tuple[int, RunRecord]]:
+        """Every stored answer (errors included) with its run_N number."""
+        out: dict[tuple[str, int, str, int], tuple[int, RunRecord]] = {}
+        for file in sorted(self.path.glob("run_*/run_result.json")):
+            try:
+                record = RunRecord.model_validate_json(file.read_text(encoding="utf-8"))
+            except (OSError, ValidationError):
+                continue
+            k = record.key
+            out[(k.model, k.case, k.condition, k.run)] = (int(file.parent.name.removeprefix("run_")), record)
+        return out
+
     def write_run(self, number: int, key: JobKey, prompt: str, result: RunResult, base_url: str) -> None:
         folder = self.path / f"run_{number}"
         with self._lock:
