@@ -20,6 +20,7 @@ from mcp_types import INTERNAL_ERROR, INVALID_PARAMS
 from kernel_skills.errors import (
     CompileError,
     DeviceUnavailable,
+    EmulatorUnsupported,
     KernelFault,
     KernelSkillsError,
     RefusedInput,
@@ -37,6 +38,7 @@ class ErrorKind(NamedTuple):
 
 KINDS: dict[type[KernelSkillsError], ErrorKind] = {
     RefusedInput: ErrorKind("refused", INVALID_PARAMS),
+    EmulatorUnsupported: ErrorKind("refused", INVALID_PARAMS),  # the emulator's limit, said in the text
     SkillError: ErrorKind("skill error", INVALID_PARAMS),
     CompileError: ErrorKind("compiler unavailable", INTERNAL_ERROR),
     DeviceUnavailable: ErrorKind("no GPU", INTERNAL_ERROR),
