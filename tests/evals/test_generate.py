@@ -347,3 +347,33 @@ def test_the_cli_generates_and_reports_a_bad_reply_with_exit_1(
     assert main(args) == 1  # the same name exists now
     assert "exists (pass --force" in capsys.readouterr().err
     assert main([*args, "--force"]) == 0
+
+
+def test_the_prompt_can_be_printed_and_a_reply_got_elsewhere_given_back(
+    recorded_trace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    base = [
+        "skills",
+        "generate",
+        "double an array",
+        "--from",
+        recorded_trace.path,
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    assert main([*base, "--print-prompt"]) == 0
+    prompt = capsys.readouterr().out
+    assert "double an array" in prompt and "Compile error 1:" in prompt and "=== SKILL.md ===" in prompt
+    assert main(base) == 2
+    assert "give --model (or --reply FILE" in capsys.readouterr().err
+    broken = tmp_path / "broken.txt"
+    broken.write_text("I cannot help with that.")
+    assert main([*base, "--reply", str(broken)]) == 1  # no model to send the problems to: one attempt
+    assert "after 1 attempt" in capsys.readouterr().err
+    good = tmp_path / "reply.txt"
+    good.write_text(_reply())
+    assert main([*base, "--reply", str(good), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["name"] == "twice-kernel" and result["attempts"] == 1
+    meta = load_skill_meta(tmp_path / "out" / "twice-kernel")
+    assert meta.metadata["teacher_model"] == "a reply given with --reply"

@@ -28,6 +28,19 @@ def register(actions: argparse._SubParsersAction) -> None:
         "--out", type=Path, default=Path("generated-skills"), help="folder for the new skill"
     )
     generate.add_argument("--force", action="store_true", help="replace a skill of the same name in --out")
+    generate.add_argument(
+        "--print-prompt",
+        action="store_true",
+        help="print the teacher's prompt (the condensed traces and the format) and ask no model",
+    )
+    generate.add_argument(
+        "--reply",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the teacher's reply to that prompt, got elsewhere (a chat UI, another tool); with --model, "
+        "problems in it are sent to that model to fix",
+    )
     _teacher_arguments(generate)
     generate.set_defaults(func=_generate)
 
@@ -39,7 +52,7 @@ def register(actions: argparse._SubParsersAction) -> None:
 
 
 def _teacher_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="the teacher model the endpoint serves")
+    parser.add_argument("--model", default=None, help="the teacher model the endpoint serves")
     parser.add_argument(
         "--base-url", default=None, help="OpenAI-compatible API root (default $OPENAI_BASE_URL)"
     )
@@ -71,10 +84,28 @@ def _print(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from kernel_skills.evals.generate import generate_skill
+    from kernel_skills.evals.condense import condense
+    from kernel_skills.evals.generate import generate_prompt, generate_skill
     from kernel_skills.traces import load_trace
 
     traces = [load_trace(ref, args.traces_dir) for ref in args.traces]
+    if args.print_prompt:
+        sys.stdout.write(generate_prompt(args.task, condense(traces)) + "\n")
+        return 0
+    if args.model is None and args.reply is None:
+        sys.stderr.write(
+            "kernel-skills skills generate: error: give --model (or --reply FILE, or --print-prompt)\n"
+        )
+        return 2
+    reply = None
+    if args.reply is not None:
+        try:
+            reply = args.reply.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            sys.stderr.write(
+                f"kernel-skills skills generate: error: cannot read --reply {args.reply}: {exc}\n"
+            )
+            return 2
     result = generate_skill(
         args.task,
         traces,
@@ -85,6 +116,7 @@ def _generate(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         force=args.force,
         attempts=args.attempts,
+        reply=reply,
     )
     _print(result, args.json)
     return 0
@@ -92,6 +124,10 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _refine(args: argparse.Namespace) -> int:
     from kernel_skills.evals.generate import refine_skill
+
+    if args.model is None:
+        sys.stderr.write("kernel-skills skills refine: error: --model is required\n")
+        return 2
 
     result = refine_skill(
         args.skill_dir,

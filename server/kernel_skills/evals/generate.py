@@ -265,15 +265,19 @@ def generate_skill(
     traces: list[Trace],
     out_dir: Path,
     *,
-    model: str,
+    model: str | None,
     base_url: str | None = None,
     timeout_s: float = 600.0,
     temperature: float | None = 0.0,
     max_tokens: int | None = None,
     force: bool = False,
     attempts: int = 3,
+    reply: str | None = None,
 ) -> GeneratedSkill:
     """Ask the teacher for a skill distilled from ``traces``; write ``out_dir/<name>/`` only when valid.
+
+    ``reply``: the teacher's first reply, got elsewhere (``generate_prompt`` is what it answers);
+    problems in it go to ``model`` when one is given, else it is the only attempt.
 
     A part that was valid once (the SKILL.md or the skill_meta.json) is kept and not asked for again.
     Task cases for the problems the traces benchmarked come from the traces (``trace_cases``).
@@ -311,13 +315,20 @@ def generate_skill(
         wanted = " and ".join(f"the {m.strip('= ')} part" for m in (SKILL_MARK, META_MARK) if m not in good)
         return problems, wanted
 
+    def ask(messages: list[dict]) -> str:
+        if reply is not None and len(messages) == 1:
+            return reply
+        if model is None:
+            raise RefusedInput("no teacher model to ask (give model=, or a reply)")
+        return _ask(messages, model, base_url, timeout_s, temperature, max_tokens)
+
     taken = _dialogue(
         generate_prompt(task, condensed),
         check,
-        attempts=attempts,
+        attempts=attempts if model is not None else 1,
         out_dir=out_dir,
         label="generate",
-        ask=lambda messages: _ask(messages, model, base_url, timeout_s, temperature, max_tokens),
+        ask=ask,
     )
     skill_md, name, tokens = good[SKILL_MARK]  # type: ignore[misc]
     meta: SkillMeta = good[META_MARK]  # type: ignore[assignment]
@@ -327,7 +338,7 @@ def generate_skill(
     target.mkdir(parents=True)
     (target / "SKILL.md").write_text(skill_md.rstrip() + "\n", encoding="utf-8")
     meta.metadata.setdefault("generated_from", [t.id for t in traces])
-    meta.metadata.setdefault("teacher_model", model)
+    meta.metadata.setdefault("teacher_model", model or "a reply given with --reply")
     (target / SKILL_META_FILE).write_text(
         json.dumps(meta.model_dump(mode="json", exclude_defaults=True), indent=2) + "\n", encoding="utf-8"
     )
@@ -340,7 +351,7 @@ def generate_skill(
         cases=len(kinds),
         fact_cases=kinds.count("fact"),
         task_cases=kinds.count("task"),
-        model=model,
+        model=model or "(reply given)",
         traces=[t.id for t in traces],
         condensed_chars=len(render(condensed)),
         attempts=taken,
