@@ -200,14 +200,26 @@ def test_the_teacher_has_as_many_attempts_as_asked_and_every_reply_is_kept(
     recorded_trace, fake_endpoint, tmp_path: Path
 ):
     fake_endpoint.model.raw_body = _completion("I cannot help with that.")
-    with pytest.raises(TeacherReplyError, match="after 2 attempt"):
+    with pytest.raises(TeacherReplyError, match="after 3 attempt"):
         generate_skill(
-            "task", [recorded_trace], tmp_path / "out", model="t", base_url=fake_endpoint.base_url, attempts=2
+            "task", [recorded_trace], tmp_path / "out", model="t", base_url=fake_endpoint.base_url, attempts=3
         )
-    assert len(list((tmp_path / "out" / ".teacher-replies").iterdir())) == 2
-    assert len(fake_endpoint.model.requests) == 2
+    assert len(list((tmp_path / "out" / ".teacher-replies").iterdir())) == 3
+    assert [len(r["messages"]) for r in fake_endpoint.model.requests] == [1, 3, 3]  # only the last reply back
     with pytest.raises(RefusedInput, match="attempts must be between 1 and 10"):
         generate_skill("task", [recorded_trace], tmp_path / "out", model="t", attempts=0)
+
+
+def test_an_endpoint_that_fails_mid_repair_ends_with_the_problems_and_the_replies_so_far(
+    recorded_trace, fake_endpoint, tmp_path: Path
+):
+    fake_endpoint.model.raw_bodies = [_completion("no markers here"), b'{"not": "a chat completion"}']
+    with pytest.raises(TeacherReplyError) as err:
+        generate_skill("task", [recorded_trace], tmp_path / "out", model="t", base_url=fake_endpoint.base_url)
+    message = str(err.value)
+    assert "after 1 attempt" in message and "no === SKILL.md === part" in message
+    assert "endpoint failed on attempt 2" in message
+    assert err.value.raw_path.read_text() == "no markers here"
 
 
 def test_task_cases_come_from_the_problems_the_session_benchmarked(fake_endpoint, tmp_path: Path):

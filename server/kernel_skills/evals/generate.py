@@ -23,7 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from kernel_skills.errors import RefusedInput, SkillError
-from kernel_skills.evals.client import ChatClient
+from kernel_skills.evals.client import ChatClient, EndpointError
 from kernel_skills.evals.condense import Condensed, condense, render
 from kernel_skills.evals.skill_meta import SKILL_META_FILE, SkillMeta, parse_skill_meta
 from kernel_skills.evals.trace_cases import trace_task_cases
@@ -239,23 +239,35 @@ def _dialogue(
     """
     if not 1 <= attempts <= 10:
         raise RefusedInput(f"attempts must be between 1 and 10, got {attempts}")
-    messages: list[dict] = [{"role": "user", "content": prompt}]
+    first: dict = {"role": "user", "content": prompt}
+    messages: list[dict] = [first]
     saved: list[Path] = []
+    problems: list[str] = []
+    stopped = ""
     for attempt in range(1, attempts + 1):
-        reply = ask(messages)
+        try:
+            reply = ask(messages)
+        except EndpointError as exc:
+            if not saved:
+                raise
+            stopped = f"\nthe teacher's endpoint failed on attempt {attempt}, so it stopped there: {exc}"
+            break
         problems, wanted = check(reply)
         if not problems:
             return attempt
         saved.append(_save_raw(out_dir, reply, f"{label}-{attempt}"))
         listed = "\n".join(f"- {p}" for p in problems)
-        messages += [
+        # Only the last reply goes back: the conversation stays one prompt and two messages long,
+        # within a small model's context however many attempts there are.
+        messages = [
+            first,
             {"role": "assistant", "content": reply},
             {"role": "user", "content": REPAIR_PROMPT.format(problems=listed, parts=wanted)},
         ]
     listed = "\n".join(f"  - {p}" for p in problems)
     raise TeacherReplyError(
-        f"the teacher's reply is not a valid skill after {attempts} attempt(s), nothing was written:\n"
-        f"{listed}\nraw replies saved in {', '.join(str(p) for p in saved)}",
+        f"the teacher's reply is not a valid skill after {len(saved)} attempt(s), nothing was written:\n"
+        f"{listed}\nraw replies saved in {', '.join(str(p) for p in saved)}{stopped}",
         saved[-1],
     )
 
