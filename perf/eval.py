@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> dict:
     )
     print(header)
     rows: list[dict[str, Any]] = []
+    skill_prompt = system_prompt(read_skill(SKILL))
     with tempfile.TemporaryDirectory() as tmp:
         files = _split_cases(Path(tmp))
         for key, path in present:
@@ -98,9 +99,7 @@ def run(args: argparse.Namespace) -> dict:
                 threads=threads,
             ) as url:
                 for kind, file in files.items():
-                    primed = prime_slots(
-                        url, system_prompt(read_skill(SKILL)), model=path.stem, parallel=PARALLEL
-                    )
+                    primed = prime_slots(url, skill_prompt, model=path.stem, parallel=PARALLEL)
                     print(f"[{path.stem}] skill prompt processed once, into {PARALLEL} slots: {primed:.0f} s")
                     batch = run_batch(
                         SKILL,

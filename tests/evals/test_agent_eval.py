@@ -251,3 +251,10 @@ def test_text_tool_calls_runs_calls_written_as_json_when_asked(tmp_path: Path):
     assert report.text_tool_calls and any("--text-tool-calls" in n for n in report.notes)
     told = next(m for m in transcript.requests[-1]["messages"] if m["role"] == "tool")["content"]
     assert json.loads(told)["ok"] is True
+
+
+def test_the_cli_asks_for_a_model_before_an_agentic_eval_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    assert main(["eval", str(_skill(tmp_path)), "--agent", "--base-url", "http://127.0.0.1:9/v1"]) == 2
+    assert "--model is required" in capsys.readouterr().err

@@ -115,13 +115,13 @@ def _progress_printer(quiet: bool):  # type: ignore[no-untyped-def]
 
 
 def _handle(args: argparse.Namespace) -> int:
+    if args.rejudge is None and not args.model:
+        sys.stderr.write("kernel-skills eval: error: --model is required (unless --rejudge)\n")
+        return 2
     if args.agent:
         return agent_eval.handle(args)
     from kernel_skills.evals import run_batch
 
-    if args.rejudge is None and not args.model:
-        sys.stderr.write("kernel-skills eval: error: --model is required (unless --rejudge)\n")
-        return 2
     if args.rejudge is not None:
         from kernel_skills.evals import rejudge_runs
 

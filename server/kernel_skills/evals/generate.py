@@ -31,6 +31,7 @@ from kernel_skills.traces import Trace
 
 SKILL_MARK, META_MARK, END_MARK = "=== SKILL.md ===", "=== skill_meta.json ===", "=== end ==="
 REPLIES = ".teacher-replies"
+GIVEN_REPLY = "a reply given with --reply"  # the teacher, when its reply came from elsewhere
 MIN_BODY_CHARS = 200  # a skill must teach something
 _WHEN = re.compile(r"\b(use (it |this )?(when|for|to)|when)\b", re.IGNORECASE)
 
@@ -207,14 +208,13 @@ def _reject(out_dir: Path, reply: str, label: str, problems: list[str]) -> Teach
 
 
 def _ask(
-    prompt: str | list[dict],
+    messages: list[dict],
     model: str,
     base_url: str | None,
     timeout_s: float,
     temperature: float | None,
     max_tokens: int | None = None,
 ) -> str:
-    messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
     with ChatClient(base_url, timeout_s=timeout_s) as client:
         reply = client.chat(model, messages, temperature=temperature, max_tokens=max_tokens)
     return reply.text
@@ -350,7 +350,7 @@ def generate_skill(
     target.mkdir(parents=True)
     (target / "SKILL.md").write_text(skill_md.rstrip() + "\n", encoding="utf-8")
     meta.metadata.setdefault("generated_from", [t.id for t in traces])
-    meta.metadata.setdefault("teacher_model", model or "a reply given with --reply")
+    meta.metadata.setdefault("teacher_model", model or GIVEN_REPLY)
     (target / SKILL_META_FILE).write_text(
         json.dumps(meta.model_dump(mode="json", exclude_defaults=True), indent=2) + "\n", encoding="utf-8"
     )
@@ -363,7 +363,7 @@ def generate_skill(
         cases=len(kinds),
         fact_cases=kinds.count("fact"),
         task_cases=kinds.count("task"),
-        model=model or "(reply given)",
+        model=model or GIVEN_REPLY,
         traces=[t.id for t in traces],
         condensed_chars=len(render(condensed)),
         attempts=taken,

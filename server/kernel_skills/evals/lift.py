@@ -41,7 +41,7 @@ from kernel_skills.evals.models import (
     RunResult,
     Totals,
 )
-from kernel_skills.evals.runs import SETTINGS_FILE, EvalSettings, JobKey, RunsFolder
+from kernel_skills.evals.runs import EvalSettings, JobKey, RunsFolder
 from kernel_skills.evals.skill_meta import SkillMeta, TestCase, load_skill_meta
 
 BASE_SYSTEM_PROMPT = "You are an expert software engineer. Answer the question precisely and concisely."
@@ -362,11 +362,7 @@ def run_batch(
                     model,
                     meta,
                     results,
-                    base_url=client.base_url,
-                    runs=runs,
-                    temperature=temperature,
-                    max_tokens=max_tokens,
-                    seed=seed,
+                    **_settings_fields(settings),
                     wall_time_s=time.monotonic() - start,
                     runs_dir=str(folder.path) if folder else None,
                 )
@@ -375,6 +371,17 @@ def run_batch(
     if folder is not None:
         folder.write_summary(batch)
     return batch
+
+
+def _settings_fields(settings: EvalSettings) -> dict[str, object]:
+    """The report fields an eval's settings give (the same for an eval and its rejudging)."""
+    return {
+        "base_url": settings.base_url,
+        "runs": settings.runs,
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
+        "seed": settings.seed,
+    }
 
 
 def rejudge_runs(skill_dir: Path, folder: Path, *, tests: Path | None = None) -> BatchReport:
@@ -388,12 +395,7 @@ def rejudge_runs(skill_dir: Path, folder: Path, *, tests: Path | None = None) ->
     skill_dir, folder = Path(skill_dir), Path(folder)
     skill = read_skill(skill_dir)
     meta: SkillMeta = load_skill_meta(tests if tests is not None else skill_dir)
-    try:
-        settings = EvalSettings.model_validate_json((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RefusedInput(
-            f"--rejudge {folder}: not an eval's runs folder (no valid {SETTINGS_FILE}): {exc}"
-        ) from exc
+    settings = RunsFolder.stored_settings(folder, "--rejudge")
     if [c.prompt() for c in meta.tests] != settings.cases:
         raise RefusedInput(
             f"--rejudge {folder}: its eval asked other cases; pass the skill (or --tests file) it ran with"
@@ -436,11 +438,7 @@ def rejudge_runs(skill_dir: Path, folder: Path, *, tests: Path | None = None) ->
                 model,
                 meta,
                 results,
-                base_url=settings.base_url,
-                runs=settings.runs,
-                temperature=settings.temperature,
-                max_tokens=settings.max_tokens,
-                seed=settings.seed,
+                **_settings_fields(settings),
                 wall_time_s=walls.get(model, 0.0),
                 runs_dir=str(folder),
             )

@@ -75,15 +75,20 @@ class RunsFolder:
         _write_json(path / SETTINGS_FILE, settings.model_dump_json(indent=2))
         return cls(path)
 
-    @classmethod
-    def resume(cls, path: Path, settings: EvalSettings) -> RunsFolder:
+    @staticmethod
+    def stored_settings(path: Path, flag: str) -> EvalSettings:
+        """The settings an eval in ``path`` was run with (``flag`` names the option in the error)."""
         file = Path(path) / SETTINGS_FILE
         try:
-            stored = EvalSettings.model_validate_json(file.read_text(encoding="utf-8"))
+            return EvalSettings.model_validate_json(file.read_text(encoding="utf-8"))
         except (OSError, ValidationError) as exc:
             raise RefusedInput(
-                f"--resume {path}: not an eval's runs folder (no valid {SETTINGS_FILE}): {exc}"
+                f"{flag} {path}: not an eval's runs folder (no valid {SETTINGS_FILE}): {exc}"
             ) from exc
+
+    @classmethod
+    def resume(cls, path: Path, settings: EvalSettings) -> RunsFolder:
+        stored = cls.stored_settings(path, "--resume")
         if stored != settings:
             differ = [k for k in EvalSettings.model_fields if getattr(stored, k) != getattr(settings, k)]
             raise RefusedInput(
@@ -95,16 +100,7 @@ class RunsFolder:
 
     def completed(self) -> dict[tuple[str, int, str, int], RunRecord]:
         """Answers already stored (errors are not: a resumed eval asks again)."""
-        done: dict[tuple[str, int, str, int], RunRecord] = {}
-        for file in sorted(self.path.glob("run_*/run_result.json")):
-            try:
-                record = RunRecord.model_validate_json(file.read_text(encoding="utf-8"))
-            except (OSError, ValidationError):
-                continue  # a half-written file from a kill: ask again
-            if record.result.error is None:
-                k = record.key
-                done[(k.model, k.case, k.condition, k.run)] = record
-        return done
+        return {key: record for key, (_, record) in self.records().items() if record.result.error is None}
 
     def records(self) -> dict[tuple[str, int, str, int], tuple[int, RunRecord]]:
         """Every stored answer (errors included) with its run_N number."""
