@@ -72,10 +72,10 @@ def _confinement_overhead(work: Path, n: int = 20) -> dict[str, float]:
 
 
 def _verdicts(repeats: int) -> list[dict[str, Any]]:
-    from kernel_skills.bench.judge import benchmark
     from kernel_skills.bench.models import BenchRequest
     from kernel_skills.bench.registry import load_registry
     from kernel_skills.bench.solutions import load_solutions, solution_request_fields
+    from kernel_skills.dispatch import benchmark
     from kernel_skills.errors import KernelSkillsError
 
     registry = load_registry(use_env=False)

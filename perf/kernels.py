@@ -25,9 +25,9 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def _run_on_gpu(*, quick: bool) -> dict:
-    from kernel_skills.bench.judge import benchmark
     from kernel_skills.bench.models import BenchRequest
     from kernel_skills.bench.solutions import load_solutions, solution_request_fields
+    from kernel_skills.dispatch import benchmark
     from kernel_skills.errors import KernelSkillsError
 
     rows: list[dict[str, Any]] = []

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from kernel_skills.bench.judge import Timeouts, benchmark
+from kernel_skills.bench import Timeouts
 from kernel_skills.bench.models import BenchRequest, BenchResult
 from kernel_skills.bench.solutions import load_solutions
 from kernel_skills.bench.worker import WorkerPool
+from kernel_skills.dispatch import benchmark
 from kernel_skills.errors import KernelFault, Timeout
 from kernel_skills.executors.local import LocalExecutor
 
@@ -198,7 +199,7 @@ def test_our_timing_of_a_torch_op_agrees_with_triton_do_bench() -> None:
 
 
 def test_calibration_measures_plausible_h100_class_peaks(executor: LocalExecutor) -> None:
-    from kernel_skills.bench.api import calibrate
+    from kernel_skills.dispatch import calibrate
 
     result = calibrate(executor=executor)
     assert 500 < result.peaks.copy_gbps < 6000

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from kernel_skills.bench import plan
 from kernel_skills.bench.device import FORCE_NO_DEVICE_ENV, require_cuda_device
 from kernel_skills.bench.gpu_jobs import refused_module
-from kernel_skills.bench.judge import benchmark, plan
 from kernel_skills.bench.models import BenchRequest
+from kernel_skills.dispatch import benchmark
 from kernel_skills.errors import DeviceUnavailable, KernelFault, RefusedInput
 from kernel_skills.toolchain import CompileRequest, compile_source
 

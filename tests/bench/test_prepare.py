@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kernel_skills.bench.judge import Prepared, plan, prepare
+from kernel_skills.bench import Prepared, plan, prepare
 from kernel_skills.bench.models import BenchRequest, BenchResult
 from kernel_skills.bench.solutions import load_solutions, solution_request_fields
 from kernel_skills.errors import RefusedInput

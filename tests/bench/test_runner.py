@@ -14,8 +14,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from kernel_skills.bench import Prepared, Steps, Timeouts, execute, plan, prepare
 from kernel_skills.bench.checking import Harness, check_shape
-from kernel_skills.bench.judge import Prepared, Steps, Timeouts, execute, plan, prepare
 from kernel_skills.bench.models import BenchRequest, BenchResult
 from kernel_skills.bench.registry import load_problem_in_worker
 from kernel_skills.bench.stats import summarize

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kernel_skills.bench.judge import benchmark
 from kernel_skills.bench.models import BenchRequest
 from kernel_skills.bench.registry import import_problem_file, load_registry
 from kernel_skills.bench.spec import EMULATOR_MAX_ELEMENTS
+from kernel_skills.dispatch import benchmark
 from kernel_skills.errors import RefusedInput
 
 from .conftest import needs_emulator

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from kernel_skills.bench.judge import Timeouts, benchmark
+from kernel_skills.bench import Timeouts
 from kernel_skills.bench.models import BenchRequest, BenchResult
-from kernel_skills.emulator import sandbox
-from kernel_skills.emulator.verdict import LIMITS, TIMING_NOTE
+from kernel_skills.dispatch import benchmark, on_emulator
+from kernel_skills.emulator import LIMITS, TIMING_NOTE, sandbox
 from kernel_skills.errors import KernelFault, RefusedInput, Timeout
 
 from .conftest import needs_emulator
@@ -204,14 +204,13 @@ def test_without_confinement_the_emulator_refuses_to_run_anything(monkeypatch: p
 
 
 def test_auto_picks_the_emulator_only_when_no_gpu_is_usable(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kernel_skills.bench import judge
     from kernel_skills.bench.device import FORCE_NO_DEVICE_ENV
     from kernel_skills.executors.local import LocalExecutor
 
     monkeypatch.setenv(FORCE_NO_DEVICE_ENV, "1")
     local = LocalExecutor()
-    assert judge._on_emulator("auto", local) and judge._on_emulator("emulator", local)
-    assert not judge._on_emulator("gpu", local)  # the GPU path then says DeviceUnavailable
+    assert on_emulator("auto", local) and on_emulator("emulator", local)
+    assert not on_emulator("gpu", local)  # the GPU path then says DeviceUnavailable
 
 
 @pytest.mark.gpu

@@ -35,7 +35,7 @@ def test_the_cli_refuses_an_unknown_executor_as_bad_usage() -> None:
 def test_ray_is_not_imported_by_the_server_the_cli_or_the_executors_until_used() -> None:
     code = (
         "import sys\n"
-        "import kernel_skills.app, kernel_skills.bench.judge, kernel_skills.executors.ray_executor\n"
+        "import kernel_skills.app, kernel_skills.dispatch, kernel_skills.executors.ray_executor\n"
         "from kernel_skills.cli import build_parser\n"
         "from kernel_skills.executors import make_executor\n"
         "build_parser(); make_executor('ray')\n"

@@ -115,8 +115,8 @@ def test_an_unknown_task_is_refused_the_same_way_on_both_executors(executor: Ray
 def test_without_a_gpu_on_the_cluster_a_benchmark_gets_the_same_clear_error_as_locally(
     executor: RayExecutor, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from kernel_skills.bench.judge import benchmark
     from kernel_skills.cli import main
+    from kernel_skills.dispatch import benchmark
 
     request = BenchRequest(problem="gelu_tanh", source=GOOD_GELU, grid=["ceil_div(n, 256)"], device="gpu")
     with pytest.raises(DeviceUnavailable, match=r"^no CUDA device: the local Ray cluster has no GPU"):
@@ -233,7 +233,7 @@ def test_emulator_jobs_through_ray_give_the_local_executors_verdicts_and_land_he
 def test_without_a_gpu_on_the_cluster_device_auto_gets_the_emulator_verdict_from_the_cluster(
     executor: RayExecutor,
 ) -> None:
-    from kernel_skills.bench.judge import benchmark
+    from kernel_skills.dispatch import benchmark
 
     bench = Path(__file__).resolve().parent.parent / "bench"
     request = BenchRequest(

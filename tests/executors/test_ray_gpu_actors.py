@@ -209,9 +209,9 @@ def test_a_worker_child_left_by_a_killed_actor_is_only_killed_if_it_is_a_worker(
 def test_a_benchmark_on_the_ray_executor_streams_progress_and_fails_like_the_local_worker(
     executor: RayExecutor, local: WorkerProcess
 ) -> None:
-    from kernel_skills.bench.judge import benchmark
     from kernel_skills.bench.models import BenchRequest
     from kernel_skills.bench.solutions import solution_request_fields
+    from kernel_skills.dispatch import benchmark
 
     request = BenchRequest(**{**solution_request_fields("gelu_tanh"), "shapes": ["ragged"], "device": "gpu"})
     seen: list[str] = []

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from tests.executors.conftest import Cluster, start_cluster
 
-from kernel_skills.bench.judge import Timeouts, benchmark
+from kernel_skills.bench import Timeouts
 from kernel_skills.bench.models import BenchRequest, BenchResult
+from kernel_skills.dispatch import benchmark
 from kernel_skills.errors import KernelFault, Timeout
 from kernel_skills.executors.local import LocalExecutor
 from kernel_skills.executors.ray_executor import RayExecutor

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from kernel_skills.bench import calibration, results_db
 from kernel_skills.bench.expr import ACCEPTED
-from kernel_skills.bench.judge import HELLO_TIMEOUT_S, timed_shapes
-from kernel_skills.bench.models import Calibration, ProblemInfo, ProblemList, ResultList
+from kernel_skills.bench.judge import HELLO_TIMEOUT_S
+from kernel_skills.bench.models import Calibration, DeviceInfo, ProblemInfo, ProblemList, ResultList
 from kernel_skills.bench.registry import ProblemRegistry, load_registry
 from kernel_skills.bench.spec import Problem
-
-if TYPE_CHECKING:
-    from kernel_skills.executors.base import Executor
+from kernel_skills.bench.verdicts import timed_shapes
 
 
 def problem_info(problem: Problem) -> ProblemInfo:
@@ -62,21 +60,14 @@ def list_results(
     return results_db.list_results(problem, limit=limit)
 
 
-def calibrate(*, executor: Executor | None = None, force: bool = True) -> Calibration:
-    """Measure (or with ``force=False`` reuse) a device's copy bandwidth and bf16 matmul rate (the
-    device of a worker leased from ``executor``, default the configured one)."""
-    from kernel_skills.executors import default_executor
-
-    executor = executor or default_executor()
-    executor.require_device()
-    with executor.lease() as worker:
-        device = worker.request({"kind": "hello"}, timeout_s=HELLO_TIMEOUT_S, what="GPU worker start-up")[
-            "device"
-        ]
-        from kernel_skills.bench.models import DeviceInfo
-
-        found = None if force else calibration.cached(DeviceInfo.model_validate(device))
-        return found or calibration.measure(worker)
+def calibrate_device(worker: Any, *, force: bool = True) -> Calibration:
+    """Measure (or with ``force=False`` reuse) the copy bandwidth and bf16 matmul rate of a leased GPU
+    worker's device (anything with ``request(job, timeout_s=, what=)``)."""
+    device = worker.request({"kind": "hello"}, timeout_s=HELLO_TIMEOUT_S, what="GPU worker start-up")[
+        "device"
+    ]
+    found = None if force else calibration.cached(DeviceInfo.model_validate(device))
+    return found or calibration.measure(worker)
 
 
-__all__ = ["calibrate", "list_problems", "list_results", "problem_info"]
+__all__ = ["calibrate_device", "list_problems", "list_results", "problem_info"]

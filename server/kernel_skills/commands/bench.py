@@ -162,8 +162,8 @@ def _progress(done: float, total: float, message: str) -> None:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from kernel_skills.bench.judge import benchmark
     from kernel_skills.bench.registry import load_registry
+    from kernel_skills.dispatch import benchmark
 
     request = build_request(args)
     configure_executor(args)
@@ -212,7 +212,7 @@ def render_result(result: Any) -> str:
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
-    from kernel_skills.bench.api import calibrate
+    from kernel_skills.dispatch import calibrate
 
     configure_executor(args)
     result = calibrate()

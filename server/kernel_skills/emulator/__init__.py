@@ -12,3 +12,24 @@
 - ``harness``: the benchmark's ``Harness`` with each launch a confined runner process;
 - ``verdict``: the ``BenchResult`` with ``verified_on="cpu-emulator"``.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "LIMITS": "kernel_skills.emulator.verdict",
+    "TIMING_NOTE": "kernel_skills.emulator.verdict",
+    "verify": "kernel_skills.emulator.verdict",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """The names above load on first use (PEP 562): importing one part does not build the rest."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kernel_skills.emulator' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

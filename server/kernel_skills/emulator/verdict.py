@@ -1,9 +1,10 @@
 """``verify(plan)``: a submission's correctness verdict computed on the CPU, labelled as such.
 
-Same order as a GPU run up to the device: the plan (validated by ``bench.judge.plan``) -> NVRTC compile
-for sm_90a, ABI and launch-limit checks (``bench.judge.prepare``, on the problem's emulator shapes) ->
+Same order as a GPU run up to the device: the plan (validated by ``bench.plan``) -> NVRTC compile
+for sm_90a, ABI and launch-limit checks (``bench.prepare``, on the problem's emulator shapes) ->
 the source refused if it uses what the emulator cannot model (``rewrite.prepare_source``) -> a confined
-g++ build of the runner (cached by source, engine and compiler) -> ``check_shape`` on every emulator
+g++ build of the runner (cached by source, engine and compiler) -> ``bench.check_shapes``, the GPU
+run's shape loop and checks, with ``check_shape`` over the emulator's ``Harness`` on every emulator
 shape, each launch a confined run. The result has the GPU result's shape with ``verified_on:
 "cpu-emulator"``; nothing is timed (``time_us``, ``speedup``, ``roofline`` null, ``ok`` = ``correct``).
 """
@@ -13,23 +14,21 @@ from __future__ import annotations
 import dataclasses
 import functools
 import platform
-import secrets
 from typing import TYPE_CHECKING, Any
 
 from kernel_skills import paths
-from kernel_skills.bench.checking import check_shape
-from kernel_skills.bench.judge import (
-    N_CHECK_SEEDS,
+from kernel_skills.bench import (
     Plan,
     Progress,
     Steps,
     Timeouts,
-    _correctness_checks,
-    _provenance,
-    _sizes_text,
+    check_shapes,
+    launch_info,
     prepare,
+    provenance,
 )
-from kernel_skills.bench.models import BenchResult, Check, DeviceInfo, LaunchInfo
+from kernel_skills.bench.checking import check_shape
+from kernel_skills.bench.models import BenchResult, Check, DeviceInfo
 from kernel_skills.emulator.gxx import find_gxx, gxx_version
 from kernel_skills.emulator.harness import (
     CHECK_KINDS,
@@ -43,6 +42,7 @@ from kernel_skills.errors import DeviceUnavailable, EmulatorUnsupported, KernelF
 
 if TYPE_CHECKING:
     from kernel_skills.bench.launch import Launch
+    from kernel_skills.bench.spec import Problem
 
 TIMING_NOTE = "verified on the CPU emulator: correctness only; timing, speedup and the roofline need a GPU"
 LIMITS = (
@@ -60,10 +60,6 @@ LIMITS = (
     "other than mma.sync.m16n8k16 bf16, wgmma/TMA/cp.async/mbarrier, cooperative groups, clusters, "
     "textures, host-only headers, code that runs at program start; printf beyond 64 KiB is dropped."
 )
-
-
-def _fresh_seed() -> int:
-    return secrets.randbits(62)
 
 
 def _emulator_device() -> DeviceInfo:
@@ -123,33 +119,9 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
         ),
     ]
     kernel = EmulatedKernel(built.exe, timeout_s=timeouts.check)  # per launch
-    seeds: list[int] = []
-    mutated: list[str] = []
-    stopped = False
-    for set_name, sizes in shapes:
-        label = f"{set_name} ({_sizes_text(sizes)})"
-        steps.step(f"checking {label} on the CPU emulator")
-        shape_seeds = [_fresh_seed() for _ in range(N_CHECK_SEEDS)]
-        seeds += shape_seeds
-        launch = prepared.launches[_sizes_text(sizes)]
-        found = _check_one(kernel, the_plan, sizes, launch, shape_seeds, label)
-        if isinstance(found, Check):
-            checks.append(found)
-            stopped = True
-            break  # a race or an uninitialised read: the verdict is known, later shapes add nothing
-        correct_check, notes, det_check = _correctness_checks(label, found)
-        checks += [correct_check, det_check]
-        mutated += [f"{label}: {n}" for n in notes]
-    checks.append(
-        Check(
-            name="inputs unchanged",
-            passed=not mutated,
-            detail="\n".join(mutated[:5])
-            if mutated
-            else "every input bit-identical after every launch"
-            + (" run (checking stopped at the first finding)" if stopped else ""),
-        )
-    )
+    run_shape = functools.partial(_check_one, kernel, problem)
+    found = check_shapes(prepared, run_shape, steps, where=" on the CPU emulator")
+    checks += [*found.checks, found.inputs_unchanged()]
     correct = all(c.passed for c in checks)
     notes = [TIMING_NOTE]
     if request.shapes:
@@ -157,7 +129,6 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
             f"shapes={request.shapes} selects GPU shape sets; the CPU emulator checks the problem's emulator "
             "shapes (list_problems shows them)"
         )
-    spec = the_plan.spec
     steps.finish()
     return BenchResult(
         ok=correct,
@@ -166,11 +137,9 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
         verified_on="cpu-emulator",
         checks=checks,
         kernel=prepared.compiled.kernel,
-        launch=LaunchInfo(
-            block=list(spec.block), grid=[e.text for e in spec.grid], shared_mem=spec.shared_mem.text
-        ),
+        launch=launch_info(the_plan.spec),
         device=_emulator_device(),
-        provenance=_provenance(request, None, prepared.compiled.cubin, seeds),
+        provenance=provenance(request, None, prepared.compiled.cubin, found.seeds),
         notes=notes,
         limits=LIMITS,
         compile_log=prepared.compiled.log or None,
@@ -179,15 +148,16 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
 
 def _check_one(
     kernel: EmulatedKernel,
-    the_plan: Plan,
+    problem: Problem,
+    label: str,
     sizes: dict[str, int],
     launch: Launch,
     seeds: list[int],
-    label: str,
 ) -> dict[str, Any] | Check:
-    """``check_shape``'s reply, or a failed Check for a race / uninitialised read; other faults raise."""
+    """One shape for ``bench.check_shapes``: ``check_shape``'s reply over the emulator's ``Harness``, or
+    a failed Check for a race / uninitialised read; other faults raise."""
     try:
-        return check_shape(emulator_harness(kernel, the_plan.problem, sizes, launch), seeds)
+        return check_shape(emulator_harness(kernel, problem, sizes, launch), seeds)
     except KernelFault as exc:
         cause = engine_cause(exc)
         if isinstance(cause, EmulatorFault) and cause.report.get("kind") in CHECK_KINDS:

@@ -4,7 +4,7 @@ The code is every fenced block labelled cuda / cu / cuh / cpp / c++ / cxx / c, o
 joined in order (an answer cut off by the token limit keeps its unterminated last block). It is
 compiled once with NVRTC for sm_90a (``toolchain.compile_source``); ``kernel``, ``abi``,
 ``sass_has``, ``no_spills`` and ``lint_clean`` read that compile's report. ``correct`` and
-``speedup_at_least`` go through the benchmark path (``bench.judge.benchmark``) with the launch the
+``speedup_at_least`` go through the benchmark path (``dispatch.benchmark``) with the launch the
 case states: on a GPU, or on the CPU emulator where the bench offers one; otherwise not judged,
 with the reason.
 """
@@ -125,7 +125,7 @@ def _pick(kernels: list, name: str | None):  # type: ignore[no-untyped-def]
 
 
 def _abi(problem_name: str, kernel) -> AssertionOutcome:  # type: ignore[no-untyped-def]
-    from kernel_skills.bench.judge import check_abi
+    from kernel_skills.bench import check_abi
     from kernel_skills.bench.registry import load_registry
 
     name = f"abi {problem_name}"
@@ -176,7 +176,7 @@ Benchmark = Callable[..., object]
 
 
 def _run_bench(source: str, expected: Expected, kernel: str | None) -> list[AssertionOutcome]:
-    from kernel_skills.bench.judge import benchmark
+    from kernel_skills.dispatch import benchmark
 
     correct_name = f"correct {expected.correct}"
     speed_name = f"speedup_at_least {expected.speedup_at_least}" if expected.speedup_at_least else None
@@ -205,7 +205,7 @@ def _run_bench(source: str, expected: Expected, kernel: str | None) -> list[Asse
 def _speedup(  # type: ignore[no-untyped-def]
     source: str, expected: Expected, kernel: str | None, name: str, verified_on: str, correct: bool
 ) -> AssertionOutcome:
-    from kernel_skills.bench.judge import benchmark
+    from kernel_skills.dispatch import benchmark
 
     if verified_on != "gpu":
         return AssertionOutcome(

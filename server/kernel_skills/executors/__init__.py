@@ -2,7 +2,8 @@
 and a Ray cluster (``ray_executor``, the optional extra ``kernel-skills[ray]``). No MCP imports.
 
 ``configure(kind, ray_address=...)`` sets the process-wide executor that ``default_executor()`` returns
-(``serve --executor`` and ``bench --executor`` call it); the judge uses it unless given another.
+(``serve --executor`` and ``bench --executor`` call it); ``kernel_skills.dispatch`` uses it unless
+given another.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The executor boundary. The judge asks an executor for a GPU worker (``lease``) and sends it prepared
-jobs; CPU work goes through ``run_cpu``. Nothing above this boundary knows where a job runs.
+"""The executor boundary. ``kernel_skills.dispatch`` asks an executor for a GPU worker (``lease``) and
+sends it prepared jobs; CPU work goes through ``run_cpu``. Nothing above this boundary knows where a job runs.
 
 A leased worker is exclusively the caller's until the lease ends: a submission's timing never shares
 its GPU with another job. Its ``request(job, *, timeout_s, what)`` has the local worker's contract:
@@ -16,7 +16,7 @@ from kernel_skills.errors import KernelFault, KernelSkillsError
 from kernel_skills.executors.models import CpuOutcome, CpuTask, ErrorInfo, ExecutorKind, PoolStatus
 
 if TYPE_CHECKING:
-    from kernel_skills.bench.judge import Plan, Progress, Timeouts
+    from kernel_skills.bench import Plan, Progress, Timeouts
     from kernel_skills.bench.models import BenchResult
 
 CPU_TASK_TIMEOUT_S = 300.0
@@ -41,7 +41,7 @@ class Executor(Protocol):
         """Run CPU tasks (as parallel as the executor allows); one outcome per task, in order."""
 
     def emulate(self, plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchResult:
-        """The CPU emulator's verdict for a planned submission (``emulator.verdict.verify``), run where
+        """The CPU emulator's verdict for a planned submission (``emulator.verify``), run where
         this executor runs CPU work; the caller stores it."""
 
     def status(self) -> PoolStatus: ...

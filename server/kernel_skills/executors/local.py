@@ -16,7 +16,7 @@ from kernel_skills.executors.models import CpuOutcome, CpuTask, PoolStatus, Work
 from kernel_skills.executors.tasks import run_task
 
 if TYPE_CHECKING:
-    from kernel_skills.bench.judge import Plan, Progress, Timeouts
+    from kernel_skills.bench import Plan, Progress, Timeouts
     from kernel_skills.bench.models import BenchResult
 
 
@@ -55,7 +55,7 @@ class LocalExecutor:
         return [CpuOutcome.model_validate(run_task(task.kind, task.payload)) for task in tasks]
 
     def emulate(self, plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchResult:
-        from kernel_skills.emulator.verdict import verify
+        from kernel_skills.emulator import verify
 
         return verify(plan, progress=progress, timeouts=timeouts)
 

@@ -29,7 +29,7 @@ from kernel_skills.executors.base import CPU_TASK_TIMEOUT_S, raise_error
 from kernel_skills.executors.models import CpuOutcome, CpuTask, ErrorInfo, PoolStatus, WorkerStatus
 
 if TYPE_CHECKING:
-    from kernel_skills.bench.judge import Plan, Progress, Timeouts
+    from kernel_skills.bench import Plan, Progress, Timeouts
     from kernel_skills.bench.models import BenchResult
 
 NAMESPACE = "kernel-skills"
@@ -247,7 +247,7 @@ class RayExecutor:
         from kernel_skills.bench.models import BenchResult
 
         if plan.problem.module_path is not None:
-            from kernel_skills.emulator.verdict import verify
+            from kernel_skills.emulator import verify
 
             return verify(plan, progress=progress, timeouts=timeouts)
         progress(0, 1, f"verifying on the CPU emulator on {self._where()}")

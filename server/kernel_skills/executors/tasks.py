@@ -38,22 +38,18 @@ def compile_task(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def emulate_task(payload: dict[str, Any]) -> dict[str, Any]:
-    """The CPU emulator's verdict (``emulator.verdict.verify``) for a BenchRequest on a bundled problem;
+    """The CPU emulator's verdict (``emulator.verify``) for a BenchRequest on a bundled problem;
     the caller stores the result (``store`` happens where the judge runs, never here)."""
-    from kernel_skills.bench.judge import Timeouts, plan
+    from kernel_skills.bench import Timeouts, no_progress, plan
     from kernel_skills.bench.models import BenchRequest
-    from kernel_skills.emulator.verdict import verify
+    from kernel_skills.emulator import verify
 
     try:
         request = BenchRequest.model_validate({**payload, "device": "emulator"})
     except ValueError as exc:
         raise RefusedInput(f"bad benchmark request: {exc}") from exc
-    result = verify(plan(request), progress=_no_progress, timeouts=Timeouts())
+    result = verify(plan(request), progress=no_progress, timeouts=Timeouts())
     return {"result": result.model_dump(mode="json")}
-
-
-def _no_progress(done: float, total: float, message: str) -> None:
-    del done, total, message
 
 
 def _sleep_task(payload: dict[str, Any]) -> dict[str, Any]:

@@ -90,8 +90,8 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         time, speedup or roofline (timing needs a GPU), and its `limits` say what is not modelled.
         It needs `source` (not compile_id). verified_on "gpu" results name the device.
         """
-        from kernel_skills.bench.judge import benchmark
         from kernel_skills.bench.models import BenchRequest
+        from kernel_skills.dispatch import benchmark
         from kernel_skills.errors import RefusedInput
 
         try:

@@ -1,0 +1,111 @@
+"""Where a verdict comes from: ``benchmark(request)`` picks the GPU worker or the CPU emulator and the
+executor that runs it; ``calibrate()`` measures a leased GPU. The one domain entry point for verdicts.
+
+Order: validate everything on the server (``bench.plan``: problem, shapes, launch expressions,
+source/compile id and its arch) -> then either
+- the GPU: compile (NVRTC) and check the kernel's parameter sizes against the ABI, resolve and
+  limit-check the launch for every shape (``bench.prepare``) -> only then: is there a GPU at all ->
+  ``bench.execute`` on a worker leased from the executor; or
+- the CPU emulator, without a usable GPU (``device="auto"``) or with ``device="emulator"``:
+  ``executor.emulate`` (``emulator.verify``, here or on a Ray node): correctness only,
+  ``verified_on="cpu-emulator"``.
+A GPU run is never replaced by the emulator when a GPU is present and ``device`` is not "emulator".
+The result is stored here, whichever executor ran it.
+
+Layering (enforced by ``tests/contract/test_layering.py``): ``bench`` < ``emulator`` < ``executors`` <
+``dispatch``. ``bench`` imports none of the three above it; ``emulator`` may import ``bench``;
+``executors`` may import ``bench`` and ``emulator`` (it runs the emulator where CPU work runs); only
+this module, above them all, imports all three. Callers (``surface``, ``commands``, ``evals``) import
+``benchmark`` from here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kernel_skills.bench import (
+    BenchRequest,
+    BenchResult,
+    Plan,
+    Progress,
+    Steps,
+    Timeouts,
+    calibrate_device,
+    execute,
+    gpu_steps,
+    no_progress,
+    plan,
+    prepare,
+    results_db,
+)
+from kernel_skills.errors import DeviceUnavailable
+from kernel_skills.executors import default_executor
+
+if TYPE_CHECKING:
+    from kernel_skills.bench.models import Calibration
+    from kernel_skills.bench.registry import ProblemRegistry
+    from kernel_skills.executors.base import Executor
+
+
+def benchmark(
+    request: BenchRequest,
+    *,
+    registry: ProblemRegistry | None = None,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+    store: bool = True,
+    timeouts: Timeouts | None = None,
+) -> BenchResult:
+    """Judge one submission: correctness on fresh inputs, time, speedup, roofline (see module doc).
+    The GPU half runs on a worker leased from ``executor`` (default: the configured one, see
+    ``kernel_skills.executors``); the result is stored here whichever executor ran it."""
+    executor = executor or default_executor()
+    the_plan = plan(request, registry)
+    if on_emulator(request.device, executor):
+        result = executor.emulate(the_plan, progress=progress or no_progress, timeouts=timeouts or Timeouts())
+        if store and result.verified_on is not None:
+            result.result_id = results_db.store(result)
+        return result
+    steps = gpu_steps(the_plan, progress or no_progress)
+    result = _on_gpu(the_plan, executor, steps, timeouts or Timeouts())
+    if result.verified_on is None:
+        return result  # a compile error: judged without a device, never stored
+    if store:
+        result.result_id = results_db.store(result)
+    steps.finish()
+    return result
+
+
+def _on_gpu(the_plan: Plan, executor: Executor, steps: Steps, timeouts: Timeouts) -> BenchResult:
+    steps.step("compiling for sm_90a")
+    prepared = prepare(the_plan)
+    if isinstance(prepared, BenchResult):
+        return prepared
+    steps.step("looking for a CUDA device")  # after everything that can be judged without one
+    executor.require_device()
+    with executor.lease() as worker:
+        return execute(prepared, worker, steps=steps, timeouts=timeouts)
+
+
+def on_emulator(device: str, executor: Executor) -> bool:
+    """Whether this request's verdict comes from the CPU emulator (auto: only when the executor has no
+    usable GPU)."""
+    if device != "auto":
+        return device == "emulator"
+    try:
+        executor.require_device()
+    except DeviceUnavailable:
+        return True
+    return False
+
+
+def calibrate(*, executor: Executor | None = None, force: bool = True) -> Calibration:
+    """Measure (or with ``force=False`` reuse) a device's copy bandwidth and bf16 matmul rate (the
+    device of a worker leased from ``executor``, default the configured one)."""
+    executor = executor or default_executor()
+    executor.require_device()
+    with executor.lease() as worker:
+        return calibrate_device(worker, force=force)
+
+
+__all__ = ["benchmark", "calibrate", "on_emulator"]
