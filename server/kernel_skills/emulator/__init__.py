@@ -1,7 +1,8 @@
 """The CPU SIMT emulator: correctness verdicts for CUDA kernels without a GPU. No MCP imports.
 
-``benchmark(BenchRequest(..., device="emulator"))`` (and ``"auto"`` without a GPU) ends in
-``verdict.verify``. The parts, one job each:
+``dispatch.benchmark(BenchRequest(..., device="emulator"))`` (and ``"auto"`` without a GPU) ends in
+``verify`` (exported here, with ``LIMITS`` and ``TIMING_NOTE``). It imports ``bench``'s public names
+only, never ``executors`` or ``dispatch`` above it. The parts, one job each:
 
 - ``cpp/``: the engine (C++ headers and the runner, package data built on demand with g++);
 - ``rewrite``: refuses what the engine cannot run faithfully, rewrites the few constructs it models;
