@@ -127,6 +127,10 @@ class BenchResult(BaseModel):
     notes: list[str] = Field(default_factory=list)
     limits: str | None = None
     compile_log: str | None = None
+    # the CPU emulator's non-failing observations (e.g. a plain read racing atomics) and the kernel's
+    # printf output from its first launches (bounded)
+    findings: list[str] = Field(default_factory=list)
+    printf: str | None = None
     result_id: int | None = None
 
 

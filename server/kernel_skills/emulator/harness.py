@@ -1,39 +1,48 @@
-"""The benchmark's own correctness ``Harness`` with each launch run by the confined emulator runner.
+"""The benchmark's own correctness ``Harness`` with each launch one confined run of the PTX engine.
 
-One launch: the job (launch geometry, every argument, every buffer's bytes) is written into a fresh
-work folder, the runner built from the submission runs under ``sandbox.run_confined`` (it can read
-only its own executable and that folder), and every pointer's bytes come back into the same CPU
-tensors. So ``check_shape`` applies on the CPU exactly what it applies on the GPU: three seeds, NaN
-poison, the determinism re-run, untouched inputs and the problem's tolerances.
+One launch: the pre-decoded program and the job (launch geometry, the kernel's parameter bytes,
+every buffer's bytes) go into a fresh work folder, the engine runs under ``sandbox.run_confined`` (it
+reads only its own executable and that folder), and every pointer's bytes come back into the same
+CPU tensors. So ``check_shape`` applies on the CPU exactly what it applies on the GPU: three seeds,
+NaN poison, the determinism re-run, untouched inputs and the problem's tolerances.
 
-The runner's verdicts (``protocol``): exit 0 ok; exit 3 with a JSON report (a race, an
-uninitialised shared read, an out-of-bounds or misaligned access, warp-collective misuse, a trap, a
-deadlock, a forbidden system call, too much printf) -> ``EmulatorFault``, its location resolved to a
-kernel line; exit 4 (the runner could not install its seccomp filter) -> DeviceUnavailable; a hang ->
-``Timeout``; a crash -> KernelFault.
+The engine's verdicts (``protocol``): exit 0 ran; exit 3 with a JSON report -> ``EmulatorFault`` (a
+race, an uninitialised shared read, barrier divergence, a read of a cp.async still in flight, an
+out-of-bounds or misaligned access, warp-collective misuse, a trap), ``Timeout`` for a spent
+instruction budget (deterministic: the same kernel hangs the same way every time),
+``EmulatorUnsupported`` for what the engine does not run; exit 4 (no seccomp) -> DeviceUnavailable;
+a wall-clock overrun (a backstop) -> ``Timeout``; a crash -> KernelFault.
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kernel_skills.bench.checking import Harness
 from kernel_skills.bench.launch import Launch
 from kernel_skills.bench.spec import Problem
+from kernel_skills.emulator import protocol
+from kernel_skills.emulator.ptx import Program
 from kernel_skills.emulator.sandbox import run_confined
-from kernel_skills.errors import DeviceUnavailable, KernelFault, Timeout
+from kernel_skills.errors import DeviceUnavailable, EmulatorUnsupported, KernelFault, RefusedInput, Timeout
 
-RUNNER_MEMORY_MB = 4096
+ENGINE_MEMORY_MB = 4096
 LAUNCH_TIMEOUT_S = 60.0
+PRINTF_KEPT = 16 * 1024
 # Engine findings that make the result wrong without faulting a GPU: reported as failed checks.
-CHECK_KINDS = {"race": "race-free", "uninitialized_shared_read": "shared memory initialised"}
+CHECK_KINDS = {
+    "race": "race-free",
+    "uninitialized_shared_read": "shared memory initialised",
+    "barrier_divergence": "barriers reached by the whole block",
+    "async_copy_in_flight": "cp.async data waited for",
+}
 
 
 class EmulatorFault(KernelFault):
-    """The engine stopped the launch and said why (``report``: the runner's JSON report)."""
+    """The engine stopped the launch and said why (``report``: the engine's JSON report)."""
 
     def __init__(self, message: str, report: dict[str, Any]) -> None:
         super().__init__(message)
@@ -45,7 +54,7 @@ def describe(report: dict[str, Any]) -> str:
     text = f"{report.get('kind') or 'fault'}: {report.get('message') or 'no details'}"
     where = []
     if report.get("buffer") is not None:
-        shared = "__shared__" in str(report["buffer"])  # its offset is already in the buffer's name
+        shared = "__shared__" in str(report["buffer"]) or report["buffer"] == "local array"
         index = f" index {report['index']}" if report.get("index") is not None and not shared else ""
         where.append(f"buffer {report['buffer']!r}{index}")
     elif report.get("offset") is not None:
@@ -55,6 +64,8 @@ def describe(report: dict[str, Any]) -> str:
         where.append("threads " + " and ".join(_thread(t) for t in threads))
     if report.get("line") is not None:
         where.append(f"kernel line {report['line']}")
+    elif report.get("file"):
+        where.append(f"in {report['file']}")
     if report.get("other_line") is not None:
         where.append(f"the other access at line {report['other_line']}")
     return text + (f" [{'; '.join(where)}]" if where else "")
@@ -69,11 +80,16 @@ def _thread(thread: Any) -> str:
 
 @dataclass
 class EmulatedKernel:
-    """A runner executable for one submission, and how each launch of it is confined."""
+    """The engine, one kernel's program, and how each launch of it is confined and bounded."""
 
-    exe: Path
+    engine: Path
+    program: Program
     timeout_s: float = LAUNCH_TIMEOUT_S
-    memory_mb: int = RUNNER_MEMORY_MB
+    memory_mb: int = ENGINE_MEMORY_MB
+    budget: int = protocol.DEFAULT_BUDGET
+    printf: list[str] = field(default_factory=list)
+    findings: list[protocol.Finding] = field(default_factory=list)
+    executed: int = 0
 
     def launch(
         self,
@@ -84,51 +100,71 @@ class EmulatedKernel:
         *,
         schedule: int = 0,
     ) -> None:
-        from kernel_skills.emulator import protocol
-
         with tempfile.TemporaryDirectory(prefix="kernel-skills-emu-") as tmp:
             work = Path(tmp)
-            job, out, report = work / "job", work / "out", work / "report.json"
-            job.write_bytes(protocol.encode_job(problem, sizes, launch, tensors, schedule=schedule))
+            files = {name: work / name for name in ("program", "job", "out", "report.json", "printf")}
+            files["program"].write_bytes(self.program.data)
+            job = protocol.encode_job(
+                problem, sizes, launch, tensors, self.program, schedule=schedule, budget=self.budget
+            )
+            files["job"].write_bytes(job)
             done = run_confined(
-                [str(self.exe), str(job), str(out), str(report)],
+                [str(self.engine), *(str(files[n]) for n in ("program", "job", "out", "report.json", "printf"))],
                 workdir=work,
-                read_only=[self.exe],
+                read_only=[self.engine],
                 timeout_s=self.timeout_s,
                 memory_mb=self.memory_mb,
             )
             if done.timed_out:
                 raise Timeout(
-                    f"the emulated launch did not finish in {self.timeout_s:g} s (an endless loop, or a "
-                    "barrier some threads never reach); it was killed and the next request starts afresh"
+                    f"the emulated launch did not finish in {self.timeout_s:g} s of wall-clock time; it was "
+                    "killed and the next request starts afresh"
                 )
-            if done.returncode == protocol.EXIT_FAULT and report.exists():
-                found = protocol.resolve_report(protocol.read_report(report), self.exe).model_dump()
-                raise EmulatorFault(describe(found), found)
-            if done.returncode == protocol.EXIT_UNCONFINED:
-                raise DeviceUnavailable(
-                    "the emulator runner could not install its seccomp filter (no exec, no sockets, no "
-                    f"file opens), so the kernel was not run: {done.stderr[-500:].strip()}"
-                )
-            if done.returncode == protocol.EXIT_BAD_JOB:
-                raise KernelFault(
-                    f"the emulator runner refused its job (a harness fault): {done.stderr[-500:]}"
-                )
-            if done.returncode != 0:
-                how = f"signal {done.signal}" if done.signal else f"exit {done.returncode}"
-                raise KernelFault(f"the emulated launch crashed ({how}): {done.stderr[-1500:].strip()}")
-            protocol.decode_outputs(problem, tensors, out.read_bytes())
+            self._outcome(done, files, problem, tensors)
+
+    def _outcome(self, done: Any, files: dict[str, Path], problem: Problem, tensors: dict[str, Any]) -> None:
+        if done.returncode == protocol.EXIT_FAULT and files["report.json"].exists():
+            self._keep_printf(files["printf"])
+            found = protocol.read_report(files["report.json"]).model_dump()
+            kind = found["kind"]
+            if kind == "hang":
+                raise Timeout(found["message"])
+            if kind == "unsupported":
+                raise EmulatorUnsupported(f"{found['message']} (line {found.get('line')})")
+            if kind in ("launch", "resource"):
+                raise RefusedInput(f"the CPU emulator cannot run this launch: {found['message']}")
+            raise EmulatorFault(describe(found), found)
+        if done.returncode == protocol.EXIT_UNCONFINED:
+            raise DeviceUnavailable(
+                "the emulator engine could not install its seccomp filter, so the kernel was not run: "
+                f"{done.stderr[-500:].strip()}"
+            )
+        if done.returncode == protocol.EXIT_BAD_JOB:
+            raise KernelFault(f"the emulator engine refused its job (a harness fault): {done.stderr[-500:]}")
+        if done.returncode != 0:
+            how = f"signal {done.signal}" if done.signal else f"exit {done.returncode}"
+            raise KernelFault(f"the emulator engine crashed ({how}): {done.stderr[-1500:].strip()}")
+        summary = protocol.read_summary(files["report.json"])
+        self.executed += summary.executed
+        for f in summary.findings:
+            if all(f.message != g.message for g in self.findings):
+                self.findings.append(f)
+        self._keep_printf(files["printf"])
+        protocol.decode_outputs(problem, tensors, files["out"].read_bytes())
+
+    def _keep_printf(self, path: Path) -> None:
+        if path.exists() and sum(len(p) for p in self.printf) < PRINTF_KEPT:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if text:
+                self.printf.append(text[: PRINTF_KEPT - sum(len(p) for p in self.printf)])
 
 
-def emulator_harness(
-    kernel: EmulatedKernel, problem: Problem, sizes: dict[str, int], launch: Launch
-) -> Harness:
-    """``bench.checking.Harness`` on CPU tensors, each launch one confined run of ``kernel``.
+def emulator_harness(kernel: EmulatedKernel, problem: Problem, sizes: dict[str, int], launch: Launch) -> Harness:
+    """``bench.checking.Harness`` on CPU tensors, each launch one confined run of the engine.
 
-    Launches alternate between the engine's in-order and reversed schedules (threads and blocks run
-    in reverse), both valid GPU schedules: ``check_shape``'s determinism re-run, its second launch,
-    then runs in the other order than the first, so a result that depends on the order (float
-    atomics, a missing barrier the checks cannot see) shows up as a determinism failure."""
+    Launches alternate between the engine's in-order and reversed schedules (blocks, warps and the
+    lanes of an atomic in reverse), both valid GPU schedules: ``check_shape``'s determinism re-run
+    then runs in the other order than the first, so a result that depends on the order shows up."""
     launches = 0
 
     def do_launch(inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
@@ -140,9 +176,9 @@ def emulator_harness(
 
 
 def engine_cause(exc: BaseException) -> BaseException:
-    """The emulator error under a Harness's KernelFault wrapper (Timeout, EmulatorFault), else ``exc``."""
+    """The emulator error under a Harness's KernelFault wrapper, else ``exc``."""
     cause = exc.__cause__
-    return cause if isinstance(cause, Timeout | EmulatorFault) else exc
+    return cause if isinstance(cause, Timeout | EmulatorFault | EmulatorUnsupported | RefusedInput) else exc
 
 
 __all__ = [

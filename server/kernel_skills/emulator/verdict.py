@@ -1,12 +1,13 @@
 """``verify(plan)``: a submission's correctness verdict computed on the CPU, labelled as such.
 
 Same order as a GPU run up to the device: the plan (validated by ``bench.plan``) -> NVRTC compile
-for sm_90a, ABI and launch-limit checks (``bench.prepare``, on the problem's emulator shapes) ->
-the source refused if it uses what the emulator cannot model (``rewrite.prepare_source``) -> a confined
-g++ build of the runner (cached by source, engine and compiler) -> ``bench.check_shapes``, the GPU
-run's shape loop and checks, with ``check_shape`` over the emulator's ``Harness`` on every emulator
-shape, each launch a confined run. The result has the GPU result's shape with ``verified_on:
-"cpu-emulator"``; nothing is timed (``time_us``, ``speedup``, ``roofline`` null, ``ok`` = ``correct``).
+for sm_90a, ABI and launch-limit checks (``bench.prepare``, on the problem's emulator shapes) -> the
+PTX of that same compile read into the engine's program (``ptx.load_program``: what NVRTC compiled
+is what runs; nothing of the submission is built or run natively) -> the engine (built once per
+install) -> ``bench.check_shapes``, the GPU run's shape loop and checks, with ``check_shape`` over the
+emulator's ``Harness`` on every emulator shape, each launch a confined engine run. The result has the
+GPU result's shape with ``verified_on: "cpu-emulator"``; nothing is timed (``time_us``, ``speedup``,
+``roofline`` null, ``ok`` = ``correct``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from kernel_skills.bench import (
 )
 from kernel_skills.bench.checking import check_shape
 from kernel_skills.bench.models import BenchResult, Check, DeviceInfo
-from kernel_skills.emulator.gxx import find_gxx, gxx_version
+from kernel_skills.emulator.engine_build import build_engine
+from kernel_skills.emulator.gxx import gxx_version
 from kernel_skills.emulator.harness import (
     CHECK_KINDS,
     EmulatedKernel,
@@ -37,8 +39,9 @@ from kernel_skills.emulator.harness import (
     emulator_harness,
     engine_cause,
 )
-from kernel_skills.emulator.sandbox import require_confinement, run_confined
-from kernel_skills.errors import DeviceUnavailable, EmulatorUnsupported, KernelFault, RefusedInput
+from kernel_skills.emulator.ptx import PtxError, Unsupported, load_program
+from kernel_skills.emulator.sandbox import require_confinement
+from kernel_skills.errors import EmulatorUnsupported, KernelFault
 
 if TYPE_CHECKING:
     from kernel_skills.bench.launch import Launch
@@ -46,24 +49,26 @@ if TYPE_CHECKING:
 
 TIMING_NOTE = "verified on the CPU emulator: correctness only; timing, speedup and the roofline need a GPU"
 LIMITS = (
-    "Modelled: every CUDA thread of every block runs the kernel's own source on the CPU (g++), with "
-    "__syncthreads, warp shuffles/votes/ballots with their masks, shared memory (static and dynamic), "
-    "atomics, bf16/f16 arithmetic, and mma.sync.m16n8k16 bf16; global-memory bounds are checked per "
-    "buffer; races (shared memory between two barriers, global elements written by unordered threads) "
-    "and reads of never-written shared memory are reported; the determinism re-run uses the reversed "
-    "thread and block order. Not modelled: timing and occupancy (nothing is timed), the GPU's fast-math "
-    "rounding "
-    "(results are compared with the problem's tolerances, like a GPU run), memory ordering beyond "
-    "barriers, asynchronous copies, and state kept between launches (each launch is a fresh confined "
-    "process: __device__ variables start from their initial values every time, so a result cache keyed "
-    "on pointers is not caught here). Refused before building, with the supported list: inline asm "
-    "other than mma.sync.m16n8k16 bf16, wgmma/TMA/cp.async/mbarrier, cooperative groups, clusters, "
-    "textures, host-only headers, code that runs at program start; printf beyond 64 KiB is dropped."
+    "Runs the PTX NVRTC compiled for sm_90a (the code the GPU runs; nothing of the submission runs "
+    "natively): every thread of every block, warps of 32 in lockstep with reconvergence at immediate "
+    "post-dominators, shared memory (static and dynamic), local arrays, atomics, warp collectives with "
+    "their member masks, named barriers, cp.async, ldmatrix/stmatrix, mma.sync (bf16/f16, m16n8k8/k16), "
+    "device-function calls and printf. Checked: out-of-bounds per buffer (name and element index), "
+    "misaligned accesses, reads of never-written shared memory, data races by the CUDA rules (barriers, "
+    "__syncwarp, atomics, __threadfence with an atomic flag), barrier divergence, warp-collective masks, "
+    "reads of cp.async data not yet waited for; a hang is an instruction budget spent; the determinism "
+    "re-run runs blocks, warps and atomics in reverse order. Not modelled: timing and occupancy (nothing "
+    "is timed), the GPU's exact .approx rounding (ex2/rsqrt/tanh/sin/cos/div.approx are computed to float "
+    "precision; results are compared with the problem's tolerances, like a GPU run), memory ordering "
+    "beyond those rules, and state kept between launches (each launch is a fresh run: __device__ "
+    "variables start from their initial values every time, so a result cache keyed on pointers is not "
+    "caught here). Refused, naming the instruction and line: wgmma, mbarrier, TMA (cp.async.bulk), "
+    "clusters, textures, indirect calls, recursion; printf beyond 64 KiB per launch is dropped."
 )
 
 
 def _emulator_device() -> DeviceInfo:
-    return DeviceInfo(name=f"CPU emulator ({platform.machine()}, {gxx_version()})")
+    return DeviceInfo(name=f"CPU emulator (PTX engine, {platform.machine()}, {gxx_version()})")
 
 
 def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchResult:
@@ -81,49 +86,26 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
     prepared = prepare(emu_plan)
     if isinstance(prepared, BenchResult):
         return prepared
-    # Only now, with the compile, ABI and launch judged like on a GPU: what the emulator needs.
-    if request.source is None and request.device == "auto":
-        raise DeviceUnavailable(
-            "no CUDA device is usable here, and the CPU emulator (used without a GPU) builds the kernel "
-            "from its CUDA source while a compile_id holds only the cubin: pass source= instead"
-        )
-    if request.source is None:
-        raise RefusedInput(
-            "the CPU emulator builds the kernel from its CUDA source, and a compile_id holds only the "
-            "cubin: pass source= (or run on a GPU)"
-        )
-    if request.headers:
-        raise EmulatorUnsupported(
-            "inline headers are not supported on the CPU emulator yet: put the header's code in the "
-            f"source (got headers {sorted(request.headers)})"
-        )
     confinement = require_confinement()
-    find_gxx()
-    from kernel_skills.emulator.build import build_runner
-
-    steps.step("building the kernel for the CPU emulator (g++, confined)")
-    kernel_name = _c_name(request.kernel, prepared.compiled.kernel.name)
-    built = build_runner(  # refuses what the emulator cannot model, with the supported list
-        request.source,
-        kernel_name,
-        cache_dir=paths.cache_dir() / "emulator",
-        run=functools.partial(run_confined, allow_exec=True),
-    )
+    steps.step("reading the PTX NVRTC produced into the CPU emulator")
+    program = _program(prepared.compiled.kernel.compile_id, prepared.compiled.kernel.name)
+    engine = build_engine(paths.cache_dir() / "emulator")
     checks = [
         *prepared.checks,
         Check(
-            name="emulator build",
+            name="emulator program",
             passed=True,
-            detail=("cached" if built.cached else f"built in {built.build_ms / 1000:.1f} s")
-            + f" with {gxx_version()}; confinement: {confinement}",
+            detail=f"{program.instructions} PTX instructions of {program.kernel}; engine "
+            + ("cached" if engine.cached else f"built in {engine.build_ms / 1000:.1f} s")
+            + f"; confinement: {confinement}",
         ),
     ]
-    kernel = EmulatedKernel(built.exe, timeout_s=timeouts.check)  # per launch
+    kernel = EmulatedKernel(engine.exe, program, timeout_s=max(timeouts.check, 1.0))
     run_shape = functools.partial(_check_one, kernel, problem)
     found = check_shapes(prepared, run_shape, steps, where=" on the CPU emulator")
     checks += [*found.checks, found.inputs_unchanged()]
     correct = all(c.passed for c in checks)
-    notes = [TIMING_NOTE]
+    notes = [TIMING_NOTE, f"the emulator ran {kernel.executed:,} thread-instructions"]
     if request.shapes:
         notes.append(
             f"shapes={request.shapes} selects GPU shape sets; the CPU emulator checks the problem's emulator "
@@ -143,7 +125,23 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
         notes=notes,
         limits=LIMITS,
         compile_log=prepared.compiled.log or None,
+        findings=[f"{f.kind}: {f.message}" for f in kernel.findings],
+        printf="".join(kernel.printf) or None,
     )
+
+
+def _program(compile_id: str | None, kernel_name: str) -> Any:
+    from kernel_skills.toolchain import load_ptx
+
+    if compile_id is None:
+        raise EmulatorUnsupported("the compile kept no PTX for the emulator; compile again")
+    try:
+        return load_program(load_ptx(compile_id), kernel_name)
+    except Unsupported as exc:
+        where = f" (line {exc.line})" if exc.line else ""
+        raise EmulatorUnsupported(f"{exc}{where}; nothing ran. On a GPU it may well be correct") from exc
+    except PtxError as exc:
+        raise EmulatorUnsupported(f"the CPU emulator could not read NVRTC's PTX: {exc}") from exc
 
 
 def _check_one(
@@ -155,7 +153,7 @@ def _check_one(
     seeds: list[int],
 ) -> dict[str, Any] | Check:
     """One shape for ``bench.check_shapes``: ``check_shape``'s reply over the emulator's ``Harness``, or
-    a failed Check for a race / uninitialised read; other faults raise."""
+    a failed Check for a race, an uninitialised read or barrier divergence; other faults raise."""
     try:
         return check_shape(emulator_harness(kernel, problem, sizes, launch), seeds)
     except KernelFault as exc:
@@ -169,13 +167,6 @@ def _check_one(
                 raise KernelFault(f"the kernel faulted on the CPU emulator on {label}: {cause}") from cause
             raise cause from exc
         raise
-
-
-def _c_name(requested: str | None, symbol: str) -> str:
-    """The kernel's C name (the emulator calls it by name; extern "C" symbols are already that)."""
-    if requested and requested.isidentifier():
-        return requested
-    return symbol
 
 
 __all__ = ["LIMITS", "TIMING_NOTE", "verify"]

@@ -4,7 +4,7 @@
 >>> res.ok, res.kernels[0].registers, res.sass.features, [f.rule for f in res.lint]
 """
 
-from kernel_skills.toolchain.compiler import Toolchain, compile_source, load_cubin, load_report
+from kernel_skills.toolchain.compiler import Toolchain, compile_source, load_cubin, load_ptx, load_report
 from kernel_skills.toolchain.models import (
     CompileRequest,
     CompileResult,
@@ -28,5 +28,6 @@ __all__ = [
     "Toolchain",
     "compile_source",
     "load_cubin",
+    "load_ptx",
     "load_report",
 ]

@@ -229,6 +229,15 @@ def load_cubin(compile_id: str) -> bytes:
     return cache.load_cubin(compile_id)
 
 
+def load_ptx(compile_id: str) -> str:
+    """The PTX of an earlier successful compile (RefusedInput if unknown/expired)."""
+    cache.load_cubin(compile_id)  # validates the id and that the compile produced code
+    ptx = cache.load_ptx(compile_id)
+    if ptx is None:
+        raise RefusedInput(f"no PTX for compile id {compile_id}: expired (cache cleared); compile again")
+    return ptx
+
+
 def load_report(compile_id: str) -> CompileResult:
     """The full report of an earlier successful compile (RefusedInput if malformed/unknown/expired)."""
     cache.load_cubin(compile_id)  # validates the id and that the compile produced a cubin

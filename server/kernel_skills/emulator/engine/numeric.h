@@ -1,0 +1,108 @@
+// Numeric helpers: IEEE bit casts, f16/bf16 conversions with rounding, rounding-mode scopes, ftz.
+#pragma once
+#include <cfenv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+namespace vm {
+
+inline float as_f32(uint64_t b) { uint32_t u = (uint32_t)b; float f; std::memcpy(&f, &u, 4); return f; }
+inline double as_f64(uint64_t b) { double d; std::memcpy(&d, &b, 8); return d; }
+inline uint64_t bits_f32(float f) { uint32_t u; std::memcpy(&u, &f, 4); return u; }
+inline uint64_t bits_f64(double d) { uint64_t u; std::memcpy(&u, &d, 8); return u; }
+
+inline float ftz32(float f) { return std::fpclassify(f) == FP_SUBNORMAL ? std::copysign(0.0f, f) : f; }
+
+// f32 -> bf16 with round-to-nearest-even (rz: truncation); NaN stays a quiet NaN.
+inline uint16_t f32_to_bf16(float f, bool rz = false) {
+  uint32_t u = (uint32_t)bits_f32(f);
+  if (std::isnan(f)) return (uint16_t)((u >> 16) | 0x40);
+  if (rz) return (uint16_t)(u >> 16);
+  uint32_t lsb = (u >> 16) & 1;
+  u += 0x7FFF + lsb;
+  return (uint16_t)(u >> 16);
+}
+inline float bf16_to_f32(uint16_t h) { return as_f32((uint64_t)h << 16); }
+
+inline float f16_to_f32(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF;
+  uint32_t out;
+  if (exp == 0) {
+    if (man == 0) {
+      out = sign;
+    } else {  // subnormal: normalise
+      int e = -1;
+      do { e++; man <<= 1; } while (!(man & 0x400));
+      out = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3FF) << 13);
+    }
+  } else if (exp == 0x1F) {
+    out = sign | 0x7F800000 | (man << 13) | (man ? 0x400000 : 0);
+  } else {
+    out = sign | ((exp - 15 + 127) << 23) | (man << 13);
+  }
+  return as_f32(out);
+}
+
+// f32 (or f64 through f32-exact paths) -> f16, round to nearest even (rz: toward zero), with
+// subnormals, overflow to inf (rz: to the largest finite), NaN kept.
+inline uint16_t f64_to_f16(double d, bool rz = false) {
+  uint16_t sign = std::signbit(d) ? 0x8000 : 0;
+  if (std::isnan(d)) return 0x7E00 | sign;
+  double a = std::fabs(d);
+  if (std::isinf(a)) return sign | 0x7C00;
+  if (a >= 65520.0 || (rz && a >= 65504.0)) return sign | (rz ? 0x7BFF : 0x7C00);
+  int e;
+  std::frexp(a, &e);  // a = m * 2^e, m in [0.5, 1)
+  int exp = e - 1;    // a = 1.x * 2^exp
+  double scale = exp < -14 ? std::ldexp(1.0, 24) : std::ldexp(1.0, 10 - exp);  // ulp = 2^(exp-10) or 2^-24
+  double q = a * scale;
+  double r = rz ? std::trunc(q) : std::nearbyint(q);  // current rounding mode is to-nearest-even
+  uint32_t n = (uint32_t)r;
+  if (exp < -14) return sign | (uint16_t)n;  // subnormal (n may reach 0x400: the smallest normal)
+  if (n >= 2048) { n >>= 1; exp += 1; }
+  if (exp > 15) return sign | 0x7C00;
+  return sign | (uint16_t)(((exp + 15) << 10) | (n & 0x3FF));
+}
+inline uint16_t f32_to_f16(float f, bool rz = false) { return f64_to_f16((double)f, rz); }
+
+// Round a finite positive value to a format with `mant` fraction bits and smallest normal exponent emin.
+inline double round_format(double a, int mant, int emin, bool rz) {
+  int e;
+  std::frexp(a, &e);
+  int exp = e - 1;
+  int ulp_exp = (exp < emin ? emin : exp) - mant;
+  double q = std::ldexp(a, -ulp_exp);
+  return std::ldexp(rz ? std::trunc(q) : std::nearbyint(q), ulp_exp);
+}
+
+// f64 -> bf16, rounded once (an f32 intermediate could round twice).
+inline uint16_t f64_to_bf16(double d, bool rz = false) {
+  uint16_t sign = std::signbit(d) ? 0x8000 : 0;
+  if (std::isnan(d)) return 0x7FC0 | sign;
+  double a = std::fabs(d);
+  if (std::isinf(a)) return sign | 0x7F80;
+  if (a == 0.0) return sign;
+  double r = round_format(a, 7, -126, rz);
+  const double max_bf16 = 3.3895313892515355e38;
+  if (r > max_bf16) return sign | (rz ? 0x7F7F : 0x7F80);
+  return sign | (uint16_t)(bits_f32((float)r) >> 16);
+}
+
+struct RoundScope {
+  int saved;
+  bool active;
+  explicit RoundScope(int rnd) : saved(0), active(false) {
+    int mode = -1;
+    switch (rnd) {
+      case R_RZ: case R_RZI: mode = FE_TOWARDZERO; break;
+      case R_RM: case R_RMI: mode = FE_DOWNWARD; break;
+      case R_RP: case R_RPI: mode = FE_UPWARD; break;
+      default: break;
+    }
+    if (mode >= 0) { saved = std::fegetround(); std::fesetround(mode); active = true; }
+  }
+  ~RoundScope() { if (active) std::fesetround(saved); }
+};
+
+}  // namespace vm

@@ -1,0 +1,97 @@
+"""The engine (``engine/*.cpp``, the project's own C++) built once per install with g++, cached.
+
+No submitted code is ever compiled: the engine is the same binary for every kernel; kernels reach it
+as a pre-decoded program (``ptx.build_program``). It is cached under ``cache_dir`` by the sha256 of
+its sources, the generated tables header, ``g++ --version`` and the flags, so a new engine or compiler
+builds a new one. ``KERNEL_SKILLS_ENGINE_SANITIZE=1`` builds it with AddressSanitizer and
+UndefinedBehaviorSanitizer (CI runs the emulator tests once so).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kernel_skills.emulator.gxx import find_gxx, gxx_version
+from kernel_skills.emulator.ptx import cpp_header
+from kernel_skills.errors import DeviceUnavailable
+
+ENGINE_SOURCES = Path(__file__).with_name("engine")
+FLAGS = (
+    "-std=c++17", "-O2", "-fno-strict-aliasing", "-fwrapv", "-ffp-contract=off", "-frounding-math",
+    "-fno-fast-math", "-Wall", "-Wno-missing-field-initializers",
+)  # fmt: skip
+SANITIZE_FLAGS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-g", "-O1")
+SANITIZE_ENV = "KERNEL_SKILLS_ENGINE_SANITIZE"
+BUILD_TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class Engine:
+    exe: Path
+    cached: bool
+    build_ms: float
+    sanitized: bool
+
+
+def sanitized() -> bool:
+    return os.environ.get(SANITIZE_ENV) == "1"
+
+
+def _sources() -> list[Path]:
+    return sorted(p for p in ENGINE_SOURCES.iterdir() if p.suffix in (".h", ".cpp"))
+
+
+@functools.lru_cache(maxsize=4)
+def _digest(sanitize: bool) -> str:
+    h = hashlib.sha256()
+    for p in _sources():
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    h.update(cpp_header().encode())
+    h.update(gxx_version().encode())
+    h.update(repr((FLAGS, SANITIZE_FLAGS if sanitize else ())).encode())
+    return h.hexdigest()[:24]
+
+
+def build_engine(cache_dir: Path) -> Engine:
+    """The engine executable, built now if this install has none (DeviceUnavailable without g++)."""
+    gxx = find_gxx()
+    sanitize = sanitized()
+    folder = cache_dir / f"ptxvm-{_digest(sanitize)}"
+    exe = folder / "ptxvm"
+    if exe.is_file():
+        return Engine(exe, True, 0.0, sanitize)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="ptxvm-build-", dir=folder.parent) as tmp:
+        work = Path(tmp)
+        for p in _sources():
+            shutil.copy2(p, work / p.name)
+        (work / "ptx_tables.h").write_text(cpp_header(), encoding="utf-8")
+        flags = [*FLAGS, *(SANITIZE_FLAGS if sanitize else ())]
+        cpps = sorted(str(p) for p in work.glob("*.cpp"))
+        done = subprocess.run(
+            [str(gxx), *flags, "-I", str(work), "-o", str(work / "ptxvm"), *cpps],
+            capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False, cwd=work,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise DeviceUnavailable(f"the CPU emulator's engine did not build with g++: {done.stderr[-2000:]}")
+        staged = folder.parent / f".{folder.name}.{os.getpid()}"
+        shutil.rmtree(staged, ignore_errors=True)
+        staged.mkdir()
+        os.replace(work / "ptxvm", staged / "ptxvm")
+        with contextlib.suppress(OSError):
+            os.replace(staged, folder)  # another process may have won the race: its engine is the same
+        shutil.rmtree(staged, ignore_errors=True)
+    return Engine(exe, False, (time.perf_counter() - start) * 1000, sanitize)
+
+
+__all__ = ["ENGINE_SOURCES", "SANITIZE_ENV", "Engine", "build_engine", "sanitized"]
