@@ -159,6 +159,34 @@ class EmulatedKernel:
                 self.printf.append(text[: PRINTF_KEPT - sum(len(p) for p in self.printf)])
 
 
+def emulated_kernel(
+    source: str,
+    kernel: str,
+    *,
+    options: list[str] | None = None,
+    timeout_s: float = LAUNCH_TIMEOUT_S,
+    budget: int = protocol.DEFAULT_BUDGET,
+) -> EmulatedKernel:
+    """``source`` compiled by NVRTC for sm_90a (as ``compile_kernel`` does) and its kernel ``kernel``
+    (the PTX symbol: the C name for ``extern "C"``) ready to launch on the engine. RefusedInput when
+    NVRTC does not compile it; EmulatorUnsupported when the engine does not run what it compiled to."""
+    from kernel_skills import paths
+    from kernel_skills.emulator.engine_build import build_engine
+    from kernel_skills.emulator.ptx import PtxError, Unsupported, load_program
+    from kernel_skills.toolchain import CompileRequest, compile_source, load_ptx
+
+    result = compile_source(CompileRequest(source=source, arch="sm_90a", options=options or ["-std=c++17"]))
+    if not result.ok or result.compile_id is None:
+        errors = "; ".join(f"line {d.line}: {d.message}" for d in result.diagnostics if d.severity != "warning")
+        raise RefusedInput(f"NVRTC did not compile the kernel: {errors or result.log[-1000:]}")
+    try:
+        program = load_program(load_ptx(result.compile_id), kernel)
+    except (Unsupported, PtxError) as exc:
+        raise EmulatorUnsupported(str(exc)) from exc
+    engine = build_engine(paths.cache_dir() / "emulator")
+    return EmulatedKernel(engine.exe, program, timeout_s=timeout_s, budget=budget)
+
+
 def emulator_harness(kernel: EmulatedKernel, problem: Problem, sizes: dict[str, int], launch: Launch) -> Harness:
     """``bench.checking.Harness`` on CPU tensors, each launch one confined run of the engine.
 
@@ -183,6 +211,7 @@ def engine_cause(exc: BaseException) -> BaseException:
 
 __all__ = [
     "CHECK_KINDS",
+    "emulated_kernel",
     "EmulatedKernel",
     "EmulatorFault",
     "describe",

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -224,14 +225,23 @@ def run_confined(
             start_new_session=True,
             close_fds=True,
         )
-        timed_out = False
+        # A blocking wait with a timer that kills the group: Popen.wait(timeout=...) polls with sleeps
+        # of up to 50 ms, which short runs (most emulated launches) would pay every time.
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            _kill_group(proc.pid)
+
+        timer = threading.Timer(timeout_s, expire)
+        timer.start()
         try:
-            proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+            proc.wait()
         finally:
+            timer.cancel()
             _kill_group(proc.pid)
             proc.wait()
+        timed_out = expired.is_set()
     wall_ms = (time.perf_counter() - started) * 1000
     stderr = _tail(err_path)
     if proc.returncode == _LAUNCHER_EXIT and _MARKER in stderr:
