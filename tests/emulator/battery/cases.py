@@ -148,7 +148,7 @@ CASES: list[Case] = [
         detail=("shared",),
         fault=True,
         shared_mem="512",
-        on_gpu="shared memory is allocated in coarse units: a GPU seldom faults just past the launched size",
+        on_gpu="a GPU faults only past the block's shared allocation, which may exceed the launched size",
     ),
     _scale2("scale2_activemask_shuffle.cu"),
     # elementwise, bf16 (bundled gelu_tanh)
@@ -175,6 +175,7 @@ CASES: list[Case] = [
     _rowsum("rowsum_atomic_add_float.cu"),
     _rowsum("rowsum_atomic_add_without_zeroing.cu", False, check="correct on", detail=("nan",)),
     _rowsum("rowsum_atomic_cas_loop.cu"),
+    _rowsum("rowsum_spin_lock.cu"),  # needs independent thread scheduling: correct on an H100
     _rowsum("rowsum_last_block_reduces.cu", grid=(4, "rows")),
     _rowsum(
         "rowsum_last_block_without_fence.cu",
@@ -213,6 +214,8 @@ CASES: list[Case] = [
     # Either finding is right: an atomicAdd that precedes the zeroing store reads a never-written counter.
     _hist("hist_zeroing_without_barrier.cu", False, check=None, detail=("race", "counts"), on_gpu=UB_RACE),
     _hist("hist_plain_increment.cu", False, check="race-free", detail=RACE, on_gpu=UB_RACE),
+    # A plain read racing atomics: the distinct, milder finding, but still a wrong count.
+    _hist("hist_copy_out_without_barrier.cu", False, check=None, detail=("race", "atomic"), on_gpu=UB_RACE),
     _hist("hist_ballot_popc.cu"),
     _hist("hist_reduce_add_sync.cu"),
     _hist("hist_match_any_aggregated.cu"),
