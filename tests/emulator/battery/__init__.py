@@ -1,0 +1,1 @@
+"""The issue 19 idiom battery: kernels, their expected verdicts (cases.py) and its user problems."""

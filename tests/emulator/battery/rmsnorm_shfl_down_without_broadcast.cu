@@ -1,0 +1,21 @@
+// Bad: a __shfl_down_sync reduction leaves the full sum in lane 0 only, but every lane uses its own
+// partial as if it were the sum (the missing __shfl_sync broadcast): wrong values on lanes 1..31.
+#include <cuda_bf16.h>
+
+extern "C" __global__ void rmsnorm(const __nv_bfloat16* x, const __nv_bfloat16* weight, __nv_bfloat16* out,
+                                   int rows, int dim, float eps) {
+  const int lane = threadIdx.x & 31;
+  const int row = blockIdx.x * (blockDim.x / 32) + (threadIdx.x >> 5);
+  if (row >= rows) return;
+  const __nv_bfloat16* xr = x + (size_t)row * dim;
+  float sum = 0.0f;
+  for (int i = lane; i < dim; i += 32) {
+    const float v = __bfloat162float(xr[i]);
+    sum += v * v;
+  }
+  for (int offset = 16; offset > 0; offset >>= 1) sum += __shfl_down_sync(0xffffffffu, sum, offset);
+  const float inv = rsqrtf(sum / dim + eps);
+  for (int i = lane; i < dim; i += 32) {
+    out[(size_t)row * dim + i] = __float2bfloat16(__bfloat162float(xr[i]) * inv * __bfloat162float(weight[i]));
+  }
+}
