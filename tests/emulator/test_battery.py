@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from kernel_skills.bench.judge import Timeouts, benchmark
+from kernel_skills.bench import Timeouts
 from kernel_skills.bench.models import BenchRequest
 from kernel_skills.bench.registry import load_registry
+from kernel_skills.dispatch import benchmark
 from kernel_skills.emulator.verdict import LIMITS
 
 from .battery.cases import CASES, CONSTRUCTOR_MARKER, PROBLEMS_DIR, Case

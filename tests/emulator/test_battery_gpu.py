@@ -9,10 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from kernel_skills.bench.judge import Timeouts, benchmark
+from kernel_skills.bench import Timeouts
 from kernel_skills.bench.models import BenchRequest
 from kernel_skills.bench.registry import load_registry
 from kernel_skills.bench.worker import WorkerPool
+from kernel_skills.dispatch import benchmark
 from kernel_skills.executors.local import LocalExecutor
 
 from .battery.cases import CASES, PROBLEMS_DIR, Case

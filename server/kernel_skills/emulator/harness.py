@@ -125,7 +125,7 @@ class EmulatedKernel:
     def _outcome(self, done: Any, files: dict[str, Path], problem: Problem, tensors: dict[str, Any]) -> None:
         if done.returncode == protocol.EXIT_FAULT and files["report.json"].exists():
             self._keep_printf(files["printf"])
-            found = protocol.read_report(files["report.json"]).model_dump()
+            found = self._named(protocol.read_report(files["report.json"]).model_dump())
             kind = found["kind"]
             if kind == "hang":
                 raise Timeout(found["message"])
@@ -151,6 +151,16 @@ class EmulatedKernel:
                 self.findings.append(f)
         self._keep_printf(files["printf"])
         protocol.decode_outputs(problem, tensors, files["out"].read_bytes())
+
+    def _named(self, found: dict[str, Any]) -> dict[str, Any]:
+        """A module variable's own name for an offset in the engine's region of module variables."""
+        space = {"__device__ variables": "__device__", "__constant__ variables": "__constant__"}.get(found["buffer"] or "")
+        if space is None or found.get("offset") is None:
+            return found
+        for kind, start, size, name in self.program.module_vars:
+            if kind == space and start <= found["offset"] < start + size:
+                return {**found, "buffer": f"{space} {name} (byte {found['offset'] - start})", "index": None}
+        return {**found, "index": None}
 
     def _keep_printf(self, path: Path) -> None:
         if path.exists() and sum(len(p) for p in self.printf) < PRINTF_KEPT:

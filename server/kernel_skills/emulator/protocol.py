@@ -28,7 +28,7 @@ EXIT_FAULT = 3
 EXIT_UNCONFINED = 4
 SOURCE_NAME = "kernel.cu"  # the name the submission's lines carry
 PRINTF_LIMIT = 64 * 1024
-DEFAULT_BUDGET = 400_000_000  # thread-instructions per launch: a hang is this budget spent, not a clock
+DEFAULT_BUDGET = 100_000_000  # thread-instructions per launch: a hang is this budget spent, not a clock
 
 FaultKind = Literal[
     "race",

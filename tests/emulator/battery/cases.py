@@ -193,7 +193,7 @@ CASES: list[Case] = [
         False,
         block=(64,),
         check=None,
-        detail=("race", "barrier"),
+        detail=("race", "barrier", "no thread of the block has written"),
         on_gpu=UB_RACE,
     ),
     _rowsum("rowsum_cooperative_groups.cu", header_pending=CG_HEADER),

@@ -40,6 +40,7 @@ struct Warp {
   WarpState state = WarpState::Run;
   int bar_id = -1, bar_pc = -1;
   uint32_t bar_pred = 0;
+  bool bar_arrive_only = false;
   uint32_t bar_count = 0;
   uint32_t wsync = 1;  // advanced by __syncwarp and barriers: orders this warp's lanes
   int exit_line = 0;
@@ -104,7 +105,8 @@ class Machine {
   void run_block();
   void init_block();
   bool step_warp(Warp& w, int quantum);
-  void release_barriers();
+  void try_release(int id);
+  std::array<std::vector<int>, 16> arrivals;
   [[noreturn]] void barrier_stuck();
   void exec(Warp& w, Entry& e, const Insn& in, uint32_t active, uint32_t exec_mask);
   // operand access

@@ -69,7 +69,7 @@ Program load_program(const std::vector<uint8_t>& data) {
   uint32_t ncalls = r.get<uint32_t>(), nmems = r.get<uint32_t>();
   check(ninsn > 0 && ninsn <= (1u << 20) && nops <= (1u << 24) && p.nregs <= (1u << 16), "program: sizes");
   check(p.static_shared <= 227 * 1024 && p.local_size <= 512 * 1024 && p.kparam_size <= 32768, "program: limits");
-  check(p.tparam_size <= (1u << 20) && ncalls <= (1u << 20) && nmems <= 256, "program: sizes");
+  check(p.tparam_size <= (1u << 20) && ncalls <= (1u << 20) && nmems <= (uint32_t)REGIONS, "program: sizes");
   check(p.entry < ninsn, "program: entry");
   p.insns.resize(ninsn);
   for (auto& in : p.insns) {
@@ -117,7 +117,7 @@ Program load_program(const std::vector<uint8_t>& data) {
     m.region = r.get<uint32_t>();
     m.readonly = r.get<uint8_t>() != 0;
     uint32_t size = r.get<uint32_t>();
-    check(m.region >= (uint32_t)MODULE_GLOBALS_FIRST && m.region < 256 && size <= (64u << 20), "program: memory");
+    check(m.region >= (uint32_t)MODULE_GLOBALS_FIRST && m.region < (uint32_t)REGIONS && size <= (64u << 20), "program: memory");
     m.name = r.cstr(200);
     m.init = r.bytes(size);
     p.memories.push_back(std::move(m));
@@ -189,8 +189,8 @@ Job load_job(const std::vector<uint8_t>& data, std::vector<Buffer>& buffers) {
   check(nparams <= 32768, "job: params");
   j.params = r.bytes(nparams);
   uint32_t nbuf = r.get<uint32_t>();
-  check(nbuf <= 128, "job: buffers");
-  buffers.resize(256);
+  check(nbuf <= (uint32_t)MODULE_GLOBALS_FIRST, "job: buffers");
+  buffers.resize(REGIONS);
   for (uint32_t i = 0; i < nbuf; i++) {
     Buffer& b = buffers[i];
     b.name = r.cstr(200);

@@ -77,6 +77,7 @@ void Machine::init_block() {
   for (auto& row : vc) row.fill(0);
   for (uint32_t i = 0; i < 32; i++) vc[i][i] = 1;
   block_acquired = false;
+  for (auto& a : arrivals) a.clear();
 }
 
 void Machine::run_block() {
@@ -95,10 +96,7 @@ void Machine::run_block() {
       bool any_waiting = false;
       for (auto& w : warps) any_waiting |= w.state == WarpState::Barrier;
       if (!any_waiting) break;
-      release_barriers();
-      progressed = true;
-      for (auto& w : warps) any_running |= w.state == WarpState::Run;
-      if (!any_running) barrier_stuck();
+      barrier_stuck();
     }
     (void)progressed;
   }
@@ -140,15 +138,21 @@ bool Machine::step_warp(Warp& w, int quantum) {
       Fault f{"hang", ""};
       f.line = in.line;
       f.file = in.file;
-      if (w.stack.size() > 1 && w.stack[w.stack.size() - 2].depth == e.depth) {
-        const Entry& other = w.stack[w.stack.size() - 2];
+      const Warp* parked = nullptr;  // a warp whose lanes wait at a reconvergence point for others
+      for (const auto& x : warps)
+        if (x.state != WarpState::Done && x.stack.size() > 1 &&
+            x.stack[x.stack.size() - 2].depth == x.stack.back().depth &&
+            (x.stack[x.stack.size() - 2].mask & ~x.stack.back().mask)) { parked = &x; break; }
+      if (parked != nullptr) {
+        const Entry& other = parked->stack[parked->stack.size() - 2];
+        f.kind = "unsupported";
         f.message = "the kernel did not finish within the emulator's budget of " + std::to_string(J.budget) +
-                    " thread-instructions: lanes of warp " + std::to_string(w.id) + " keep looping at line " +
-                    std::to_string(in.line) + " while other lanes of the same warp wait at line " +
-                    std::to_string(line_of_pc(other.pc)) +
-                    ". If those lanes spin-wait on a value another lane of their own warp will write, that needs "
-                    "independent thread scheduling, which the emulator does not model (warps run in lockstep); "
-                    "otherwise it is an endless loop";
+                    " thread-instructions: warp " + std::to_string(w.id) + " keeps looping at line " +
+                    std::to_string(in.line) + " while lanes of warp " + std::to_string(parked->id) +
+                    " wait at line " + std::to_string(line_of_pc(other.pc)) + " for other lanes of their warp" +
+                    ". If they spin-wait on those lanes (a lock, a flag another lane sets), the kernel needs "
+                    "independent thread scheduling, which the emulator does not run: it runs each warp in "
+                    "lockstep, so it cannot judge this kernel (otherwise this is an endless loop)";
       } else {
         f.message = "the kernel did not finish within the emulator's budget of " + std::to_string(J.budget) +
                     " thread-instructions (an endless loop, or a wait for something that never happens); last "
@@ -300,67 +304,95 @@ void Machine::do_barrier(Warp& w, Entry& e, const Insn& in, uint32_t active, uin
     f.threads.push_back(thread_of(w.id, other_lane));
     fail(f);
   }
-  if (in.flags & F_ARRIVE) {
-    w.bar_id = -1;
-    // an arrive counts toward the barrier without waiting: modelled as a waiting warp released at once
-    // when the barrier completes is not needed; record it on a shadow waiter
-    Warp ghost;
-    (void)ghost;
-    fault("unsupported", "bar.arrive (producer/consumer named barriers) is not run by the CPU emulator yet", in, w, lane0);
+  if (in.flags & F_RED) {
+    uint32_t pred = 0;
+    for (int lane = 0; lane < WARP; lane++)
+      if ((m >> lane) & 1 && (src(w, op(in, in.nlog - 1), lane, T_PRED) & 1)) pred |= 1u << lane;
+    w.bar_pred = pred;
   }
+  if (has_count && (count == 0 || count % 32 != 0))
+    fault("unsupported", "a named barrier's thread count must be a non-zero multiple of 32 (got " +
+          std::to_string(count) + ")", in, w, lane0);
   w.state = WarpState::Barrier;
   w.bar_id = id;
   w.bar_pc = pc;
   w.bar_count = has_count ? count : 0;
+  w.bar_arrive_only = (in.flags & F_ARRIVE) != 0;
+  arrivals[id].push_back(w.id);
+  try_release(id);
+  if (w.bar_arrive_only && w.state == WarpState::Barrier) {
+    // bar.arrive: counted toward the barrier, and the warp goes on at once
+    w.state = WarpState::Run;
+    e.pc = pc + 1;
+  }
 }
 
-void Machine::release_barriers() {
-  for (int id = 0; id < 16; id++) {
-    std::vector<Warp*> waiting;
+void Machine::try_release(int id) {
+  auto& list = arrivals[id];
+  if (list.empty()) return;
+  uint32_t count = warps[(size_t)list[0]].bar_count;
+  size_t needed = count ? count / 32 : nwarps;
+  if (list.size() < needed) return;
+  if (count == 0)
     for (auto& w : warps)
-      if (w.state == WarpState::Barrier && w.bar_id == id) waiting.push_back(&w);
-    if (waiting.empty()) continue;
-    uint32_t count = waiting[0]->bar_count;
-    uint32_t arrived = 0;
-    for (Warp* w : waiting) arrived += (uint32_t)popc(w->live & ~w->exited) > 0 ? 32 : 0;
-    uint32_t expected = count ? count : ((tpb + 31) / 32) * 32;
-    if (count == 0) {
-      // every warp of the block: none may have exited
-      uint32_t arrived_warps = (uint32_t)waiting.size();
-      if (arrived_warps < nwarps) continue;
-      for (auto& w : warps)
-        if (w.exited) { barrier_stuck(); }
-    } else if (arrived < expected) {
+      if (w.exited) return;  // threads that exited never arrive: the block is stuck (reported as such)
+  std::vector<Warp*> group;
+  for (size_t k = 0; k < needed; k++) group.push_back(&warps[(size_t)list[k]]);
+  list.erase(list.begin(), list.begin() + (long)needed);
+  Warp* first_sync = nullptr;
+  for (Warp* w : group)
+    if (!w->bar_arrive_only) { first_sync = w; break; }
+  for (Warp* w : group) {
+    if (w->bar_arrive_only || first_sync == nullptr || w->bar_pc == first_sync->bar_pc) continue;
+    const Insn& a = P.insns[(size_t)first_sync->bar_pc];
+    const Insn& b = P.insns[(size_t)w->bar_pc];
+    if (count == 0 && a.line != b.line) {
+      Fault f{"barrier_divergence", ""};
+      f.line = b.line;
+      f.other_line = a.line;
+      f.file = b.file;
+      f.message = "warps of one block met at two different barrier instructions (lines " + std::to_string(b.line) +
+                  " and " + std::to_string(a.line) + "): each __syncthreads() must be reached by every thread of "
+                  "the block at the same barrier; barriers in divergent code are undefined behaviour";
+      f.threads.push_back(thread_of(w->id, first_lane(w->live)));
+      f.threads.push_back(thread_of(first_sync->id, first_lane(first_sync->live)));
+      fail(f);
+    }
+  }
+  // bar.red: the reduction over every participating thread's predicate
+  uint32_t total = 0;
+  bool all = true, any = false;
+  for (Warp* w : group) {
+    total += (uint32_t)popc(w->bar_pred);
+    uint32_t lanes = w->live & ~w->exited;
+    all = all && (w->bar_pred & lanes) == lanes;
+    any = any || w->bar_pred != 0;
+  }
+  std::array<uint32_t, 32> joined{};
+  for (Warp* w : group)
+    for (int x = 0; x < 32; x++) joined[x] = std::max(joined[x], vc[w->id][x]);
+  for (Warp* w : group) {
+    if (w->bar_arrive_only) {  // an arriver releases what it wrote; it does not wait and learns nothing
+      vc[w->id][w->id] = std::max(vc[w->id][w->id], joined[w->id]) + 1;
       continue;
     }
-    for (Warp* w : waiting) {
-      if (w->bar_pc != waiting[0]->bar_pc) {
-        Fault f{"barrier_divergence", ""};
-        const Insn& a = P.insns[(size_t)waiting[0]->bar_pc];
-        const Insn& b = P.insns[(size_t)w->bar_pc];
-        f.line = b.line;
-        f.other_line = a.line;
-        f.file = b.file;
-        f.message = "warps of one block met at two different barrier instructions (lines " + std::to_string(b.line) +
-                    " and " + std::to_string(a.line) + "): each __syncthreads() must be reached by every thread of "
-                    "the block; barriers in divergent code are undefined behaviour";
-        f.threads.push_back(thread_of(w->id, first_lane(w->live)));
-        f.threads.push_back(thread_of(waiting[0]->id, first_lane(waiting[0]->live)));
-        fail(f);
-      }
-    }
-    std::array<uint32_t, 32> joined{};
-    for (Warp* w : waiting)
-      for (int x = 0; x < 32; x++) joined[x] = std::max(joined[x], vc[w->id][x]);
-    for (Warp* w : waiting) {
-      vc[w->id] = joined;
-      w->wsync++;
+    vc[w->id] = joined;
+    w->wsync++;
+    if (w->state == WarpState::Barrier) {
       w->state = WarpState::Run;
-      w->bar_id = -1;
       w->stack.back().pc = w->bar_pc + 1;
     }
-    for (Warp* w : waiting) vc[w->id][w->id] = joined[w->id] + 1;
+    const Insn& in = P.insns[(size_t)w->bar_pc];
+    if (in.flags & F_RED) {
+      uint64_t value = in.sub == S_POPC ? total : in.sub == S_AND ? (all ? 1 : 0) : (any ? 1 : 0);
+      int t = in.sub == S_POPC ? T_U32 : T_PRED;
+      for (int lane = 0; lane < WARP; lane++)
+        if (((w->live & ~w->exited) >> lane) & 1) dst(*w, op(in, 0), lane, value, t);
+    }
+    w->bar_id = -1;
   }
+  for (Warp* w : group)
+    if (!w->bar_arrive_only) vc[w->id][w->id] = joined[w->id] + 1;
 }
 
 void Machine::barrier_stuck() {

@@ -81,6 +81,7 @@ class Program:
     instructions: int
     reg_slots: int
     params: list[tuple[int, int]]  # the kernel's parameters: (offset, bytes) in order
+    module_vars: list[tuple[str, int, int, str]]  # ("__device__" | "__constant__", offset, bytes, name)
     param_bytes: int
 
 
@@ -174,6 +175,7 @@ class _Layout:
     thread_param_size: int = 0
     kernel_param_size: int = 0
     memories: list[tuple[int, str, bytes, bool]] = field(default_factory=list)  # region, name, data, ro
+    module_vars: list[tuple[str, int, int, str]] = field(default_factory=list)  # kind, offset, size, name
     slots: dict[tuple[str, int, str], int] = field(default_factory=dict)  # (fn, scope, reg) -> slot
     reg_types: list[str] = field(default_factory=list)
     thread_params: dict[tuple[str, int, str], int] = field(default_factory=dict)
@@ -235,20 +237,28 @@ def _refuse_recursion(edges: dict[str, set[str]], root: str) -> None:
 
 def _lay_out(module: Module, functions: list[Function]) -> _Layout:
     lay = _Layout()
-    g = c = 0
+    # every module-level __device__ variable in one region, every __constant__ one in another
+    regions = {
+        "global": (T.MODULE_GLOBALS_REGION, "__device__ variables"),
+        "const": (T.MODULE_CONSTS_REGION, "__constant__ variables"),
+    }
+    data = {"global": bytearray(), "const": bytearray()}
     for var in module.variables:
         if var.space in ("global", "const"):
-            index = (T.MODULE_GLOBALS_FIRST + g) if var.space == "global" else (T.MODULE_CONSTS_FIRST + c)
-            if var.space == "global":
-                g += 1
-            else:
-                c += 1
-            if g > 64 or c > 64:
-                raise Unsupported("more than 64 module-level __device__ or __constant__ variables")
-            lay.symbols[var.name] = ("global", T.region_base(index))
-            lay.memories.append((index, demangle_variable(var.name), var.init or bytes(var.size), var.space == "const"))
+            region, _ = regions[var.space]
+            blob = data[var.space]
+            blob += bytes(_align(len(blob), max(var.align, 1)) - len(blob))
+            lay.symbols[var.name] = ("global", T.region_base(region) + len(blob))
+            label = "__device__" if var.space == "global" else "__constant__"
+            lay.module_vars.append((label, len(blob), var.size, demangle_variable(var.name)))
+            blob += var.init or bytes(var.size)
+            if len(blob) > 64 << 20:
+                raise Unsupported("more than 64 MB of module-level variables")
         elif var.space == "shared":
             _place_shared(lay, var)
+    for space, (region, name) in regions.items():
+        if data[space]:
+            lay.memories.append((region, name, bytes(data[space]), space == "const"))
     for fn in functions:
         for var in fn.locals:
             if var.space == "shared":
@@ -323,6 +333,7 @@ class _Encoder:
             reg_slots=len(self.lay.reg_types),
             params=[(self.lay.symbols[p.name][1], p.size) for p in self.module.functions[kernel].params],
             param_bytes=self.lay.kernel_param_size,
+            module_vars=self.lay.module_vars,
         )
 
     def _function(self, fn: Function) -> None:
@@ -429,13 +440,19 @@ class _Encoder:
             return self.lay.thread_params[(fn.name, -1, o.name)]
         raise Unsupported(f"unknown call parameter {o.name!r}", where)
 
-    def _slot(self, fn: Function, scope: int, name: str, insn: Instruction, where: int | None) -> int:
+    def _find_slot(self, fn: Function, scope: int, name: str) -> int | None:
         s = scope
         while s != -1:
             slot = self.lay.slots.get((fn.name, s, name))
             if slot is not None:
                 return slot
             s = fn.scopes.get(s, -1)
+        return None
+
+    def _slot(self, fn: Function, scope: int, name: str, insn: Instruction, where: int | None) -> int:
+        slot = self._find_slot(fn, scope, name)
+        if slot is not None:
+            return slot
         raise Unsupported(f"{insn.opcode}: undeclared register {name} (PTX line {insn.ptx_line})", where)
 
     def _put(self, kind: str, n: int = 0, reg: int = -1, imm: int = 0) -> None:
@@ -449,6 +466,8 @@ class _Encoder:
                 self._put("REG", reg=self._slot(fn, insn.scope, o.name, insn, where))
         elif isinstance(o, Imm):
             self._put("IMM", n=o.width if o.is_float else 0, imm=o.value)
+        elif isinstance(o, Sym) and (slot := self._find_slot(fn, insn.scope, o.name)) is not None:
+            self._put("REG", reg=slot)  # a register declared without the % sigil (inline asm)
         elif isinstance(o, Sym):
             if o.name == "_":
                 self._put("SINK")
@@ -461,6 +480,8 @@ class _Encoder:
             offset = o.offset
             if isinstance(o.base, Reg):
                 base = self._slot(fn, insn.scope, o.base.name, insn, where)
+            elif isinstance(o.base, Sym) and (slot := self._find_slot(fn, insn.scope, o.base.name)) is not None:
+                base = slot
             elif isinstance(o.base, Sym):
                 offset += self._symbol(fn, insn, o.base.name, where)
             self._put("ADDR", reg=base, imm=offset)

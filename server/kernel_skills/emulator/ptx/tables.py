@@ -76,12 +76,13 @@ SREGS = (
 OPERAND_KINDS = ("REG", "IMM", "SREG", "ADDR", "VEC", "SINK", "PAIR", "GROUP")
 
 # The engine's address map (generic 64-bit addresses). Global buffers: the ABI's pointers at regions
-# 0..127, module `.global` variables from 128, `.const` variables from 192; each buffer starts in the
+# 0..63, every module `.global` variable in region 64, every `.const` one in region 65; each buffer starts in the
 # middle of its 2^36-byte region so that an index before or past it still names it.
 REGION_SHIFT = 36
 BUFFER_BASE = 1 << 44
-MODULE_GLOBALS_FIRST = 128
-MODULE_CONSTS_FIRST = 192
+MODULE_GLOBALS_REGION = 64
+MODULE_CONSTS_REGION = 65
+REGIONS = 66
 SHARED_WINDOW = 1 << 46
 LOCAL_WINDOW = 3 << 45
 PARAM_THREAD_BASE = 1 << 20  # param-space offsets below: the kernel's parameters; above: per thread
@@ -117,8 +118,8 @@ def cpp_header() -> str:
         f"constexpr uint64_t SHARED_WINDOW = {SHARED_WINDOW}ull;\n",
         f"constexpr uint64_t LOCAL_WINDOW = {LOCAL_WINDOW}ull;\n",
         f"constexpr uint64_t PARAM_THREAD_BASE = {PARAM_THREAD_BASE}ull;\n",
-        f"constexpr int MODULE_GLOBALS_FIRST = {MODULE_GLOBALS_FIRST};\n",
-        f"constexpr int MODULE_CONSTS_FIRST = {MODULE_CONSTS_FIRST};\n",
+        f"constexpr int MODULE_GLOBALS_FIRST = {MODULE_GLOBALS_REGION};\n",
+        f"constexpr int REGIONS = {REGIONS};\n",
     ]
     assert len(FLAGS) <= 64
     return "\n".join(parts)
