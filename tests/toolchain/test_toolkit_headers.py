@@ -204,6 +204,21 @@ def test_returned_ptx_names_files_without_server_paths(toolchain: Toolchain) -> 
     assert ".loc" in result.ptx
 
 
+def test_a_toolkit_header_file_name_in_a_string_constant_is_cut_too(toolchain: Toolchain) -> None:
+    """CCCL's assertions put ``__FILE__`` (the header's path here) into the PTX as bytes."""
+    source = (
+        "#include <cuda/std/span>\n"
+        "__global__ void k(int* p, int n) { cuda::std::span<int> s(p, n); p[0] = s[n + 1]; }\n"
+    )
+    request = CompileRequest(source=source, options=["-DCCCL_ENABLE_ASSERTIONS"], want_ptx=True)
+    result = toolchain.compile(request)
+    strings = re.findall(r"\.b8 [\w$]+\[(\d+)\] = \{([\d, ]*)\}", result.ptx)
+    texts = {bytes(int(b) for b in values.split(",")).decode(): int(size) for size, values in strings}
+    assert texts.get("cuda/std/span") == len("cuda/std/span") + 1  # the size shrank with it
+    assert not any(os.fspath(root) in text for text in texts for root in toolkit().include_dirs)
+    assert os.fspath(toolkit().include_dirs[-1]) in cache.load_ptx(result.compile_id)  # as compiled
+
+
 def test_toolkit_relative_uses_the_deepest_header_folder() -> None:
     cudart, cccl = toolkit().include_dirs[1:]
     assert toolkit_relative(f"{cccl}/cuda/std/array") == "cuda/std/array"

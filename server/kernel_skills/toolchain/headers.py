@@ -23,6 +23,12 @@ from pathlib import Path
 
 SHIM_LABEL = "<kernel-skills-include>"
 _FILE_DIRECTIVE = re.compile(r'^(?P<head>\s*\.file\s+\d+\s+")(?P<path>[^"\n]*)(?P<tail>".*)$', re.MULTILINE)
+# A string constant (``__FILE__`` of a toolkit header, e.g. in a CCCL assertion's message).
+_BYTES_CONSTANT = re.compile(
+    r"^(?P<head>[ \t]*\.(?:global|const)[ \t]+(?:\.align[ \t]+\d+[ \t]+)?\.b8[ \t]+[\w$]+\[)(?P<size>\d+)"
+    r"(?P<mid>\][ \t]*=[ \t]*\{)(?P<bytes>[\d, \t]*)(?P<tail>\};)",
+    re.MULTILINE,
+)
 
 
 def shim_dir() -> Path:
@@ -47,7 +53,7 @@ def label(root: Path) -> str:
     return "<cccl-include>" if Path(root).name == "cccl" else "<cuda-include>"
 
 
-def toolkit_relative(path: str, names: Iterable[str] = (), roots: Iterable[Path] | None = None) -> str:
+def toolkit_relative(path: str, names: Iterable[str] = (), roots: Iterable[Path | str] | None = None) -> str:
     """The name a client may see for ``path``: relative to the deepest header folder holding it
     (``cuda/std/array``), else the longest of ``names`` (the submission, its inline headers) it ends
     with, else its last component. Never an absolute path of this machine."""
@@ -61,13 +67,28 @@ def toolkit_relative(path: str, names: Iterable[str] = (), roots: Iterable[Path]
     return path.rsplit("/", 1)[-1]
 
 
-def client_ptx(ptx: str, names: Iterable[str] = (), roots: Iterable[Path] | None = None) -> str:
-    """PTX with every ``.file`` path made ``toolkit_relative``; nothing else changes."""
+def client_ptx(ptx: str, names: Iterable[str] = (), roots: Iterable[Path | str] | None = None) -> str:
+    """PTX as a client sees it: every ``.file`` path made ``toolkit_relative``, and header folders
+    cut from string constants (a toolkit header's ``__FILE__``). Instructions are untouched."""
     known = tuple(names)
-    folders = None if roots is None else tuple(roots)
-    return _FILE_DIRECTIVE.sub(
+    folders = _roots() if roots is None else tuple(str(Path(root).resolve()) for root in roots)
+    ptx = _FILE_DIRECTIVE.sub(
         lambda m: m.group("head") + toolkit_relative(m.group("path"), known, folders) + m.group("tail"), ptx
     )
+    return _BYTES_CONSTANT.sub(lambda m: _strip_folders(m, folders), ptx)
+
+
+def _strip_folders(match: re.Match[str], folders: tuple[str, ...]) -> str:
+    """One ``.b8`` constant with every header folder prefix removed (its size shrunk to match)."""
+    old = bytes(int(value) for value in match.group("bytes").replace(",", " ").split())
+    new = old
+    for root in sorted(folders, key=len, reverse=True):
+        new = new.replace(root.encode() + b"/", b"")
+    if new == old:
+        return match.group(0)
+    size = int(match.group("size")) - len(old) + len(new)
+    values = ", ".join(str(value) for value in new)
+    return f"{match.group('head')}{size}{match.group('mid')}{values}{match.group('tail')}"
 
 
 def _roots() -> tuple[str, ...]:
