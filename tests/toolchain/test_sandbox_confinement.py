@@ -184,7 +184,12 @@ def test_either_wall_alone_still_confines_and_hides_existence(
     result = chain.compile(CompileRequest(source=f'#include "{secrets.outside}"\n' + KERNEL))
     assert result.sandbox is not None
     assert (result.sandbox.confined, result.sandbox.method) == (True, method)
-    assert result.sandbox.readable == ["<cuda-include>", "<cccl-include>", "<nvrtc-lib>"]
+    assert result.sandbox.readable == [
+        "<kernel-skills-include>",
+        "<cuda-include>",
+        "<cccl-include>",
+        "<nvrtc-lib>",
+    ]
     _same_for_existing_and_missing(chain, secrets)
 
 

@@ -184,3 +184,17 @@ def test_a_timed_benchmark_renders_its_verdict_times_and_failed_checks():
     assert "median 12.5 us; baseline torch_eager 30.0 us; speedup torch_eager 2.40x" in text
     assert "failed rerun: differs at [3]" in text
     assert "best speedup over torch eager 2.40x" in text
+
+
+def test_a_diagnostic_in_a_toolkit_header_is_recorded_and_shown_with_its_header() -> None:
+    from kernel_skills.traces.records import compile_record
+
+    result = {
+        "ok": False,
+        "diagnostics": [
+            {"severity": "error", "line": 448, "message": "static_assert", "file": "cuda/std/array"},
+            {"severity": "error", "line": 3, "message": "undefined", "file": "kernel.cu"},
+        ],
+    }
+    record = compile_record({"source": "x"}, result, lambda text: "0" * 64)
+    assert [d.where() for d in record.diagnostics] == ["cuda/std/array:448", "line 3"]

@@ -72,7 +72,7 @@ def code_outcomes(answer: str, expected: Expected) -> list[AssertionOutcome]:
         return _failed_all(names, f"not compiled: {exc}")
     if not result.ok:
         errors = [d for d in result.diagnostics if d.severity in ("error", "fatal")]
-        detail = "; ".join(f"line {d.line}: {d.message}" for d in errors[:3]) or result.log[-300:]
+        detail = "; ".join(f"{d.where()}: {d.message}" for d in errors[:3]) or result.log[-300:]
         return _failed_all(names, f"does not compile for sm_90a: {detail}")
 
     out: list[AssertionOutcome] = []

@@ -55,7 +55,7 @@ def _diff(before: str, after: str) -> str:
 
 def _errors(c: CompileRecord) -> str:
     errors = [d for d in c.diagnostics if d.severity in ("error", "fatal")] or c.diagnostics
-    return "; ".join(f"line {d.line}: {d.message}" for d in errors[:4]) or "did not compile"
+    return "; ".join(f"{d.where()}: {d.message}" for d in errors[:4]) or "did not compile"
 
 
 def _time(b: BenchRecord) -> str:

@@ -258,7 +258,7 @@ def render_optimise_compile(report: CompileResult, compile_id: str) -> str:
     errors = [d for d in report.diagnostics if d.severity in ("error", "fatal")]
     if not report.ok or errors:
         lines.append("It did not compile; errors:")
-        lines += [f"  - line {d.line}: {d.message}" for d in errors[:8]]
+        lines += [f"  - {d.where()}: {d.message}" for d in errors[:8]]
     for k in report.kernels:
         text = (
             f"Kernel `{k.name}`: {k.registers} registers, spills {k.spill_stores}/{k.spill_loads}, "

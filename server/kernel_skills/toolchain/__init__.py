@@ -2,9 +2,13 @@
 
 >>> res = compile_source(CompileRequest(source=src, block_size=256))
 >>> res.ok, res.kernels[0].registers, res.sass.features, [f.rule for f in res.lint]
+
+``toolkit_relative(path)`` / ``client_ptx(ptx)``: header paths of this machine as a client sees them
+(``cooperative_groups/details/info.h``), e.g. for the ``.file`` lines of PTX compiled with line info.
 """
 
 from kernel_skills.toolchain.compiler import Toolchain, compile_source, load_cubin, load_ptx, load_report
+from kernel_skills.toolchain.headers import client_ptx, toolkit_relative
 from kernel_skills.toolchain.models import (
     CompileRequest,
     CompileResult,
@@ -26,8 +30,10 @@ __all__ = [
     "SassKernel",
     "SassSummary",
     "Toolchain",
+    "client_ptx",
     "compile_source",
     "load_cubin",
     "load_ptx",
     "load_report",
+    "toolkit_relative",
 ]

@@ -1,5 +1,5 @@
 """On-disk compile cache under ``paths.cache_dir()/compile``, keyed on (source, headers, options, arch,
-NVRTC version). An entry is the request-independent report plus the cubin (for the benchmark, by
+NVRTC version, header shims). An entry is the request-independent report plus the cubin (for the benchmark, by
 compile id) and the PTX. Writes are atomic (temp file + rename).
 
 The cache is bounded: a hit refreshes its entry's mtime, and each store evicts the least recently used
@@ -15,23 +15,32 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from kernel_skills import paths
 from kernel_skills.errors import RefusedInput
 from kernel_skills.toolchain.models import CompileResult
 
-SCHEMA = 1  # bump when the stored report changes shape or meaning
+SCHEMA = 2  # bump when the stored report changes shape or meaning (2: PTX with line info)
 MAX_ENTRIES_ENV = "KERNEL_SKILLS_COMPILE_CACHE_ENTRIES"
 DEFAULT_MAX_ENTRIES = 2000
 _ID = re.compile(r"[0-9a-f]{32}")
 
 
 def compile_key(
-    source: str, headers: dict[str, str], options: list[str], arch: str, nvrtc_version: str
+    source: str,
+    headers: dict[str, str],
+    options: list[str],
+    arch: str,
+    nvrtc_version: str,
+    *,
+    shims: str = "",
 ) -> str:
+    """``shims``: a digest of the standard-header shims on the include path (they change the output)."""
     blob = json.dumps(
         {
+            "shims": shims,
             "schema": SCHEMA,
             "source": source,
             "headers": sorted(headers.items()),
@@ -111,9 +120,12 @@ def evict(keep: int, root: Path | None = None) -> int:
 
 
 def _touch(folder: Path) -> None:
-    # A concurrent eviction may have removed it: then the entry is simply gone next time.
+    # An explicit time keeps the clock's full resolution (the kernel's own "now" is coarse: a store
+    # and a hit a few ms later could tie and evict the wrong entry). A concurrent eviction may have
+    # removed the folder: then the entry is simply gone next time.
+    now = time.time_ns()
     with contextlib.suppress(OSError):
-        os.utime(folder)
+        os.utime(folder, ns=(now, now))
 
 
 def is_compile_id(text: object) -> bool:

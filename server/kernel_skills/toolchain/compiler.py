@@ -14,6 +14,7 @@ from kernel_skills.errors import CompileError, RefusedInput
 from kernel_skills.toolchain import cache, sandbox
 from kernel_skills.toolchain.demangle import demangle
 from kernel_skills.toolchain.diagnostics import parse_diagnostics
+from kernel_skills.toolchain.headers import client_ptx, shim_digest
 from kernel_skills.toolchain.lint import LintInput, lint
 from kernel_skills.toolchain.locate import toolkit
 from kernel_skills.toolchain.models import (
@@ -32,6 +33,13 @@ from kernel_skills.toolchain.source_text import code_view
 from kernel_skills.toolchain.worker import CompileWorker, default_worker
 
 _TOOL_TIMEOUT_S = 30.0
+# Every compile carries line info: the cached PTX then has ``.loc`` lines (the emulator maps them back
+# to source); it changes only ``.loc``/``.file`` in the PTX, not the code. NVRTC's default of
+# searching the including file's folder for a quoted include stays on (no ``--no-source-include``):
+# toolkit headers need it (``cooperative_groups/details/driver_abi.h`` includes "info.h"). For the
+# submission that folder is the worker's empty private folder, and wall 1 refuses any name that is
+# not a toolkit or inline header anyway.
+ALWAYS_OPTIONS = ("--generate-line-info",)
 
 
 class Toolchain:
@@ -69,7 +77,9 @@ class Toolchain:
         _check_sizes(request)
         if self._include_guard:
             sandbox.check_includes(request.source, request.headers, self.include_dirs)
-        key = cache.compile_key(request.source, request.headers, options, arch, tk.nvrtc_version)
+        key = cache.compile_key(
+            request.source, request.headers, options, arch, tk.nvrtc_version, shims=shim_digest()
+        )
         base = cache.load(key, self._cache_root)
         cached = base is not None
         ptx = None
@@ -78,9 +88,15 @@ class Toolchain:
             cache.store(key, base, cubin, ptx, self._cache_root)
         elif request.want_ptx and base.ok:
             ptx = cache.load_ptx(key, self._cache_root)
-        result = finalize(base, request, cached=cached, ptx=ptx if request.want_ptx else None)
+        shown = self._client_ptx(ptx, request) if request.want_ptx and ptx is not None else None
+        result = finalize(base, request, cached=cached, ptx=shown)
         result.total_ms = round((time.perf_counter() - started) * 1000, 3)
         return result
+
+    def _client_ptx(self, ptx: str, request: CompileRequest) -> str:
+        """The cached PTX keeps this machine's header paths (the emulator maps ``.loc`` with them);
+        a client gets the names they are included by."""
+        return client_ptx(ptx, [sandbox.SUBMISSION_NAME, *request.headers], self.include_dirs)
 
     def _compile_fresh(
         self, request: CompileRequest, arch: str, options: list[str], nvrtc_version: str, key: str
@@ -89,9 +105,9 @@ class Toolchain:
         nvrtc_options = [
             f"--gpu-architecture={arch}",
             "-Xptxas=-v",
-            "--no-source-include",
+            *ALWAYS_OPTIONS,
             *(f"--include-path={path}" for path in self.include_dirs),
-            *options,
+            *(option for option in options if option not in ALWAYS_OPTIONS),
         ]
         reply = self.worker.compile(
             {

@@ -1,7 +1,8 @@
 """Turn NVRTC's (already filtered) log into diagnostics with a line, column and a source excerpt.
 
 NVRTC prints ``file(LINE): error: message``, then the source line indented by two spaces and a caret
-line under the column. Toolkit-header diagnostics are kept with their file shown as a label.
+line under the column. Toolkit-header diagnostics are kept, their file named as it is included
+(``cooperative_groups/details/info.h``, ``toolkit`` true), never as the submission's line.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ _PTXAS = re.compile(
     r"^ptxas(?: application ptx input, line (?P<ptx_line>\d+);)?\s+"
     r"(?P<severity>error|warning|fatal)\s*: (?P<message>.*)$"
 )
+_LABELLED = re.compile(r"^<(?:cuda|cccl|kernel-skills)-include>/(?P<name>.+)$")
 _SEVERITY = {
     "catastrophic error": "fatal",
     "error": "error",
@@ -47,7 +49,7 @@ def parse_diagnostics(log: str, sources: Mapping[str, str]) -> list[Diagnostic]:
         message_lines = [match.group("message"), *(line.strip() for line in extra if line.strip())]
         after = block[caret + 1 :] if caret is not None else []
         message_lines += [line.strip() for line in after if "detected during" in line or " at line " in line]
-        file = match.group("file")
+        file, toolkit = _toolkit_name(match.group("file"))
         line = int(match.group("line"))
         found.append(
             Diagnostic(
@@ -57,10 +59,18 @@ def parse_diagnostics(log: str, sources: Mapping[str, str]) -> list[Diagnostic]:
                 message=" ".join(message_lines).strip(),
                 file=file,
                 code=match.group("code"),
-                excerpt=excerpt(sources[file], line, column) if file in sources else None,
+                excerpt=excerpt(sources[file], line, column) if file in sources and not toolkit else None,
+                toolkit=toolkit,
             )
         )
     return found
+
+
+def _toolkit_name(file: str) -> tuple[str, bool]:
+    """A labelled toolkit path (``<cuda-include>/cooperative_groups/details/info.h``, as wall 2 writes
+    it) becomes the name it is included by; other files keep theirs."""
+    labelled = _LABELLED.match(file)
+    return (labelled.group("name"), True) if labelled else (file, False)
 
 
 def _block(lines: list[str], start: int) -> list[str]:

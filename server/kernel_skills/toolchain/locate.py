@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kernel_skills.errors import CompileError
+from kernel_skills.toolchain.headers import shim_dir
 
 
 @dataclass(frozen=True)
 class Toolkit:
-    include_dirs: tuple[Path, ...]  # CUDA runtime headers, then CCCL (CUB, libcu++)
+    include_dirs: tuple[Path, ...]  # the standard-header shims, CUDA runtime headers, CCCL (CUB, libcu++)
     nvdisasm: Path
     cuobjdump: Path
     nvrtc_version: str
@@ -31,10 +32,7 @@ def toolkit() -> Toolkit:
     except ImportError as exc:
         raise CompileError("cuda-pathfinder is not installed (pip install cuda-pathfinder)") from exc
     try:
-        include_dirs = tuple(
-            Path(pathfinder.locate_nvidia_header_directory(name).abs_path).resolve()
-            for name in ("cudart", "cccl")
-        )
+        include_dirs = (shim_dir(), *_header_dirs(pathfinder))
         nvdisasm = Path(_binary(pathfinder, "nvdisasm"))
         cuobjdump = Path(_binary(pathfinder, "cuobjdump"))
     except (pathfinder.DynamicLibNotFoundError, AttributeError, TypeError, RuntimeError) as exc:
@@ -44,6 +42,13 @@ def toolkit() -> Toolkit:
         ) from exc
     version, archs = nvrtc_info()
     return Toolkit(include_dirs, nvdisasm, cuobjdump, version, archs)
+
+
+def _header_dirs(pathfinder: object) -> tuple[Path, ...]:
+    return tuple(
+        Path(pathfinder.locate_nvidia_header_directory(name).abs_path).resolve()  # type: ignore[attr-defined]
+        for name in ("cudart", "cccl")
+    )
 
 
 def _binary(pathfinder: object, name: str) -> str:

@@ -37,9 +37,22 @@ class Diagnostic(BaseModel):
     line: int | None
     column: int | None
     message: str
-    file: str = Field(description="the submission's name or an inline header's name")
+    file: str = Field(
+        description="the submission's name, an inline header's name, or a toolkit header's include name "
+        "(e.g. cooperative_groups/details/info.h, with toolkit true)"
+    )
     code: str | None = Field(default=None, description="NVRTC diagnostic number, e.g. 177-D")
     excerpt: str | None = Field(default=None, description="source lines around the line, caret under it")
+    toolkit: bool = Field(
+        default=False, description="the line is in a toolkit header (or a standard-header shim), not yours"
+    )
+
+    def where(self, submission: str = "kernel.cu") -> str:
+        """``line 5`` in the submission, ``cooperative_groups/details/info.h:52`` elsewhere."""
+        if self.file == submission and not self.toolkit:
+            return f"line {self.line}" if self.line is not None else submission
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return where + (" (toolkit header)" if self.toolkit else "")
 
 
 class Occupancy(BaseModel):

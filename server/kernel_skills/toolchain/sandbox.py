@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kernel_skills.errors import RefusedInput
+from kernel_skills.toolchain.headers import label as folder_label
 
 SUBMISSION_NAME = "kernel.cu"
 _TRIGRAPHS = {"=": "#", "/": "\\", "'": "^", "(": "[", ")": "]", "!": "|", "<": "{", ">": "}", "-": "~"}
@@ -300,7 +301,7 @@ def filter_log(log: str, allowed_names: Iterable[str], include_dirs: Iterable[Pa
 def _labelled(include_dirs: Iterable[Path]) -> Iterator[tuple[Path, str]]:
     dirs = sorted((Path(d).resolve() for d in include_dirs), key=lambda p: -len(str(p)))
     for path in dirs:
-        yield path, "<cccl-include>" if path.name == "cccl" else "<cuda-include>"
+        yield path, folder_label(path)
 
 
 def _allowed_file(file: str, allowed: set[str], roots: list[tuple[str, str]]) -> bool:

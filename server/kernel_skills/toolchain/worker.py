@@ -11,6 +11,7 @@ from typing import Any
 
 from kernel_skills.errors import CompileError, Timeout
 from kernel_skills.toolchain.confinement import CONFINE, UNCONFINED, UNCONFINED_ENV, unconfined_opt_in
+from kernel_skills.toolchain.headers import SHIM_LABEL
 from kernel_skills.toolchain.locate import nvrtc_lib_dir, toolkit
 from kernel_skills.toolchain.models import Sandbox
 from kernel_skills.workerproc import ChildDied, ChildGone, ChildTimeout, LazyDefault, SupervisedChild
@@ -115,11 +116,11 @@ class CompileWorker:
             _LOG.warning("compile worker started unconfined (--unconfined-compile): trusted local use only")
 
 
-_READABLE_LABELS = ["<cuda-include>", "<cccl-include>", "<nvrtc-lib>"]
+_READABLE_LABELS = [SHIM_LABEL, "<cuda-include>", "<cccl-include>", "<nvrtc-lib>"]
 
 
 def _readable_dirs() -> list[Path]:
-    """What the compiler may read: the toolkit headers and NVRTC's own libraries."""
+    """What the compiler may read: the header shims, the toolkit headers and NVRTC's own libraries."""
     tk = toolkit()
     nvrtc_lib = nvrtc_lib_dir()
     return [*tk.include_dirs, nvrtc_lib]

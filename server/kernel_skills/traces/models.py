@@ -14,6 +14,14 @@ class DiagnosticRecord(BaseModel):
     line: int | None = None
     message: str
     code: str | None = None
+    file: str | None = None  # None or "kernel.cu": the submission; else an inline or toolkit header
+
+    def where(self) -> str:
+        """``line 5`` in the submission, ``cuda/std/array:448`` in a header."""
+        file = self.file or "kernel.cu"
+        if file == "kernel.cu":
+            return f"line {self.line}" if self.line is not None else file
+        return f"{file}:{self.line}" if self.line is not None else file
 
 
 class KernelRecord(BaseModel):

@@ -55,6 +55,7 @@ def compile_record(args: dict[str, Any], result: dict[str, Any] | None, store: S
             line=d.get("line"),
             message=str(d.get("message", ""))[:MAX_DETAIL],
             code=d.get("code"),
+            file=str(d["file"])[:MAX_DETAIL] if d.get("file") else None,
         )
         for d in (result.get("diagnostics") or [])[:MAX_ITEMS]
     ]

@@ -11,7 +11,7 @@ def _compile_line(c: CompileRecord) -> list[str]:
     head = f"compile `{c.source_hash[:12]}` ({c.source_chars} chars, {c.arch}, {opts})"
     lines = [f"{head}: **{'ok' if c.ok else 'errors'}**"]
     for d in c.diagnostics:
-        lines.append(f"   - {d.severity} line {d.line}: {d.message}")
+        lines.append(f"   - {d.severity} {d.where()}: {d.message}")
     for k in c.kernels:
         occ = f", occupancy {k.occupancy:.0%}" if k.occupancy is not None else ""
         lines.append(

@@ -1,0 +1,4 @@
+// kernel-skills shim: NVRTC ships no C/C++ standard library headers.
+// <stdint.h>: the same names as <cstdint>.
+#pragma once
+#include <cstdint>
