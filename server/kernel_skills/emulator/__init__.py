@@ -4,14 +4,22 @@
 ``verify`` (exported here, with ``LIMITS`` and ``TIMING_NOTE``). It imports ``bench``'s public names
 only, never ``executors`` or ``dispatch`` above it. The parts, one job each:
 
-- ``cpp/``: the engine (C++ headers and the runner, package data built on demand with g++);
-- ``rewrite``: refuses what the engine cannot run faithfully, rewrites the few constructs it models;
-- ``build``: the cached, confined g++ build of a kernel's runner;
-- ``protocol``: the job a runner reads, the bytes it writes back, its fault report;
+- ``ptx/``: NVRTC's PTX (from the same compile as ``compile_kernel``, with line info) parsed and
+  resolved for one kernel into a pre-decoded program (memory-safe Python; what cannot run is refused
+  here, naming the instruction and the submission's line);
+- ``engine/``: the C++ engine that executes that program (the project's own code, built once per
+  install by ``engine_build``; never per kernel): warps of 32 in lockstep with SIMT stacks that
+  reconverge at immediate post-dominators, every access bounds-checked against the emulated spaces,
+  the race, initialisation, barrier and warp-collective checks, a thread-instruction budget;
+- ``protocol``: the job the engine reads, the bytes it writes back, its reports;
 - ``sandbox``: ``run_confined`` (Landlock, limits, process group, timeout) with the ``confine.cpp``
-  launcher; ``gxx``: finding and running g++;
-- ``harness``: the benchmark's ``Harness`` with each launch a confined runner process;
+  launcher, around every engine run; ``gxx``: finding g++ for the one-time builds;
+- ``harness``: the benchmark's ``Harness`` with each launch one confined engine run;
 - ``verdict``: the ``BenchResult`` with ``verified_on="cpu-emulator"``.
+
+No submitted code is compiled by g++ or run natively: the engine reads the PTX as data, so what NVRTC
+compiled (the code a GPU runs) is what is judged; a host-only branch, a constructor or any other host
+code in a submission never runs.
 """
 
 from __future__ import annotations

@@ -83,7 +83,9 @@ def build_engine(cache_dir: Path) -> Engine:
             capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, check=False, cwd=work,
         )  # fmt: skip
         if done.returncode != 0:
-            raise DeviceUnavailable(f"the CPU emulator's engine did not build with g++: {done.stderr[-2000:]}")
+            raise DeviceUnavailable(
+                f"the CPU emulator's engine did not build with g++: {done.stderr[-2000:]}"
+            )
         staged = folder.parent / f".{folder.name}.{os.getpid()}"
         shutil.rmtree(staged, ignore_errors=True)
         staged.mkdir()

@@ -109,7 +109,10 @@ class EmulatedKernel:
             )
             files["job"].write_bytes(job)
             done = run_confined(
-                [str(self.engine), *(str(files[n]) for n in ("program", "job", "out", "report.json", "printf"))],
+                [
+                    str(self.engine),
+                    *(str(files[n]) for n in ("program", "job", "out", "report.json", "printf")),
+                ],
                 workdir=work,
                 read_only=[self.engine],
                 timeout_s=self.timeout_s,
@@ -154,7 +157,9 @@ class EmulatedKernel:
 
     def _named(self, found: dict[str, Any]) -> dict[str, Any]:
         """A module variable's own name for an offset in the engine's region of module variables."""
-        space = {"__device__ variables": "__device__", "__constant__ variables": "__constant__"}.get(found["buffer"] or "")
+        space = {"__device__ variables": "__device__", "__constant__ variables": "__constant__"}.get(
+            found["buffer"] or ""
+        )
         if space is None or found.get("offset") is None:
             return found
         for kind, start, size, name in self.program.module_vars:
@@ -187,7 +192,9 @@ def emulated_kernel(
 
     result = compile_source(CompileRequest(source=source, arch="sm_90a", options=options or ["-std=c++17"]))
     if not result.ok or result.compile_id is None:
-        errors = "; ".join(f"line {d.line}: {d.message}" for d in result.diagnostics if d.severity != "warning")
+        errors = "; ".join(
+            f"line {d.line}: {d.message}" for d in result.diagnostics if d.severity != "warning"
+        )
         raise RefusedInput(f"NVRTC did not compile the kernel: {errors or result.log[-1000:]}")
     try:
         program = load_program(load_ptx(result.compile_id), kernel)
@@ -197,7 +204,9 @@ def emulated_kernel(
     return EmulatedKernel(engine.exe, program, timeout_s=timeout_s, budget=budget)
 
 
-def emulator_harness(kernel: EmulatedKernel, problem: Problem, sizes: dict[str, int], launch: Launch) -> Harness:
+def emulator_harness(
+    kernel: EmulatedKernel, problem: Problem, sizes: dict[str, int], launch: Launch
+) -> Harness:
     """``bench.checking.Harness`` on CPU tensors, each launch one confined run of the engine.
 
     Launches alternate between the engine's in-order and reversed schedules (blocks, warps and the
@@ -221,10 +230,10 @@ def engine_cause(exc: BaseException) -> BaseException:
 
 __all__ = [
     "CHECK_KINDS",
-    "emulated_kernel",
     "EmulatedKernel",
     "EmulatorFault",
     "describe",
+    "emulated_kernel",
     "emulator_harness",
     "engine_cause",
 ]

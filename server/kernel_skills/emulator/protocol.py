@@ -103,7 +103,9 @@ def encode_job(
 
     values = problem.scalar_values(sizes)
     if len(program.params) != len(problem.abi):
-        raise ValueError(f"the kernel takes {len(program.params)} parameters, the problem's ABI {len(problem.abi)}")
+        raise ValueError(
+            f"the kernel takes {len(program.params)} parameters, the problem's ABI {len(problem.abi)}"
+        )
     params = bytearray(program.param_bytes)
     buffers: list[bytes] = []
     pointer = 0
@@ -120,8 +122,12 @@ def encode_job(
         else:
             raw = struct.pack("<f", float(values[p.name]))
         params[offset : offset + len(raw)] = raw[:size]
-    head = struct.pack("<8s7IIQI", MAGIC, *launch.grid, *launch.block, launch.shared_mem, schedule, budget, PRINTF_LIMIT)
-    return b"".join([head, struct.pack("<I", len(params)), bytes(params), struct.pack("<I", len(buffers)), *buffers])
+    head = struct.pack(
+        "<8s7IIQI", MAGIC, *launch.grid, *launch.block, launch.shared_mem, schedule, budget, PRINTF_LIMIT
+    )
+    return b"".join(
+        [head, struct.pack("<I", len(params)), bytes(params), struct.pack("<I", len(buffers)), *buffers]
+    )
 
 
 def decode_outputs(problem: Problem, tensors: dict[str, Any], data: bytes) -> None:

@@ -1,4 +1,5 @@
-"""Run untrusted native code (an emulator runner built from a submission, and its g++ build) confined.
+"""Run the emulator's engine confined: defence in depth around the project's own native code, which
+executes a submission's PTX as data (nothing of a submission is ever built or run natively).
 
 ``run_confined(argv, workdir=..., read_only=..., timeout_s=..., memory_mb=...)`` starts the program
 through the launcher ``confine.cpp`` (built once with g++) in its own session and process group.
@@ -7,10 +8,9 @@ The child:
   maps (libc, libstdc++, libm, libgcc_s) and its own ``/proc/<pid>``; writes only its work folder
   (Linux Landlock, every file-system right handled);
 - may execute only ``argv[0]`` and the dynamic loader (``allow_exec=True`` adds the ``executables``
-  given; for g++ they default to its cc1plus, collect2, lto-wrapper, as and ld, and its include and
-  library folders become readable: nothing else);
+  given: nothing else);
 - has no TCP bind/connect (Landlock ABI >= 4) and cannot signal or reach abstract unix sockets outside
-  itself (ABI >= 6); the runner adds its own seccomp filter (no exec, no sockets, no open after start);
+  itself (ABI >= 6); the engine adds its own seccomp filter (no exec, no sockets, no open after start);
 - runs under RLIMIT_AS, RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_NPROC, RLIMIT_NOFILE and RLIMIT_CORE=0, a
   wall-clock timeout (the whole process group is killed), and an allow-listed environment.
 
@@ -195,11 +195,6 @@ def run_confined(
         execute.append(loader)
     read_paths = list(read_only)
     if allow_exec:
-        from kernel_skills.emulator.gxx import find_gxx, toolchain_paths
-
-        if not executables and program.resolve() == find_gxx():
-            toolchain_reads, executables = toolchain_paths()
-            read_paths += toolchain_reads
         execute += [Path(p).resolve() for p in executables]
     child_env = scrubbed_env(workdir, env)
     out_path, err_path = workdir / ".stdout", workdir / ".stderr"

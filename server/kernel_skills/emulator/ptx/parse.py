@@ -284,10 +284,7 @@ def _initializer(toks: list[Tok], vtype: str, size: int, line: int) -> bytes:
         if t.text == "-":
             neg = True
             continue
-        if t.kind == "float":
-            raw = int(t.text[2:], 16)
-        else:
-            raw = _int(t)
+        raw = int(t.text[2:], 16) if t.kind == "float" else _int(t)
         if neg:
             raw = -raw
             neg = False

@@ -268,9 +268,13 @@ def _lay_out(module: Module, functions: list[Function]) -> _Layout:
                 lay.symbols[var.name] = ("local", lay.local_size)
                 lay.local_size += var.size
     if lay.shared_size > SHARED_LIMIT:
-        raise Unsupported(f"the kernel declares {lay.shared_size} bytes of static shared memory (H100: 227 KB)")
+        raise Unsupported(
+            f"the kernel declares {lay.shared_size} bytes of static shared memory (H100: 227 KB)"
+        )
     if lay.local_size > LOCAL_LIMIT:
-        raise Unsupported(f"the kernel needs {lay.local_size} bytes of local memory per thread (H100: 512 KB)")
+        raise Unsupported(
+            f"the kernel needs {lay.local_size} bytes of local memory per thread (H100: 512 KB)"
+        )
     entry = functions[0]
     offset = 0
     for p in entry.params:
@@ -323,7 +327,9 @@ class _Encoder:
         for fn in self.functions:
             self._function(fn)
         if len(self.insns) > MAX_INSTRUCTIONS:
-            raise Unsupported(f"{len(self.insns)} PTX instructions: more than the emulator's {MAX_INSTRUCTIONS}")
+            raise Unsupported(
+                f"{len(self.insns)} PTX instructions: more than the emulator's {MAX_INSTRUCTIONS}"
+            )
         return Program(
             data=self._pack(kernel),
             kernel=kernel,
@@ -357,7 +363,9 @@ class _Encoder:
             self.insns[index] = self._instruction(fn, insn, index, labels, reconv.get(index, -1))
 
     # ---------------------------------------------------------------- one instruction
-    def _instruction(self, fn: Function, insn: Instruction, index: int, labels: dict[str, int], reconv: int) -> bytes:
+    def _instruction(
+        self, fn: Function, insn: Instruction, index: int, labels: dict[str, int], reconv: int
+    ) -> bytes:
         line, file = self.lines.resolve(insn.loc)
         where = line or None
         try:
@@ -382,7 +390,7 @@ class _Encoder:
             self._operand(fn, insn, o, d, where)
         n_ops = len(self.operands) - op_begin
         extra = d.extra[0] if d.extra else 0
-        types = (d.types + [0, 0, 0, 0])[:4]
+        types = ([*d.types, 0, 0, 0, 0])[:4]
         if len(d.types) > 4:
             raise Unsupported(f"{insn.opcode}: too many types", where)
         return struct.pack(
@@ -480,7 +488,9 @@ class _Encoder:
             offset = o.offset
             if isinstance(o.base, Reg):
                 base = self._slot(fn, insn.scope, o.base.name, insn, where)
-            elif isinstance(o.base, Sym) and (slot := self._find_slot(fn, insn.scope, o.base.name)) is not None:
+            elif (
+                isinstance(o.base, Sym) and (slot := self._find_slot(fn, insn.scope, o.base.name)) is not None
+            ):
                 base = slot
             elif isinstance(o.base, Sym):
                 offset += self._symbol(fn, insn, o.base.name, where)
@@ -525,7 +535,9 @@ class _Encoder:
             entry = self.fn_entry[callee] if callee is not None else struct.unpack_from("<i", blob)[0]
             calls.append(struct.pack("<i", entry) + blob[4:])
         files = [f"{i}\0{_client_file(name)}".encode() for i, name in sorted(self.module.files.items())]
-        shared = [struct.pack("<II", off, size) + name.encode()[:200] + b"\0" for off, size, name in lay.shared]
+        shared = [
+            struct.pack("<II", off, size) + name.encode()[:200] + b"\0" for off, size, name in lay.shared
+        ]
         memories = [
             struct.pack("<IBI", region, 1 if ro else 0, len(data)) + name.encode()[:200] + b"\0" + data
             for region, name, data, ro in lay.memories
@@ -551,15 +563,12 @@ class _Encoder:
 
 
 def _client_file(path: str) -> str:
-    """A file name fit for a client: the submission's plain name, a toolkit header relative to its
-    include folder (never a server path)."""
+    """A file name fit for a client: the submission's plain name, a toolkit header by the name it is
+    included by (never a server path)."""
+    from kernel_skills.toolchain import toolkit_relative
+
     name = path.rsplit("/", 1)[-1]
-    if name == SUBMISSION_FILE:
-        return name
-    for marker in ("/include/", "/cccl/"):
-        if marker in path:
-            return path.rsplit(marker, 1)[-1]
-    return name
+    return name if name == SUBMISSION_FILE else toolkit_relative(path)
 
 
 def _wrap64(value: int) -> int:
@@ -567,7 +576,9 @@ def _wrap64(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def _reconvergence(records: list[tuple[Instruction, int]], labels: dict[str, int], start: int) -> dict[int, int]:
+def _reconvergence(
+    records: list[tuple[Instruction, int]], labels: dict[str, int], start: int
+) -> dict[int, int]:
     """For each conditional branch: the index of its immediate post-dominator's first instruction
     (-1: the threads meet again only at the exit)."""
     n = len(records)
@@ -590,7 +601,7 @@ def _reconvergence(records: list[tuple[Instruction, int]], labels: dict[str, int
     nb = len(order)
     exit_node = nb
     succ: list[set[int]] = [set() for _ in range(nb)]
-    for b, first in enumerate(order):
+    for b in range(len(order)):
         last = (order[b + 1] if b + 1 < len(order) else n) - 1
         insn = records[last][0]
         base = insn.opcode.split(".")[0]
@@ -608,7 +619,7 @@ def _reconvergence(records: list[tuple[Instruction, int]], labels: dict[str, int
             succ[b].add(block_of.get(last + 1, exit_node))
     pdom = _post_dominators(succ, nb)
     result: dict[int, int] = {}
-    for b, first in enumerate(order):
+    for b in range(len(order)):
         last = (order[b + 1] if b + 1 < len(order) else n) - 1
         insn = records[last][0]
         if insn.opcode.split(".")[0] == "bra" and insn.guard is not None:

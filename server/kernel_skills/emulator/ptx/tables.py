@@ -33,7 +33,6 @@ TIER_TWO = {
     "suld": "surface loads",
     "sust": "surface stores",
     "brx": "indirect branches (brx.idx)",
-    "vote.ballot.b32": None,
 }
 TYPES = (
     "none", "b8", "b16", "b32", "b64", "b128", "u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64",
@@ -62,7 +61,7 @@ IGNORED = {
     # cache and eviction hints change no value
     "L1::no_allocate", "L1::evict_normal", "L1::evict_unchanged", "L1::evict_first", "L1::evict_last",
     "L2::evict_normal", "L2::evict_first", "L2::evict_last", "L2::64B", "L2::128B", "L2::256B",
-    "L2::cache_hint", "L1::evict_unchanged", "level::eviction_priority", "L2::evict_unchanged",
+    "L2::cache_hint", "level::eviction_priority", "L2::evict_unchanged",
 }  # fmt: skip
 ALIASES = {"shared::cta": "shared", "sys": "sys", "gl": "gl"}
 SREGS = (
@@ -76,8 +75,8 @@ SREGS = (
 OPERAND_KINDS = ("REG", "IMM", "SREG", "ADDR", "VEC", "SINK", "PAIR", "GROUP")
 
 # The engine's address map (generic 64-bit addresses). Global buffers: the ABI's pointers at regions
-# 0..63, every module `.global` variable in region 64, every `.const` one in region 65; each buffer starts in the
-# middle of its 2^36-byte region so that an index before or past it still names it.
+# 0..63, every module `.global` variable in region 64, every `.const` one in region 65; each buffer
+# starts in the middle of its 2^36-byte region so that an index before or past it still names it.
 REGION_SHIFT = 36
 BUFFER_BASE = 1 << 44
 MODULE_GLOBALS_REGION = 64
@@ -103,7 +102,8 @@ def _enum(name: str, values: tuple[str, ...], prefix: str) -> str:
 def cpp_header() -> str:
     """The shared tables as C++ enums and constants (the engine's generated ptx_tables.h)."""
     parts = [
-        "// Generated from kernel_skills/emulator/ptx/tables.py: do not edit.\n#pragma once\n#include <cstdint>\n",
+        "// Generated from kernel_skills/emulator/ptx/tables.py: do not edit.\n"
+        "#pragma once\n#include <cstdint>\n",
         _enum("Op", tuple(o.replace(".", "_") for o in OPS), "OP_"),
         _enum("Type", TYPES, "T_"),
         _enum("Cmp", CMPS, "C_"),
