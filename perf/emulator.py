@@ -1,11 +1,14 @@
 """`make bench` section "emulator": one submission's full CPU-emulator verdict per bundled problem.
 
-For every problem in kernels/solutions.json: the first build of its runner (confined g++, into an
-empty cache, the engine object included for the first problem only) and then the verdict with the
-build cached — every emulator shape, three seeds plus the determinism re-run each, each launch one
-confined runner process — p50 over a few repeats, against the targets (<= 10 s for a memory-bound
-problem, <= 30 s for attention) as a ratio. The confinement's own cost is measured in the same run:
-one confined launch of a trivial program against the same program started directly.
+For every problem in kernels/solutions.json (the reference solutions), in a fresh cache:
+- cold: the first verdict of a source no cache has seen — NVRTC compile, PTX read into the engine's
+  program, every emulator shape — with the NVRTC compile of another unseen copy timed on its own and reported
+  separately, so "cold extra" = cold - compile - warm is what the emulator adds on first sight;
+- warm: the verdict again (compile cached, program cached), p50 over a few repeats;
+- the engine's throughput on the same shapes: thread-instructions per second of engine wall time
+  (process start and confinement included), from one pass of the checks outside the verdict.
+Targets (issue 19): warm p50 <= 1.0 s memory-bound, <= 3 s attention; cold extra <= 0.5 s. Ratios
+against them are printed; the engine is built once first (its build time printed, not counted).
 """
 
 from __future__ import annotations
@@ -13,13 +16,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-TARGET_S = {"memory": 10.0, "attention": 30.0}
+WARM_TARGET_S = {"memory": 1.0, "attention": 3.0}
+COLD_EXTRA_TARGET_S = 0.5
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -28,24 +30,24 @@ def run(args: argparse.Namespace) -> dict:
     from kernel_skills.emulator import sandbox
 
     if shutil.which("g++") is None:
-        print("skipped: g++ is not installed (the emulator builds kernels with it)")
+        print("skipped: g++ is not installed (the emulator's engine is built once with it)")
         return {"skipped": "no g++"}
     if not sandbox.confinement_available():
         print("skipped: Linux Landlock is not available, so the emulator refuses to run kernels")
         return {"skipped": "no Landlock"}
     repeats = 3 if getattr(args, "quick", False) else 5
     old = os.environ.get("KERNEL_SKILLS_CACHE_DIR")
-    with tempfile.TemporaryDirectory(prefix="kernel-skills-perf-emu-") as tmp:
-        os.environ["KERNEL_SKILLS_CACHE_DIR"] = tmp
-        try:
-            overhead = _confinement_overhead(Path(tmp))
+    try:
+        with tempfile.TemporaryDirectory(prefix="kernel-skills-perf-emu-") as tmp:
+            os.environ["KERNEL_SKILLS_CACHE_DIR"] = tmp
+            engine = _engine_build(tmp)
             rows = _verdicts(repeats)
-        finally:
-            if old is None:
-                os.environ.pop("KERNEL_SKILLS_CACHE_DIR", None)
-            else:
-                os.environ["KERNEL_SKILLS_CACHE_DIR"] = old
-    return {"repeats": repeats, "confinement": overhead, "rows": rows, "machine": _machine()}
+    finally:
+        if old is None:
+            os.environ.pop("KERNEL_SKILLS_CACHE_DIR", None)
+        else:
+            os.environ["KERNEL_SKILLS_CACHE_DIR"] = old
+    return {"repeats": repeats, "engine_build_s": engine, "rows": rows, "machine": _machine()}
 
 
 def _machine() -> str:
@@ -53,67 +55,105 @@ def _machine() -> str:
     return f"{os.cpu_count()} CPU cores, {memory_gib:.0f} GiB"
 
 
-def _confinement_overhead(work: Path, n: int = 20) -> dict[str, float]:
-    from kernel_skills.emulator.sandbox import run_confined
+def _engine_build(cache: str) -> float:
+    from pathlib import Path
 
-    true = Path("/bin/true").resolve()
-    direct, confined = [], []
-    for _ in range(n):
-        started = time.perf_counter()
-        subprocess.run([str(true)], check=True)
-        direct.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        done = run_confined([str(true)], workdir=work / "probe", read_only=[], timeout_s=10, memory_mb=256)
-        confined.append((time.perf_counter() - started) * 1000)
-        assert done.returncode == 0, done.stderr
-    d, c = statistics.median(direct), statistics.median(confined)
-    print(f"confined launch of /bin/true: p50 {c:.1f} ms vs {d:.1f} ms started directly ({c / d:.1f}x)")
-    return {"direct_ms": d, "confined_ms": c, "ratio": c / d}
+    from kernel_skills.emulator.engine_build import build_engine
+
+    built = build_engine(Path(cache) / "emulator")
+    print(f"engine: built once in {built.build_ms / 1000:.1f} s (g++; not part of any verdict below)")
+    return built.build_ms / 1000
+
+
+def _fresh(source: str) -> str:
+    """The same kernel as a source no cache has seen (a unique trailing comment)."""
+    return f"{source}\n// perf emulator {time.time_ns()}\n"
+
+
+def _compile_s(source: str, options: list[str] | None) -> float:
+    """The NVRTC compile alone (the compile worker already warm, the source new to the cache)."""
+    from kernel_skills.toolchain import CompileRequest, compile_source
+
+    started = time.perf_counter()
+    compile_source(CompileRequest(source=_fresh(source), arch="sm_90a", options=options or ["-std=c++17"]))
+    return time.perf_counter() - started
+
+
+def _throughput(fields: dict[str, Any]) -> tuple[int, float]:
+    """(thread-instructions, engine seconds) for one pass of the checks on every emulator shape."""
+    from kernel_skills.bench.checking import check_shape
+    from kernel_skills.bench.launch import parse_launch
+    from kernel_skills.bench.registry import load_registry
+    from kernel_skills.emulator.harness import emulated_kernel, emulator_harness
+
+    problem = load_registry(use_env=False).get(fields["problem"])
+    kernel = emulated_kernel(fields["source"], fields["kernel"], options=fields.get("options"))
+    for _, sizes in problem.emulator_shape_list():
+        spec = parse_launch(
+            fields["block"], fields["grid"], fields.get("shared_mem", "0"), problem.size_names
+        )
+        check_shape(emulator_harness(kernel, problem, sizes, spec.resolve(sizes)), [1])
+    return kernel.executed, kernel.engine_s
 
 
 def _verdicts(repeats: int) -> list[dict[str, Any]]:
     from kernel_skills.bench.models import BenchRequest
-    from kernel_skills.bench.registry import load_registry
     from kernel_skills.bench.solutions import load_solutions, solution_request_fields
     from kernel_skills.dispatch import benchmark
+    from kernel_skills.emulator import ptx
     from kernel_skills.errors import KernelSkillsError
 
-    registry = load_registry(use_env=False)
-    header = f"{'problem':<20} {'shapes':>6} {'first build s':>13} {'verdict p50 s':>13} {'target s':>8} "
-    print(header + f"{'p50/target':>10}  verdict")
+    header = f"{'problem':<20} {'compile s':>9} {'cold s':>7} {'extra s':>7} {'warm p50 s':>10} {'target':>6}"
+    print(header + f" {'warm/target':>11} {'M thr-inst/s':>12}  verdict")
     rows: list[dict[str, Any]] = []
     for problem in sorted(load_solutions()):
-        request = BenchRequest(**solution_request_fields(problem), device="emulator")
+        fields = solution_request_fields(problem)
+        request = BenchRequest(**fields, device="emulator")
         kind = "attention" if problem.startswith("attention") else "memory"
         try:
-            first = benchmark(request, store=False)
+            benchmark(request, store=False)  # the compile worker and this process warm
+            compile_s = _compile_s(fields["source"], fields.get("options"))
+            ptx.clear_cache()
+            fresh = request.model_copy(update={"source": _fresh(fields["source"])})
+            started = time.perf_counter()
+            benchmark(fresh, store=False)
+            cold = time.perf_counter() - started
             times = []
             for _ in range(repeats):
                 started = time.perf_counter()
                 result = benchmark(request, store=False)
                 times.append(time.perf_counter() - started)
+            executed, engine_s = _throughput(fields)
         except KernelSkillsError as exc:
             print(f"{problem:<20} error ({type(exc).__name__}): {exc}")
             rows.append({"problem": problem, "error": f"{type(exc).__name__}: {exc}"})
             continue
-        build = next(c for c in first.checks if c.name == "emulator build").detail
-        build_s = float(build.split("built in ")[1].split(" s")[0]) if "built in" in build else 0.0
-        p50, target = statistics.median(times), TARGET_S[kind]
-        shapes = len(registry.get(problem).emulator_shapes)
+        warm, target = statistics.median(times), WARM_TARGET_S[kind]
+        extra = cold - compile_s - warm
+        rate = executed / engine_s / 1e6 if engine_s else 0.0
         verdict = "correct" if result.correct else "INCORRECT"
-        figures = f"{build_s:>13.1f} {p50:>13.2f} {target:>8.0f} {p50 / target:>10.2f}"
-        print(f"{problem:<20} {shapes:>6} {figures}  {verdict}")
+        figures = f"{compile_s:>9.2f} {cold:>7.2f} {extra:>7.2f} {warm:>10.2f} {target:>6.1f}"
+        figures += f" {warm / target:>11.2f}"
+        print(f"{problem:<20} {figures} {rate:>12.1f}  {verdict}")
         rows.append(
             {
                 "problem": problem,
-                "shapes": shapes,
-                "first_build_s": build_s,
-                "verdict_p50_s": p50,
-                "verdict_s": times,
-                "target_s": target,
-                "ratio_to_target": p50 / target,
+                "compile_s": compile_s,
+                "cold_s": cold,
+                "cold_extra_s": extra,
+                "warm_p50_s": warm,
+                "warm_s": times,
+                "warm_target_s": target,
+                "warm_ratio_to_target": warm / target,
+                "thread_instructions": executed,
+                "engine_s": engine_s,
+                "thread_instructions_per_s": executed / engine_s if engine_s else None,
                 "correct": result.correct,
             }
         )
-    print(f"machine: {_machine()}; targets met: {all(r.get('ratio_to_target', 9) <= 1 for r in rows)}")
+    met = all(
+        r.get("warm_ratio_to_target", 9) <= 1 and r.get("cold_extra_s", 9) <= COLD_EXTRA_TARGET_S
+        for r in rows
+    )
+    print(f"machine: {_machine()}; targets met (warm and cold extra <= {COLD_EXTRA_TARGET_S} s): {met}")
     return rows

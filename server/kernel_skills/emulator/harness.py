@@ -89,7 +89,8 @@ class EmulatedKernel:
     budget: int = protocol.DEFAULT_BUDGET
     printf: list[str] = field(default_factory=list)
     findings: list[protocol.Finding] = field(default_factory=list)
-    executed: int = 0
+    executed: int = 0  # thread-instructions, over every launch
+    engine_s: float = 0.0  # wall time of the engine runs (process start and confinement included)
 
     def launch(
         self,
@@ -149,6 +150,7 @@ class EmulatedKernel:
             raise KernelFault(f"the emulator engine crashed ({how}): {done.stderr[-1500:].strip()}")
         summary = protocol.read_summary(files["report.json"])
         self.executed += summary.executed
+        self.engine_s += done.wall_ms / 1000
         for f in summary.findings:
             if all(f.message != g.message for g in self.findings):
                 self.findings.append(f)

@@ -12,6 +12,7 @@ namespace vm {
 std::vector<uint8_t> read_file(const char* path);
 Program load_program(const std::vector<uint8_t>& data);
 Job load_job(const std::vector<uint8_t>& data, std::vector<Buffer>& buffers);
+uint8_t classify_fast(const Program& p, const Insn& in);
 
 constexpr int WARP = 32;
 constexpr uint32_t FULL = 0xFFFFFFFFu;
@@ -150,6 +151,7 @@ class Machine {
   void do_printf(Warp& w, int lane, const Call& c, const Insn& in);
   void do_assert(Warp& w, int lane, const Call& c, const Insn& in);
   void do_alu(Warp& w, const Insn& in, uint32_t m);
+  bool fast_exec(Warp& w, const Insn& in, uint32_t m);
   void complete_copies(Warp& w, int lane, uint32_t keep);
   // reporting
   std::vector<int> thread_of(int warp, int lane) const;

@@ -167,6 +167,7 @@ Program load_program(const std::vector<uint8_t>& data) {
       k += 1 + items;
     }
   }
+  for (auto& in : p.insns) in.fast = classify_fast(p, in);
   return p;
 }
 

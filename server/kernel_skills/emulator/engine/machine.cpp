@@ -190,7 +190,7 @@ bool Machine::step_warp(Warp& w, int quantum) {
         fault("trap", "the kernel executed trap (__trap() or a failed check)", in, w, first_lane(m));
       }
       default:
-        exec(w, e, in, active, m);
+        if (!fast_exec(w, in, m)) exec(w, e, in, active, m);
         w.stack.back().pc = pc + 1;  // `e` may have moved if exec touched the stack
         continue;
     }
@@ -599,6 +599,8 @@ void Machine::shared_access(Warp& w, int lane, uint64_t off, uint32_t size, bool
   int32_t pc = (int32_t)(&in - P.insns.data());
   for (uint32_t k = 0; k < size; k++) {
     SharedShadow& s = sshadow[off + k];
+    // the bytes of one access usually share their history: check each distinct one once
+    if (k > 0 && std::memcmp(&s, &sshadow[off + k - 1], sizeof(SharedShadow)) == 0) continue;
     auto report = [&](const std::string& kind, const std::string& msg, uint32_t other_tid1, int other_pc) {
       Fault f{kind, msg};
       f.line = in.line;

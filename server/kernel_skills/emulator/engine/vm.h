@@ -22,6 +22,7 @@ struct Insn {
   int32_t line, file, target, reconv, aux, aux2, extra;
   uint8_t lidx[8];  // logical operand k -> its offset from opb (vectors and pairs take 1 + n)
   uint8_t nlog;
+  uint8_t fast;  // a specialised lane loop (fast.cpp), 0: the general path
 };
 
 struct Opnd {

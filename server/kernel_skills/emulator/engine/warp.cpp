@@ -363,12 +363,14 @@ void Machine::do_mma(Warp& w, const Insn& in, uint32_t m) {
       else C[row][col] = f16_to_f32((uint16_t)(src(w, item(in, 3, i / 2), lane, T_B32) >> (16 * (i & 1))));
     }
   }
+  // Products of bf16/f16 values are exact in double; the sum is rounded once to f32 (the tensor core's
+  // internal order and precision are unspecified: results agree to within the last bits of f32).
   float D[16][8];
   for (int r = 0; r < 16; r++)
     for (int c = 0; c < 8; c++) {
-      float acc = C[r][c];
-      for (int k = 0; k < K; k++) acc = std::fma(A[r][k], Bm[k][c], acc);
-      D[r][c] = acc;
+      double acc = C[r][c];
+      for (int k = 0; k < K; k++) acc += (double)A[r][k] * (double)Bm[k][c];
+      D[r][c] = (float)acc;
     }
   for (int lane = 0; lane < WARP; lane++) {
     int g = lane >> 2, t4 = lane % 4;

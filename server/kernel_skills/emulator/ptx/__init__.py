@@ -20,6 +20,11 @@ def load_program(ptx: str, kernel: str) -> Program:
     return _cached(hashlib.sha256(ptx.encode()).hexdigest(), kernel, ptx)
 
 
+def clear_cache() -> None:
+    """Forget every program read so far (the next ``load_program`` parses again)."""
+    _cached.cache_clear()
+
+
 @functools.lru_cache(maxsize=32)
 def _cached(digest: str, kernel: str, ptx: str) -> Program:
     del digest  # the key; ptx itself is compared only when digests collide
@@ -31,6 +36,7 @@ __all__ = [
     "PtxError",
     "Unsupported",
     "build_program",
+    "clear_cache",
     "cpp_header",
     "demangle_variable",
     "load_program",
