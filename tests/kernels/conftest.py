@@ -62,14 +62,18 @@ def compiled(
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that run kernels through simt_runner need what the product's emulator needs: g++ and
-    Linux Landlock (the runner is never started unconfined); skip them with the reason otherwise."""
+    """Tests that run kernels through simt_runner need what the product's emulator needs: g++, which
+    builds the PTX engine once (never a kernel), and Linux Landlock (the engine is never started
+    unconfined); skip them with the reason otherwise."""
     del config
     from kernel_skills.emulator.sandbox import confinement_available
 
-    if shutil.which("g++") is not None and confinement_available():
+    if shutil.which("g++") is None:
+        reason = "the CPU emulator's PTX engine is built once with g++, which is not installed"
+    elif not confinement_available():
+        reason = "the CPU emulator runs its engine only under Linux Landlock, which this kernel lacks"
+    else:
         return
-    reason = "the CPU emulator needs g++ and Linux Landlock (it never runs a kernel unconfined)"
     for item in items:
         module = getattr(item, "module", None)
         if module is not None and getattr(module, "build_simt", None) is not None:

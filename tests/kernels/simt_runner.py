@@ -1,44 +1,49 @@
-"""Run a CUDA kernel's own source on the CPU through the product's emulator (kernel_skills.emulator).
+"""Run a CUDA kernel on the CPU through the product's emulator (kernel_skills.emulator): the PTX
+NVRTC compiled from the kernel's own source, executed by the PTX engine.
 
-`build_simt(source, kernel, workdir)` builds the kernel's runner with the product's
-`emulator.build.build_runner` (g++ confined by `emulator.sandbox`, cached in `workdir`);
-`check_on_emulator(...)` runs it through the benchmark's own correctness `Harness` with each launch a
-confined runner process (`emulator.harness`, the same code `benchmark(device="emulator")` uses), so
-the kernels go through the checks a GPU run applies (NaN poison, three seeds, determinism re-run,
-untouched inputs, dtype-aware tolerances). A fault the engine reports (race, uninitialised shared
-read, out of bounds, misaligned access, warp misuse, trap, forbidden syscall, deadlock) is a
-KernelFault naming the kind, buffer, index, threads and kernel line; a hang is a Timeout under it.
+`build_simt(source, kernel)` compiles the .cu file with NVRTC for sm_90a (as `compile_kernel` does)
+and loads the kernel's PTX into the engine (`emulator.harness.emulated_kernel`; the engine itself is
+built once per session by g++, never the kernel); `check_on_emulator(...)` runs that `EmulatedKernel`
+through the benchmark's own correctness `Harness` with each launch one confined engine run
+(`emulator.harness.emulator_harness`, the same code `benchmark(device="emulator")` uses), so the
+kernels go through the checks a GPU run applies (NaN poison, three seeds, determinism re-run in the
+other block/warp order, untouched inputs, dtype-aware tolerances). A fault the engine reports (race,
+uninitialised shared read, out of bounds, misaligned access, warp misuse, trap, barrier divergence)
+is a KernelFault caused by an EmulatorFault naming the kind, buffer, index, threads and kernel line;
+a hang (the instruction budget spent) is a KernelFault caused by a Timeout.
 """
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
-from kernel_skills import paths
 from kernel_skills.bench.checking import check_shape
 from kernel_skills.bench.launch import parse_launch
 from kernel_skills.bench.spec import Problem
-from kernel_skills.emulator.build import build_runner
-from kernel_skills.emulator.harness import EmulatedKernel, emulator_harness
-from kernel_skills.emulator.sandbox import run_confined
+from kernel_skills.emulator import protocol
+from kernel_skills.emulator.harness import EmulatedKernel, emulated_kernel, emulator_harness
 
 
-def build_simt(source: Path, kernel: str, workdir: Path | None = None) -> Path:
-    """Build (or reuse) the runner for `kernel` in the .cu file `source`.
+def build_simt(
+    source: Path,
+    kernel: str,
+    workdir: Path | None = None,
+    *,
+    timeout: float = 300,
+    budget: int = protocol.DEFAULT_BUDGET,
+) -> EmulatedKernel:
+    """`kernel` (its PTX symbol) of the .cu file `source`, compiled by NVRTC and ready on the engine.
 
-    Every build goes to the session's emulator cache (``paths.cache_dir()``, one per test session, as
-    the product's own): the engine object is compiled once per session and each kernel once, whatever
-    ``workdir`` a caller passes (kept so callers can say where their scratch files live)."""
+    The compile and the engine go to the session's caches (``paths.cache_dir()``, one per test
+    session, as the product's own); ``workdir`` is kept so callers can say where their scratch files
+    live. ``timeout`` is each launch's wall-clock backstop, ``budget`` its thread-instruction budget."""
     del workdir
-    confined = functools.partial(run_confined, allow_exec=True)
-    cache = paths.cache_dir() / "emulator"
-    return build_runner(source.read_text(encoding="utf-8"), kernel, cache_dir=cache, run=confined).exe
+    return emulated_kernel(source.read_text(encoding="utf-8"), kernel, timeout_s=timeout, budget=budget)
 
 
 def check_on_emulator(
-    exe: Path,
+    kernel: EmulatedKernel,
     problem: Problem,
     sizes: dict[str, int],
     *,
@@ -46,11 +51,9 @@ def check_on_emulator(
     grid: list[str],
     shared_mem: str = "0",
     seeds: list[int],
-    timeout: float = 300,
 ) -> dict[str, Any]:
     """`check_shape` for one shape, the launch parsed and resolved as a submission's would be."""
     launch = parse_launch(block, grid, shared_mem, problem.size_names).resolve(sizes)
-    kernel = EmulatedKernel(exe, timeout_s=timeout)
     return check_shape(emulator_harness(kernel, problem, sizes, launch), seeds)
 
 

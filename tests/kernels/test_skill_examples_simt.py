@@ -1,12 +1,11 @@
 """The bundled skill teaches with complete kernels; they must compute the right thing. Each worked
-example in references/memory-bound-kernels.md runs on the CPU SIMT emulator (see
-test_reference_kernels_simt.py) through the benchmark's correctness harness, with the launch the
+example in references/memory-bound-kernels.md runs on the CPU emulator (the PTX NVRTC
+compiled, see simt_runner.py) through the benchmark's correctness harness, with the launch the
 text tells the agent to use, on shapes that reach each path the text describes."""
 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,6 @@ from simt_runner import build_simt, check_on_emulator, failed_comparisons
 
 from kernel_skills.bench.registry import load_registry
 from kernel_skills.paths import bundled_skills_dir
-
-pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="the SIMT emulator is built with g++")
 
 REFERENCE = bundled_skills_dir() / "h100-cuda-kernels" / "references" / "memory-bound-kernels.md"
 REGISTRY = load_registry(use_env=False)
@@ -53,10 +50,10 @@ def test_the_skills_worked_example_is_correct_on_the_emulator(tmp_path: Path, pr
     )
     source = tmp_path / f"{problem}.cu"
     source.write_text(_worked_example(markdown, problem), encoding="utf-8")
-    exe = build_simt(source, problem, tmp_path / "build")
+    kernel = build_simt(source, problem, tmp_path / "build")
     for sizes in shapes:
         report = check_on_emulator(
-            exe, REGISTRY.get(problem), sizes, block=[256, 1, 1], grid=[grid, "1", "1"], seeds=[7, 8, 9]
+            kernel, REGISTRY.get(problem), sizes, block=[256, 1, 1], grid=[grid, "1", "1"], seeds=[7, 8, 9]
         )
         failures = [c["report"] for c in failed_comparisons(report)]
         assert not failures, (sizes, failures)
