@@ -25,6 +25,7 @@ from kernel_skills.bench.checking import Harness
 from kernel_skills.bench.launch import Launch
 from kernel_skills.bench.spec import Problem
 from kernel_skills.emulator import protocol
+from kernel_skills.emulator.engine_build import sanitized
 from kernel_skills.emulator.ptx import Program
 from kernel_skills.emulator.sandbox import run_confined
 from kernel_skills.errors import DeviceUnavailable, EmulatorUnsupported, KernelFault, RefusedInput, Timeout
@@ -32,6 +33,12 @@ from kernel_skills.errors import DeviceUnavailable, EmulatorUnsupported, KernelF
 ENGINE_MEMORY_MB = 4096
 LAUNCH_TIMEOUT_S = 60.0
 PRINTF_KEPT = 16 * 1024
+# an engine built with sanitizers (CI): any finding ends the run with an error, no leak check (its
+# ptrace-based stop-the-world is not allowed by the engine's seccomp filter)
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0:exitcode=86",
+    "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1:exitcode=86",
+}
 # Engine findings that make the result wrong without faulting a GPU: reported as failed checks.
 CHECK_KINDS = {
     "race": "race-free",
@@ -109,6 +116,7 @@ class EmulatedKernel:
                 problem, sizes, launch, tensors, self.program, schedule=schedule, budget=self.budget
             )
             files["job"].write_bytes(job)
+            sanitize = sanitized()
             done = run_confined(
                 [
                     str(self.engine),
@@ -116,8 +124,9 @@ class EmulatedKernel:
                 ],
                 workdir=work,
                 read_only=[self.engine],
-                timeout_s=self.timeout_s,
-                memory_mb=self.memory_mb,
+                timeout_s=self.timeout_s * (4 if sanitize else 1),
+                memory_mb=0 if sanitize else self.memory_mb,  # ASan reserves terabytes of address space
+                env=SANITIZER_ENV if sanitize else None,
             )
             if done.timed_out:
                 raise Timeout(

@@ -52,6 +52,10 @@ uint8_t classify_fast(const Program& p, const Insn& in) {
     return true;
   };
   int regw = p.regw[(size_t)o[0]->reg];
+  // the lane loops write values of the instruction's width: the destination must hold them whole
+  int need = in.op == OP_SETP ? 1 : (i64 || (in.op == OP_MUL && (in.flags & F_WIDE)) ||
+                                     (in.op == OP_CVT && (in.t[0] == T_S64 || in.t[0] == T_U64))) ? 8 : 4;
+  if (regw < need) return F_NONE;
   switch (in.op) {
     case OP_MOV:
       if (n == 2 && (i32 || i64 || t == T_F32) && (o[1]->kind == K_REG || (o[1]->kind == K_IMM && o[1]->n != 8)) &&
@@ -226,12 +230,6 @@ bool Machine::fast_exec(Warp& w, const Insn& in, uint32_t m) {
   }
 #undef LANES
 #undef END
-  // a destination narrower than the value (e.g. a b32 result into a 16-bit register) is masked
-  int regw = P.regw[(size_t)d.reg];
-  if (regw < 8) {
-    uint64_t mask = regw >= 8 ? ~0ull : ((1ull << (8 * regw)) - 1);
-    for (uint32_t mm = m; mm; mm &= mm - 1) D[__builtin_ctz(mm)] &= mask;
-  }
   return true;
 }
 

@@ -1,7 +1,5 @@
 // Reading the program and the job: every count, index and size is checked here, once.
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 
 #include "engine.h"
 
@@ -48,9 +46,17 @@ void check(bool ok, const char* message) {
 }  // namespace
 
 std::vector<uint8_t> read_file(const char* path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(std::string("cannot read ") + path);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+  std::FILE* f = std::fopen(path, "rb");
+  if (!f) throw std::runtime_error(std::string("cannot read ") + path);
+  std::vector<uint8_t> data;
+  uint8_t chunk[1 << 16];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) {
+    if (data.size() + n > (size_t)(1u << 31)) { std::fclose(f); throw std::runtime_error("input too large"); }
+    data.insert(data.end(), chunk, chunk + n);
+  }
+  std::fclose(f);
+  return data;
 }
 
 Program load_program(const std::vector<uint8_t>& data) {

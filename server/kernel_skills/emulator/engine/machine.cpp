@@ -56,14 +56,20 @@ void Machine::run() {
 }
 
 void Machine::init_block() {
-  warps.assign(nwarps, Warp());
+  // warps and their register files are reused block after block (allocating them anew would fault
+  // in fresh pages every time); registers start at zero in every block, so no value leaks across
+  if (warps.size() != nwarps) warps.resize(nwarps);
   for (uint32_t i = 0; i < nwarps; i++) {
     Warp& w = warps[i];
+    std::vector<uint64_t> regs = std::move(w.regs);
+    w = Warp();
     w.id = (int)i;
     uint32_t lanes = std::min<uint32_t>(WARP, tpb - i * WARP);
     w.live = lanes == 32 ? FULL : ((1u << lanes) - 1);
     w.stack.push_back({(int32_t)P.entry, -2, w.live, 0});
-    w.regs.assign((size_t)P.nregs * WARP, 0);
+    if (regs.size() != (size_t)P.nregs * WARP) regs.assign((size_t)P.nregs * WARP, 0);
+    else std::fill(regs.begin(), regs.end(), 0);
+    w.regs = std::move(regs);
   }
   shared.assign(shared_size, 0);
   sshadow.assign(shared_size, SharedShadow());
