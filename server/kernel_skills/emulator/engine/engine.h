@@ -115,7 +115,7 @@ class Machine {
   void dst(Warp& w, const Opnd& o, int lane, uint64_t v, int type, bool sign_extend = false);
   uint64_t sreg(Warp& w, int id, int lane);
   const Opnd& op(const Insn& in, int k) const {
-    if (k >= in.nlog) fail({"engine", "an instruction has fewer operands than it needs"});
+    if (k < 0 || k >= in.nlog) fail({"engine", "an instruction has fewer operands than it needs"});
     return P.ops[in.opb + in.lidx[k]];
   }
   const Opnd& item(const Insn& in, int k, int j) const {  // item j of vector operand k

@@ -95,6 +95,8 @@ Program load_program(const std::vector<uint8_t>& data) {
     o.kind = r.get<uint8_t>(); o.n = r.get<uint8_t>(); r.get<uint16_t>();
     o.reg = r.get<int32_t>(); o.imm = r.get<int64_t>();
     check(o.kind <= K_GROUP, "program: operand kind");
+    check(o.kind != K_REG || o.reg >= 0, "program: register operand without a register");
+    check((o.kind != K_VEC && o.kind != K_PAIR && o.kind != K_GROUP) || (o.n >= 1 && o.n <= 8), "program: vector size");
     check(o.reg >= -1 && (o.reg < (int32_t)p.nregs || o.kind == K_SREG), "program: register index");
     check(o.kind != K_SREG || (o.reg >= 0 && o.reg <= SR_AGGR_SMEM_SIZE), "program: special register");
   }

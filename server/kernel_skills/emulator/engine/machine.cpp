@@ -693,6 +693,7 @@ void Machine::do_ld_st(Warp& w, const Insn& in, uint32_t m, bool store) {
   uint32_t width = (uint32_t)type_width(type);
   int n = in.vec ? in.vec : 1;
   const Opnd& a = store ? op(in, 0) : op(in, 1);
+  if (width * n > 64) fault("unsupported", "a vector access wider than 64 bytes", in, w, first_lane(m));
   if (items(in, store ? 1 : 0) != n) fault("engine", "a vector access with the wrong number of registers", in, w, first_lane(m));
   bool sign = type == T_S8 || type == T_S16 || type == T_S32;
   for (int lane = 0; lane < WARP; lane++) {

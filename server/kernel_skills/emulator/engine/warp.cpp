@@ -147,6 +147,7 @@ void Machine::do_atom(Warp& w, const Insn& in, uint32_t m) {
   int t = in.t[0];
   int width = type_width(t);
   if (in.vec) fault("unsupported", "vector atomics are not run by the CPU emulator yet", in, w, first_lane(m));
+  if (width > 8) fault("unsupported", "128-bit atomics are not run by the CPU emulator yet", in, w, first_lane(m));
   int a_idx = is_red ? 0 : 1;
   for (int k = 0; k < WARP; k++) {
     int lane = J.schedule ? WARP - 1 - k : k;
