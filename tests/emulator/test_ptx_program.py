@@ -48,8 +48,8 @@ def test_the_compile_keeps_line_info_and_every_instruction_maps_to_the_submissio
 
 
 def test_a_fault_inside_an_inlined_helper_names_the_helpers_line_in_the_submission() -> None:
-    from kernel_skills.emulator.ptx.program import _Lines
     from kernel_skills.emulator.ptx.parse import Loc
+    from kernel_skills.emulator.ptx.program import _Lines
 
     lines = _Lines({1: "/kernel.cu", 2: "/usr/local/cuda/include/cuda_bf16.hpp"})
     assert lines.resolve(Loc(1, 52, 7)) == (52, 1)
@@ -60,8 +60,11 @@ def test_a_fault_inside_an_inlined_helper_names_the_helpers_line_in_the_submissi
 
 
 def test_an_unknown_instruction_is_refused_naming_it() -> None:
-    text = ".version 9.5\n.target sm_90a\n.address_size 64\n.visible .entry k()\n{\n frobnicate.b32 %r1;\n ret;\n}\n"
-    with pytest.raises(Unsupported, match="frobnicate.b32"):
+    text = (
+        ".version 9.5\n.target sm_90a\n.address_size 64\n.visible .entry k()\n{\n"
+        " .reg .b32 %r<2>;\n frobnicate.b32 %r1;\n ret;\n}\n"
+    )
+    with pytest.raises(Unsupported, match=r"frobnicate\.b32"):
         load_program(text, "k")
 
 
