@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 _TOKEN = re.compile(
     r"""
@@ -34,9 +35,8 @@ class PtxError(ValueError):
         self.line = line
 
 
-@dataclass(frozen=True)
-class Tok:
-    kind: str  # str float num word punct
+class Tok(NamedTuple):
+    kind: str  # str float num word punct nl
     text: str
     line: int
 
@@ -115,18 +115,23 @@ def tokenize(text: str) -> list[Tok]:
     text = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
     text = re.sub(r"//[^\n]*", "", text)
     out: list[Tok] = []
-    line, pos = 1, 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            raise PtxError(f"unexpected character {text[pos]!r}", line)
-        kind = m.lastgroup or ""
+    append = out.append
+    line = 1
+    end = 0
+    for m in _TOKEN.finditer(text):
+        if m.start() != end:
+            raise PtxError(f"unexpected character {text[end]!r}", line)
+        end = m.end()
+        kind = m.lastgroup
+        if kind == "ws":
+            continue
         if kind == "nl":
+            append(Tok("nl", "\n", line))
             line += 1
-            out.append(Tok("nl", "\n", line - 1))
-        elif kind != "ws":
-            out.append(Tok(kind, m.group(0), line))
-        pos = m.end()
+        else:
+            append(Tok(kind, m.group(), line))  # type: ignore[arg-type]
+    if end != len(text):
+        raise PtxError(f"unexpected character {text[end]!r}", line)
     return out
 
 
