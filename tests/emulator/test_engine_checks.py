@@ -86,17 +86,7 @@ INDEX = "  int i = blockIdx.x * blockDim.x + threadIdx.x;\n"
     [
         (INDEX + "  if (i <= n) out[i] = x[0];", "out", 300, "write"),
         (INDEX + "  if (i < n) out[i] = x[i + 1];", "x", 300, "read"),
-        pytest.param(
-            INDEX + "  if (i < n) out[i] = x[i - 1];",
-            "x",
-            -1,
-            "read",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="engine: index -1 is its 'no index' sentinel, so the report drops index and offset "
-                "of an element before the start (the message says element -1)",
-            ),
-        ),
+        (INDEX + "  if (i < n) out[i] = x[i - 1];", "x", -1, "read"),
     ],
     ids=["write-one-past-the-end", "read-past-the-end", "read-before-the-start"],
 )
@@ -133,11 +123,6 @@ def test_a_shuffle_reading_a_lane_outside_its_mask_is_warp_misuse() -> None:
     assert report["line"] == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: lanes in lockstep passing different (disjoint) member masks are called misuse, so "
-    "the lane read outside the mask is never named",
-)
 def test_the_warp_misuse_names_the_lane_read_outside_the_mask() -> None:
     body = """  float v = __shfl_xor_sync(threadIdx.x % 32 < 16 ? 0xffffu : 0xffff0000u, 1.f, 16);
   int i = blockIdx.x * blockDim.x + threadIdx.x;

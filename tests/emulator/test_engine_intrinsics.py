@@ -120,11 +120,6 @@ def test_a_self_checking_kernel_of_common_intrinsics_runs_clean() -> None:
     assert torch.equal(tensors["out"], x)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: lanes in lockstep passing different member masks are called warp misuse, though "
-    "two disjoint half-warp groups, each with its own mask, are legal CUDA",
-)
 def test_a_shuffle_within_two_half_warp_groups_each_with_its_own_mask_is_correct() -> None:
     body = """  const int lane = threadIdx.x % warpSize;
   if (__shfl_xor_sync(lane < 16 ? 0x0000ffffu : 0xffff0000u, lane, 1) != (lane ^ 1)) __trap();

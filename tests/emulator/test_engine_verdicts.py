@@ -148,11 +148,6 @@ SUM_OF_ONES = """  __shared__ double acc;
   if (i < n) out[i] = threadIdx.x == 0 ? __float2bfloat16((float)acc) : x[i];"""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: the CAS loop's seed read of a __shared__ variable is reported as a race with the "
-    "atomicCAS (line 4 vs line 7); on global memory (battery rowsum_atomic_cas_loop) it is right",
-)
 def test_the_programming_guides_atomiccas_loop_for_double_on_shared_memory_is_no_race() -> None:
     assert (
         run_gelu(gelu_kernel(SUM_OF_ONES.replace("ADD", "atomic_add_double(&acc, 1.0)"), ATOMIC_ADD_DOUBLE))
@@ -232,11 +227,6 @@ def test_a_fault_inside_a_toolkit_header_names_it_relative_to_the_toolkit_never_
     assert _paths_in(report) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a fault whose innermost frame is a toolkit header has line None, not the line of "
-    "the submission's call into it (the innermost frame in kernel.cu)",
-)
 def test_a_fault_inside_a_toolkit_header_names_the_submissions_line_that_called_it() -> None:
     source = gelu_kernel(CUB_LOAD.replace("SHIFT", "1"), CUB_PRELUDE)
     report = run_gelu(source)

@@ -55,7 +55,7 @@ def test_a_fault_inside_an_inlined_helper_names_the_helpers_line_in_the_submissi
     assert lines.resolve(Loc(1, 52, 7)) == (52, 1)
     # a toolkit header's line inlined into the submission's line 29, itself inlined at line 52
     lines.resolve(Loc(1, 29, 3, (1, 52, 7)))
-    assert lines.resolve(Loc(2, 400, 1, (1, 29, 3))) == (29, 1)
+    assert lines.resolve(Loc(2, 400, 1, (1, 29, 3))) == (29, 2)  # the line in kernel.cu, inside the header
     assert lines.resolve(Loc(2, 10, 1)) == (0, 2)  # only toolkit frames: no submission line
 
 

@@ -119,7 +119,7 @@ def test_the_bundled_rmsnorm_without_its_first_syncthreads_is_reported_as_a_race
     [(name, detail)] = _failed(result).items()
     assert name.startswith("race-free on emulator"), name
     assert (
-        detail.startswith("race: read races with a write by another thread")
+        detail.startswith("race: data race on shared memory: read races with a write by another thread")
         and "__shared__ scratch" in detail
     )
     assert " and block (0, 0, 0) thread (" in detail  # the two threads
@@ -326,6 +326,9 @@ def test_blocks_writing_the_same_global_element_are_reported_as_a_race() -> None
     # Which block's value is left in out[0] depends on the order blocks run in: no GPU orders them.
     failed = _failed(_judge((HERE / "kernels" / "order_dependent.cu").read_text()))
     detail = failed["race-free on emulator (n=4103)"]
-    assert "race: write of element 0 of 'out' races with a write" in detail and "another block" in detail
+    assert (
+        "race: data race on global memory: write of element 0 of 'out' races with a write" in detail
+        and "another block" in detail
+    )
     assert "buffer 'out' index 0" in detail
     assert "block (1, 0, 0) thread (0, 0, 0) and block (0, 0, 0) thread (0, 0, 0)" in detail

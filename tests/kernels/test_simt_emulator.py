@@ -101,11 +101,6 @@ def test_a_hang_is_cut_off_by_the_instruction_budget(tmp_path: Path) -> None:
     assert isinstance(info.value.__cause__, Timeout)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the engine runs a kernel whose parameter sizes are not the ABI's ([8, 8, 8] for [8, 8, 4]: "
-    "protocol.encode_job writes the int into the low bytes of the 64-bit n) instead of refusing it",
-)
 def test_a_parameter_type_outside_the_abi_is_refused(tmp_path: Path) -> None:
     exe = build_simt(BENCH_TESTS / "wrong_kernels" / "wrong_signature.cu", "gelu_tanh", tmp_path)
     with pytest.raises(KernelFault, match=r"(?i)parameter"):

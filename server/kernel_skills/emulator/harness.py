@@ -69,10 +69,11 @@ def describe(report: dict[str, Any]) -> str:
     threads = report.get("threads")
     if threads:
         where.append("threads " + " and ".join(_thread(t) for t in threads))
+    inside = report.get("file") if report.get("file") not in (None, protocol.SOURCE_NAME) else None
     if report.get("line") is not None:
-        where.append(f"kernel line {report['line']}")
-    elif report.get("file"):
-        where.append(f"in {report['file']}")
+        where.append(f"kernel line {report['line']}" + (f" (inside {inside})" if inside else ""))
+    elif inside:
+        where.append(f"in {inside}")
     if report.get("other_line") is not None:
         where.append(f"the other access at line {report['other_line']}")
     return text + (f" [{'; '.join(where)}]" if where else "")

@@ -97,14 +97,19 @@ def encode_job(
     """The PTXJOB1 job for one launch: geometry, the kernel's parameter bytes (each pointer is its
     buffer's address in the engine's map), then each pointer argument's name, element size and bytes.
     `schedule` 1 runs blocks, warps and atomics' lanes in reverse order (the determinism re-run)."""
-    if schedule not in (0, 1):
-        raise ValueError("schedule must be 0 (in order) or 1 (reversed)")
+    import torch
+
     from kernel_skills.bench.spec import Pointer
 
+    if schedule not in (0, 1):
+        raise ValueError("schedule must be 0 (in order) or 1 (reversed)")
     values = problem.scalar_values(sizes)
-    if len(program.params) != len(problem.abi):
+    sizes_abi = [8 if isinstance(p, Pointer) else 4 for p in problem.abi]
+    sizes_kernel = [size for _, size in program.params]
+    if sizes_kernel != sizes_abi:
         raise ValueError(
-            f"the kernel takes {len(program.params)} parameters, the problem's ABI {len(problem.abi)}"
+            f"the kernel's parameter sizes {sizes_kernel} are not the problem's ABI {sizes_abi} "
+            f"({problem.signature}): refused before running"
         )
     params = bytearray(program.param_bytes)
     buffers: list[bytes] = []
@@ -113,7 +118,7 @@ def encode_job(
         if isinstance(p, Pointer):
             raw = struct.pack("<Q", region_base(pointer))
             tensor = tensors[p.name].contiguous()
-            data = tensor.view(-1).view(__import__("torch").uint8).numpy().tobytes()
+            data = tensor.view(-1).view(torch.uint8).numpy().tobytes()
             name = p.name.encode("utf-8")
             buffers.append(name + b"\0" + struct.pack("<IQ", tensor.element_size(), len(data)) + data)
             pointer += 1

@@ -161,6 +161,7 @@ class Machine {
   int line_of_pc(int pc) const { return pc >= 0 && pc < (int)P.insns.size() ? P.insns[pc].line : 0; }
   void check_mask(Warp& w, const Insn& in, uint32_t active, uint32_t exec_mask, uint32_t membermask, const char* what);
   std::string shared_name(uint64_t off) const;
+  void note_plain_read_of_atomics(const std::string& where, const Insn& in, int other_pc);
   bool ordered_in_block(uint32_t prev_tid1, uint32_t prev_clk, uint32_t prev_ws, uint32_t cur_tid) const;
 };
 

@@ -457,6 +457,7 @@ void Machine::mem_access(Warp& w, int lane, int space, uint64_t addr, uint32_t s
         if (region < B.size() && B[region].present) {
           f.buffer = B[region].name;
           f.offset = (int64_t)(addr - B[region].base);
+          f.index = f.offset >= 0 ? f.offset / B[region].elem : f.offset;
         }
       }
     }
@@ -531,12 +532,7 @@ void Machine::global_access(Warp& w, int lane, uint64_t addr, uint32_t size, boo
       if (ordered) continue;
       if (atomic && s.w_atomic) continue;
       if (!write && s.w_atomic && !atomic) {
-        if (findings.size() < 8)
-          findings.push_back({"read_racing_atomics",
-                              "a plain read of '" + buf->name + "' that atomics of other threads update without "
-                              "ordering (line " + std::to_string(in.line) + "; the atomic at line " +
-                              std::to_string(line_of_pc(s.w_pc)) + "): use an atomic load or order it",
-                              in.line});
+        note_plain_read_of_atomics("'" + buf->name + "'", in, s.w_pc);
         break;
       }
       Fault f{"race", ""};
@@ -548,7 +544,8 @@ void Machine::global_access(Warp& w, int lane, uint64_t addr, uint32_t size, boo
       f.index = (int64_t)((off + k) / buf->elem);
       f.threads.push_back(thread_of_gtid(gtid));
       f.threads.push_back(thread_of_gtid(s.w_gtid - 1));
-      f.message = std::string(write ? "write" : "read") + " of element " + std::to_string(f.index) + " of '" +
+      f.message = std::string("data race on global memory: ") + (write ? "write" : "read") + " of element " +
+                  std::to_string(f.index) + " of '" +
                   buf->name + "' races with a write by another thread (" +
                   (wblock == block_linear ? "same block, no barrier between them"
                                           : "another block: nothing orders blocks except a __threadfence() and an "
@@ -569,6 +566,16 @@ void Machine::global_access(Warp& w, int lane, uint64_t addr, uint32_t size, boo
   }
   if (write) std::memcpy(buf->data.data() + off, data, size);
   else std::memcpy(data, buf->data.data() + off, size);
+}
+
+void Machine::note_plain_read_of_atomics(const std::string& where, const Insn& in, int other_pc) {
+  if (findings.size() >= 8) return;
+  std::string message = "a plain access to " + where + " at line " + std::to_string(in.line) +
+                        " is not ordered with an atomic of another thread (line " + std::to_string(line_of_pc(other_pc)) +
+                        "): harmless in an atomicCAS retry loop's seed read; elsewhere use an atomic or order them";
+  for (const auto& f : findings)
+    if (f.message == message) return;
+  findings.push_back({"plain_access_racing_atomics", message, in.line});
 }
 
 bool Machine::ordered_in_block(uint32_t prev_tid1, uint32_t prev_clk, uint32_t prev_ws, uint32_t cur_tid) const {
@@ -627,13 +634,24 @@ void Machine::shared_access(Warp& w, int lane, uint64_t off, uint32_t size, bool
              0, -1);
     if (!write && !atomic && s.w_tid == 0)
       report("uninitialized_shared_read", "read of shared memory that no thread of the block has written", 0, -1);
-    if (s.w_tid && s.w_tid != tid + 1 && !(atomic && s.w_atomic) && !ordered_in_block(s.w_tid, s.w_clk, s.w_ws, tid))
+    bool unordered_write = s.w_tid && s.w_tid != tid + 1 && !ordered_in_block(s.w_tid, s.w_clk, s.w_ws, tid);
+    if (unordered_write && !write && !atomic && s.w_atomic) {
+      note_plain_read_of_atomics(shared_name(off + k), in, s.w_pc);  // e.g. an atomicCAS loop's seed read
+    } else if (unordered_write && !(atomic && s.w_atomic)) {
       report("race",
-             std::string(write ? "write" : "read") + " races with a write by another thread (no __syncthreads() "
-             "or __syncwarp() between them)", s.w_tid, s.w_pc);
-    if (write && s.r_tid && s.r_tid != tid + 1 && !ordered_in_block(s.r_tid, s.r_clk, s.r_ws, tid))
-      report("race", "write races with a read by another thread (no __syncthreads() or __syncwarp() between them)",
+             std::string("data race on shared memory: ") + (write ? "write" : "read") +
+                 " races with a write by another thread (no __syncthreads() or __syncwarp() between them)",
+             s.w_tid, s.w_pc);
+    }
+    bool unordered_read = write && s.r_tid && s.r_tid != tid + 1 && !ordered_in_block(s.r_tid, s.r_clk, s.r_ws, tid);
+    if (unordered_read && atomic) {
+      note_plain_read_of_atomics(shared_name(off + k), in, s.r_pc);
+    } else if (unordered_read) {
+      report("race",
+             "data race on shared memory: write races with a read by another thread (no __syncthreads() or "
+             "__syncwarp() between them)",
              s.r_tid, s.r_pc);
+    }
   }
   for (uint32_t k = 0; k < size; k++) {
     SharedShadow& s = sshadow[off + k];
@@ -645,7 +663,7 @@ void Machine::shared_access(Warp& w, int lane, uint64_t off, uint32_t size, bool
       s.w_atomic = atomic ? 1 : 0;
       s.r_tid = 0;
       if (async_landing) s.pending = 0;
-    } else if (s.r_tid == 0 || ordered_in_block(s.r_tid, s.r_clk, s.r_ws, tid)) {
+    } else if (!atomic && (s.r_tid == 0 || ordered_in_block(s.r_tid, s.r_clk, s.r_ws, tid))) {
       s.r_tid = tid + 1;
       s.r_clk = vc[w.id][w.id];
       s.r_ws = w.wsync;

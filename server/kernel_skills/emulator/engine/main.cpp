@@ -60,9 +60,8 @@ std::string fault_json(const vm::Fault& f, const vm::Program& p) {
   if (f.file > 0 && (size_t)f.file < p.files.size()) s += ",\"file\":\"" + vm::json_escape(p.files[(size_t)f.file]) + "\"";
   if (f.other_line > 0) s += ",\"other_line\":" + std::to_string(f.other_line);
   if (!f.buffer.empty()) s += ",\"buffer\":\"" + vm::json_escape(f.buffer) + "\"";
-  if (f.index != -1 || (!f.buffer.empty() && f.buffer.rfind("__shared__", 0) != 0 && f.offset >= 0))
-    s += ",\"index\":" + std::to_string(f.index);
-  if (f.offset >= 0) s += ",\"offset\":" + std::to_string(f.offset);
+  if (f.index != vm::Fault::NONE) s += ",\"index\":" + std::to_string(f.index);
+  if (f.offset != vm::Fault::NONE) s += ",\"offset\":" + std::to_string(f.offset);
   s += ",\"threads\":[";
   for (size_t i = 0; i < f.threads.size(); i++) {
     s += i ? ",[" : "[";

@@ -87,7 +87,8 @@ struct Job {
 // A finding that stops the launch (exit 3 with a JSON report).
 struct Fault {
   std::string kind, message, buffer;
-  int64_t index = -1, offset = -1;
+  static constexpr int64_t NONE = INT64_MIN;
+  int64_t index = NONE, offset = NONE;
   int line = 0, other_line = 0, file = 0;
   std::vector<std::vector<int>> threads;
 };

@@ -2,6 +2,7 @@
 // and mma.sync: the instructions whose lanes see each other.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "engine.h"
 #include "numeric.h"
@@ -20,13 +21,23 @@ void Machine::do_warp_collective(Warp& w, const Insn& in, uint32_t active, uint3
   if (!m) return;
   int last = in.nlog - 1;
   int lane0 = first_lane(m);
-  uint32_t member = (uint32_t)src(w, op(in, last), lane0, T_B32);
-  for (int lane = 0; lane < WARP; lane++)
-    if ((m >> lane) & 1 && (uint32_t)src(w, op(in, last), lane, T_B32) != member)
-      fault("warp_misuse", "lanes of one warp passed different member masks to the same collective", in, w, lane);
+  // Each lane names the lanes it works with (its member mask): disjoint groups in one warp are legal.
+  // A lane must name itself, and every lane it names must execute this collective here.
+  uint32_t mk[WARP] = {0};
   const char* names[] = {"__shfl_sync", "__vote/__ballot_sync", "__match_sync", "__reduce_*_sync", "elect.sync"};
   int which = in.op == OP_SHFL ? 0 : in.op == OP_VOTE ? 1 : in.op == OP_MATCH ? 2 : in.op == OP_REDUX ? 3 : 4;
-  check_mask(w, in, active, m, member, names[which]);
+  for (int lane = 0; lane < WARP; lane++) {
+    if (!((m >> lane) & 1)) continue;
+    mk[lane] = (uint32_t)src(w, op(in, last), lane, T_B32);
+    if (!((mk[lane] >> lane) & 1)) {
+      char text[160];
+      std::snprintf(text, sizeof text, "%s is executed by lane %d, which its member mask 0x%x does not name",
+                    names[which], lane, mk[lane]);
+      fault("warp_misuse", text, in, w, lane);
+    }
+    if (mk[lane] & ~m) check_mask(w, in, active, m & mk[lane], mk[lane], names[which]);
+  }
+  uint32_t member = mk[lane0];
   switch (in.op) {
     case OP_SHFL: {
       uint64_t srcv[WARP];
@@ -46,7 +57,7 @@ void Machine::do_warp_collective(Warp& w, const Insn& in, uint32_t active, uint3
           default: j = min_lane | (int)(b & ~seg); p = j <= max_lane; break;
         }
         if (!p) j = lane;
-        if (j < 0 || j > 31 || !((m >> j) & 1))
+        if (j < 0 || j > 31 || !((m >> j) & 1) || !((mk[lane] >> j) & 1))
           fault("warp_misuse", "__shfl_sync reads lane " + std::to_string(j) + ", which does not take part in it", in, w, lane);
         const Opnd& d = op(in, 0);
         if (d.kind == K_PAIR) {
@@ -64,11 +75,12 @@ void Machine::do_warp_collective(Warp& w, const Insn& in, uint32_t active, uint3
         if ((m >> lane) & 1 && (src(w, op(in, 1), lane, T_PRED) & 1)) ballot |= 1u << lane;
       for (int lane = 0; lane < WARP; lane++) {
         if (!((m >> lane) & 1)) continue;
+        uint32_t group = mk[lane], b = ballot & group;
         switch (in.sub) {
-          case S_BALLOT: dst(w, op(in, 0), lane, ballot, T_B32); break;
-          case S_ALL: dst(w, op(in, 0), lane, ballot == m, T_PRED); break;
-          case S_ANY: dst(w, op(in, 0), lane, ballot != 0, T_PRED); break;
-          default: dst(w, op(in, 0), lane, ballot == 0 || ballot == m, T_PRED); break;  // uni
+          case S_BALLOT: dst(w, op(in, 0), lane, b, T_B32); break;
+          case S_ALL: dst(w, op(in, 0), lane, b == group, T_PRED); break;
+          case S_ANY: dst(w, op(in, 0), lane, b != 0, T_PRED); break;
+          default: dst(w, op(in, 0), lane, b == 0 || b == group, T_PRED); break;  // uni
         }
       }
       return;
@@ -77,17 +89,18 @@ void Machine::do_warp_collective(Warp& w, const Insn& in, uint32_t active, uint3
       int t = in.t[0];
       uint64_t vals[WARP];
       for (int lane = 0; lane < WARP; lane++) vals[lane] = ((m >> lane) & 1) ? src(w, op(in, 1), lane, t) : 0;
-      bool all_same = true;
-      for (int lane = 0; lane < WARP; lane++)
-        if ((m >> lane) & 1 && vals[lane] != vals[lane0]) all_same = false;
       for (int lane = 0; lane < WARP; lane++) {
         if (!((m >> lane) & 1)) continue;
-        uint32_t same = 0;
-        for (int k = 0; k < WARP; k++)
-          if ((m >> k) & 1 && vals[k] == vals[lane]) same |= 1u << k;
+        uint32_t group = mk[lane], same = 0;
+        bool all_same = true;
+        for (int k = 0; k < WARP; k++) {
+          if (!((group >> k) & 1)) continue;
+          if (vals[k] == vals[lane]) same |= 1u << k;
+          else all_same = false;
+        }
         const Opnd& d = op(in, 0);
         if (in.sub == S_ALL) {
-          uint32_t r = all_same ? m : 0;
+          uint32_t r = all_same ? group : 0;
           if (d.kind == K_PAIR) {
             dst(w, item(in, 0, 0), lane, r, T_B32);
             dst(w, item(in, 0, 1), lane, all_same, T_PRED);
@@ -103,25 +116,27 @@ void Machine::do_warp_collective(Warp& w, const Insn& in, uint32_t active, uint3
     case OP_REDUX: {
       int t = in.t[0];
       bool s = t == T_S32;
-      int64_t acc = 0;
-      bool first = true;
       for (int lane = 0; lane < WARP; lane++) {
         if (!((m >> lane) & 1)) continue;
-        uint64_t v = src(w, op(in, 1), lane, t) & 0xFFFFFFFFull;
-        int64_t x = s ? (int64_t)(int32_t)v : (int64_t)v;
-        if (first) { acc = x; first = false; continue; }
-        switch (in.sub) {
-          case S_ADD: acc += x; break;
-          case S_MIN: acc = std::min(acc, x); break;
-          case S_MAX: acc = std::max(acc, x); break;
-          case S_AND: acc &= x; break;
-          case S_OR: acc |= x; break;
-          case S_XOR: acc ^= x; break;
-          default: fault("unsupported", "this redux.sync form is not run by the CPU emulator yet", in, w, lane);
+        int64_t acc = 0;
+        bool first = true;
+        for (int k = 0; k < WARP; k++) {
+          if (!((mk[lane] >> k) & 1)) continue;
+          uint64_t v = src(w, op(in, 1), k, t) & 0xFFFFFFFFull;
+          int64_t x = s ? (int64_t)(int32_t)v : (int64_t)v;
+          if (first) { acc = x; first = false; continue; }
+          switch (in.sub) {
+            case S_ADD: acc += x; break;
+            case S_MIN: acc = std::min(acc, x); break;
+            case S_MAX: acc = std::max(acc, x); break;
+            case S_AND: acc &= x; break;
+            case S_OR: acc |= x; break;
+            case S_XOR: acc ^= x; break;
+            default: fault("unsupported", "this redux.sync form is not run by the CPU emulator yet", in, w, lane);
+          }
         }
+        dst(w, op(in, 0), lane, (uint64_t)acc, T_B32);
       }
-      for (int lane = 0; lane < WARP; lane++)
-        if ((m >> lane) & 1) dst(w, op(in, 0), lane, (uint64_t)acc, T_B32);
       return;
     }
     default: {  // elect.sync d|p, membermask

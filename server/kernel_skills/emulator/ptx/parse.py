@@ -95,6 +95,9 @@ class Module:
     variables: list[Variable] = field(default_factory=list)
     functions: dict[str, Function] = field(default_factory=dict)
     files: dict[int, str] = field(default_factory=dict)
+    # every `.loc` frame -> the frame it was inlined at (a chain can span several `.loc` lines that
+    # carry no instruction of their own)
+    inlined: dict[tuple[int, int, int], tuple[int, int, int] | None] = field(default_factory=dict)
 
 
 _TYPE_SIZES = {
@@ -336,7 +339,7 @@ def _function(reader: _Reader, module: Module, head: list[Tok]) -> None:
     if tok.text == ";":
         fn.declared_only = True
     else:
-        _body(reader, fn)
+        _body(reader, fn, module.inlined)
     if fn.name in module.functions and not module.functions[fn.name].declared_only:
         if not fn.declared_only:
             raise PtxError(f"function {fn.name} defined twice", name_tok.line)
@@ -367,7 +370,7 @@ def _param_list(reader: _Reader) -> list[Variable]:
 _LOC_FIELDS = re.compile(r"inlined_at\s+(\d+)\s+(\d+)\s+(\d+)")
 
 
-def _body(reader: _Reader, fn: Function) -> None:
+def _body(reader: _Reader, fn: Function, inlined: dict) -> None:
     scope_stack = [0]
     fn.scopes[0] = -1
     next_scope = 1
@@ -391,6 +394,8 @@ def _body(reader: _Reader, fn: Function) -> None:
         if tok.text == ".loc":
             reader.next()
             loc = _loc(reader.until_line_end(), tok.line)
+            if loc is not None:
+                inlined[(loc.file, loc.line, loc.col)] = loc.inlined_at
             continue
         if tok.kind == "word" and _is_label(reader):
             reader.next()

@@ -130,13 +130,13 @@ def _modifier(d: Decoded, base: str, mod: str, opcode: str, line: int | None) ->
 class _Lines:
     """Each `.loc` -> the submission's line: the innermost frame whose file is the submission."""
 
-    def __init__(self, files: dict[int, str]) -> None:
+    def __init__(self, files: dict[int, str], inlined: dict | None = None) -> None:
         self.files = files
         self.submission = {i for i, f in files.items() if f.rsplit("/", 1)[-1] == SUBMISSION_FILE}
-        self.seen: dict[tuple[int, int, int], tuple[int, int, int] | None] = {}
+        self.seen: dict[tuple[int, int, int], tuple[int, int, int] | None] = dict(inlined or {})
 
     def resolve(self, loc: Loc | None) -> tuple[int, int]:
-        """(submission line or 0, file index of the innermost frame or 0)."""
+        """(the submission's line, or 0 when no frame is in it; the innermost frame's file index)."""
         if loc is None:
             return 0, 0
         key = (loc.file, loc.line, loc.col)
@@ -146,7 +146,7 @@ class _Lines:
             if frame is None:
                 break
             if frame[0] in self.submission:
-                return frame[1], frame[0]
+                return frame[1], loc.file
             frame = self.seen.get(frame)
         return 0, loc.file
 
@@ -191,7 +191,7 @@ def build_program(module: Module, kernel: str) -> Program:
         raise Unsupported(f"no kernel named {kernel!r} in the PTX (kernels: {entries})")
     functions = _reachable(module, kernel)
     layout = _lay_out(module, functions)
-    lines = _Lines(module.files)
+    lines = _Lines(module.files, module.inlined)
     enc = _Encoder(module, layout, lines, functions)
     return enc.encode(kernel)
 
