@@ -144,7 +144,11 @@ def test_a_kernel_the_emulator_cannot_run_is_not_judged_correct_or_not_without_a
 
     if torch.cuda.is_available():
         pytest.skip("on a GPU the kernel is judged there")
-    asm = GELU.replace("float f = __bfloat162float(x[i]);", 'float f = __bfloat162float(x[i]); asm("");')
+    # wgmma (warpgroup MMA) compiles for sm_90a; the emulator does not run it yet
+    asm = GELU.replace(
+        "float f = __bfloat162float(x[i]);",
+        'float f = __bfloat162float(x[i]); asm volatile("wgmma.fence.sync.aligned;");',
+    )
     assert asm != GELU
     score = _judge(f"```cuda\n{asm}\n```", **TASK)
     correct = next(a for a in score.assertions if a.name == "correct gelu_tanh")
