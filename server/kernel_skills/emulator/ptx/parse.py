@@ -530,22 +530,7 @@ SINK = Sym("_")
 
 
 def _operands(toks: list[Tok], line: int) -> list[object]:
-    ops: list[object] = []
-    parts: list[list[Tok]] = [[]]
-    depth = 0
-    for t in toks:
-        if t.text in "([{":
-            depth += 1
-        elif t.text in ")]}":
-            depth -= 1
-        if t.text == "," and depth == 0:
-            parts.append([])
-        else:
-            parts[-1].append(t)
-    for part in parts:
-        if part:
-            ops.append(_operand(part, line))
-    return ops
+    return [_operand(part, line) for part in _split_commas(toks) if part]
 
 
 def _operand(part: list[Tok], line: int) -> object:
