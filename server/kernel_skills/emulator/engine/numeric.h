@@ -51,6 +51,7 @@ inline uint16_t f64_to_f16(double d, bool rz = false) {
   if (std::isnan(d)) return 0x7E00 | sign;
   double a = std::fabs(d);
   if (std::isinf(a)) return sign | 0x7C00;
+  if (a == 0.0) return sign;  // frexp(0) has no exponent to scale by
   if (a >= 65520.0 || (rz && a >= 65504.0)) return sign | (rz ? 0x7BFF : 0x7C00);
   int e;
   std::frexp(a, &e);  // a = m * 2^e, m in [0.5, 1)
