@@ -382,8 +382,8 @@ void Machine::do_alu(Warp& w, const Insn& in, uint32_t m) {
                 r = single ? (double)std::fma((float)a, (float)b, (float)c) : std::fma(a, b, c);
                 break;
               case OP_DIV: r = single ? (double)((float)a / (float)b) : a / b; break;
-              case OP_MIN: r = fmin_nan(a, b); break;
-              case OP_MAX: r = fmax_nan(a, b); break;
+              case OP_MIN: r = (in.flags & F_NAN) && (std::isnan(a) || std::isnan(b)) ? NAN : fmin_nan(a, b); break;
+              case OP_MAX: r = (in.flags & F_NAN) && (std::isnan(a) || std::isnan(b)) ? NAN : fmax_nan(a, b); break;
               case OP_ABS: r = std::fabs(a); break;
               case OP_NEG: r = -a; break;
               case OP_RCP: r = single ? (double)(1.0f / (float)a) : 1.0 / a; break;

@@ -63,7 +63,7 @@ IGNORED = {
     "L2::evict_normal", "L2::evict_first", "L2::evict_last", "L2::64B", "L2::128B", "L2::256B",
     "L2::cache_hint", "level::eviction_priority", "L2::evict_unchanged",
 }  # fmt: skip
-ALIASES = {"shared::cta": "shared", "sys": "sys", "gl": "gl"}
+ALIASES = {"shared::cta": "shared", "sys": "sys", "gl": "gl", "NaN": "nan"}
 SREGS = (
     "%tid.x", "%tid.y", "%tid.z", "%ntid.x", "%ntid.y", "%ntid.z",
     "%ctaid.x", "%ctaid.y", "%ctaid.z", "%nctaid.x", "%nctaid.y", "%nctaid.z",
