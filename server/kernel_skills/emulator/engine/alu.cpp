@@ -106,9 +106,9 @@ struct FloatOps {
   bool ftz;
   double get(uint64_t v, int half) const {
     switch (type) {
-      case T_F16: return f16_to_f32((uint16_t)v);
+      case T_F16: return ftz16(f16_to_f32((uint16_t)v));
       case T_BF16: return bf16_to_f32((uint16_t)v);
-      case T_F16X2: return f16_to_f32((uint16_t)(v >> (16 * half)));
+      case T_F16X2: return ftz16(f16_to_f32((uint16_t)(v >> (16 * half))));
       case T_BF16X2: return bf16_to_f32((uint16_t)(v >> (16 * half)));
       case T_F64: return as_f64(v);
       default: { float f = as_f32(v); return ftz ? ftz32(f) : f; }
@@ -116,14 +116,17 @@ struct FloatOps {
   }
   uint64_t put(double d, int half, uint64_t into, bool rz = false) const {
     switch (type) {
-      case T_F16: return f64_to_f16(d, rz);
+      case T_F16: return ftz16(f64_to_f16(d, rz));
       case T_BF16: return f64_to_bf16(d, rz);
-      case T_F16X2: { uint64_t h = f64_to_f16(d, rz); return (into & ~(0xFFFFull << (16 * half))) | (h << (16 * half)); }
+      case T_F16X2: { uint64_t h = ftz16(f64_to_f16(d, rz)); return (into & ~(0xFFFFull << (16 * half))) | (h << (16 * half)); }
       case T_BF16X2: { uint64_t h = f64_to_bf16(d, rz); return (into & ~(0xFFFFull << (16 * half))) | (h << (16 * half)); }
       case T_F64: return bits_f64(d);
       default: { float f = (float)d; return bits_f32(ftz ? ftz32(f) : f); }
     }
   }
+  // .ftz on f16: subnormal inputs and results flushed to sign-preserving zero
+  double ftz16(float x) const { return ftz && x != 0 && std::fabs(x) < 0x1p-14f ? std::copysign(0.0, x) : x; }
+  uint16_t ftz16(uint16_t h) const { return ftz && (h & 0x7C00) == 0 ? (uint16_t)(h & 0x8000) : h; }
   int lanes() const { return (type == T_F16X2 || type == T_BF16X2) ? 2 : 1; }
 };
 
