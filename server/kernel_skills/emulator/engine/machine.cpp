@@ -619,13 +619,28 @@ void Machine::shared_access(Warp& w, int lane, uint64_t off, uint32_t size, bool
              0, -1);
     if (!write && !atomic && s.w_tid == 0)
       report("uninitialized_shared_read", "read of shared memory that no thread of the block has written", 0, -1);
-    if (s.w_tid && s.w_tid != tid + 1 && !(atomic && s.w_atomic) && !ordered_in_block(s.w_tid, s.w_clk, s.w_ws, tid))
-      report("race",
-             std::string(write ? "write" : "read") + " races with a write by another thread (no __syncthreads() "
-             "or __syncwarp() between them)", s.w_tid, s.w_pc);
-    if (write && s.r_tid && s.r_tid != tid + 1 && !ordered_in_block(s.r_tid, s.r_clk, s.r_ws, tid))
-      report("race", "write races with a read by another thread (no __syncthreads() or __syncwarp() between them)",
-             s.r_tid, s.r_pc);
+    // a plain read and an atomic of another thread: the milder finding, as on global memory (a CAS loop's seed)
+    auto racing_atomics = [&](int read_pc, int atomic_pc) {
+      if (findings.size() < 8)
+        findings.push_back({"read_racing_atomics",
+                            "a plain read of '" + shared_name(off + k) + "' that atomics of other threads update "
+                            "without ordering (line " + std::to_string(line_of_pc(read_pc)) + "; the atomic at line " +
+                            std::to_string(line_of_pc(atomic_pc)) + "): use an atomic load or order it",
+                            line_of_pc(read_pc)});
+    };
+    if (s.w_tid && s.w_tid != tid + 1 && !(atomic && s.w_atomic) && !ordered_in_block(s.w_tid, s.w_clk, s.w_ws, tid)) {
+      if (!write && !atomic && s.w_atomic) racing_atomics(pc, s.w_pc);
+      else
+        report("race",
+               std::string(write ? "write" : "read") + " races with a write by another thread (no __syncthreads() "
+               "or __syncwarp() between them)", s.w_tid, s.w_pc);
+    }
+    if (write && s.r_tid && s.r_tid != tid + 1 && !ordered_in_block(s.r_tid, s.r_clk, s.r_ws, tid)) {
+      if (atomic) racing_atomics(s.r_pc, pc);
+      else
+        report("race", "write races with a read by another thread (no __syncthreads() or __syncwarp() between them)",
+               s.r_tid, s.r_pc);
+    }
   }
   for (uint32_t k = 0; k < size; k++) {
     SharedShadow& s = sshadow[off + k];
