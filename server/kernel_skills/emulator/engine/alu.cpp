@@ -356,6 +356,15 @@ void Machine::do_alu(Warp& w, const Insn& in, uint32_t m) {
         D(type == T_F32 ? bits_f32(t ? 1.0f : 0.0f) : (t ? 0xFFFFFFFFull : 0), type);
         break;
       }
+      case OP_TESTP: {  // classified in the source type: an f32 subnormal is a normal double
+        int c = type == T_F64 ? std::fpclassify(as_f64(S(1))) : std::fpclassify(as_f32(S(1)));
+        bool t = in.sub == S_FINITE ? (c != FP_INFINITE && c != FP_NAN) : in.sub == S_INFINITE ? c == FP_INFINITE
+               : in.sub == S_NUMBER ? c != FP_NAN : in.sub == S_NOTANUMBER ? c == FP_NAN
+               : in.sub == S_NORMAL ? (c == FP_NORMAL || c == FP_ZERO) : in.sub == S_SUBNORMAL ? c == FP_SUBNORMAL
+               : (fault("unsupported", "this testp form is not run by the CPU emulator", in, w, lane), false);
+        D(t, T_PRED);
+        break;
+      }
       case OP_SELP: D((S(3, T_PRED) & 1) ? S(1) : S(2)); break;
       case OP_SLCT: {
         int ct = in.t[1];
@@ -398,14 +407,6 @@ void Machine::do_alu(Warp& w, const Insn& in, uint32_t m) {
               case OP_COS: r = single ? (double)std::cos((float)a) : std::cos(a); break;
               case OP_TANH: r = single ? (double)std::tanh((float)a) : std::tanh(a); break;
               case OP_COPYSIGN: r = std::copysign(b, a); break;
-              case OP_TESTP: {
-                bool t = false;
-                switch (in.extra) {
-                  default: t = false;
-                }
-                (void)t;
-                fault("unsupported", "testp is not run by the CPU emulator yet", in, w, lane);
-              }
               default:
                 fault("unsupported", "this floating-point form is not run by the CPU emulator yet", in, w, lane);
             }

@@ -48,6 +48,7 @@ SUBS = (
     "none", "and", "or", "xor", "add", "min", "max", "inc", "dec", "cas", "exch", "popc",
     "up", "down", "bfly", "idx", "all", "any", "uni", "ballot", "l", "r",
     "commit_group", "wait_group", "wait_all", "f4e", "b4e", "rc8", "ecl", "ecr", "rc16",
+    "finite", "infinite", "number", "notanumber", "normal", "subnormal",
 )  # fmt: skip
 FLAGS = (
     "ftz", "sat", "approx", "full", "lo", "hi", "wide", "sync", "aligned", "uni", "nc", "to",
