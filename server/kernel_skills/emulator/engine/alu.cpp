@@ -114,7 +114,7 @@ struct FloatOps {
       default: { float f = as_f32(v); return ftz ? ftz32(f) : f; }
     }
   }
-  uint64_t put(double d, int half, uint64_t into, bool rz = false) const {
+  uint64_t put(double d, int half, uint64_t into, int rz = 0) const {  // rz: a half_mode
     switch (type) {
       case T_F16: return ftz16(f64_to_f16(d, rz));
       case T_BF16: return f64_to_bf16(d, rz);
@@ -229,7 +229,7 @@ static uint64_t convert(const Insn& in, uint64_t v) {
       float f = (float)d;
       return bits_f32(ftz ? ftz32(f) : f);
     }
-    return df.put(d, 0, 0, rnd == R_RZ);
+    return df.put(d, 0, 0, half_mode(rnd));
   }
   if (is_float(st)) {  // float -> integer: round as asked, saturate, NaN -> 0
     double d = sf.get(v, 0);
@@ -264,7 +264,7 @@ static uint64_t convert(const Insn& in, uint64_t v) {
     return bits_f64(d);
   }
   double d = is_signed(st) ? (double)sext(v, sw) : (double)(v & mask_of(sw));
-  return df.put(d, 0, 0, rnd == R_RZ);
+  return df.put(d, 0, 0, half_mode(rnd));
 }
 
 void Machine::do_alu(Warp& w, const Insn& in, uint32_t m) {
@@ -317,8 +317,8 @@ void Machine::do_alu(Warp& w, const Insn& in, uint32_t m) {
       case OP_CVT: {
         if ((in.t[0] == T_BF16X2 || in.t[0] == T_F16X2) && n == 3) {  // cvt.rn.bf16x2.f32 d, hi, lo
           FloatOps df{in.t[0] == T_BF16X2 ? T_BF16 : T_F16, false};
-          uint64_t hi = df.put(as_f32(S(1, T_F32)), 0, 0, in.rnd == R_RZ);
-          uint64_t lo = df.put(as_f32(S(2, T_F32)), 0, 0, in.rnd == R_RZ);
+          uint64_t hi = df.put(as_f32(S(1, T_F32)), 0, 0, half_mode(in.rnd));
+          uint64_t lo = df.put(as_f32(S(2, T_F32)), 0, 0, half_mode(in.rnd));
           if (in.flags & F_RELU) {
             if (as_f32(S(1, T_F32)) < 0) hi = 0;
             if (as_f32(S(2, T_F32)) < 0) lo = 0;
