@@ -390,6 +390,10 @@ def _testp(a: float) -> int:
     return sum(int(x) << k for k, x in enumerate(flags))
 
 
+def _h16(word: int) -> float:
+    return float(np.uint16(word & 0xFFFF).view(np.float16))
+
+
 def _ftz(x: float) -> float:
     return math.copysign(0.0, x) if x != 0 and abs(x) < 2**-126 else x
 
@@ -591,6 +595,48 @@ FLOAT_OPS: list[tuple[str, str, str, object]] = [
     ("cvt.rz.f16.f32", "h16(__float2half_rz(f(a)))", "f16", lambda a, b, c: _half_of(a, "f16", "rz")),
     ("cvt.rn.bf16.f32", "b16(__float2bfloat16_rn(f(a)))", "bf16", lambda a, b, c: _half_of(a, "bf16")),
     ("cvt.rz.bf16.f32", "b16(__float2bfloat16_rz(f(a)))", "bf16", lambda a, b, c: _half_of(a, "bf16", "rz")),
+    ("cvt.rm.f16.f32", "h16(__float2half_rd(f(a)))", "f16", lambda a, b, c: _half_of(a, "f16", "rm")),
+    ("cvt.rp.f16.f32", "h16(__float2half_ru(f(a)))", "f16", lambda a, b, c: _half_of(a, "f16", "rp")),
+    ("cvt.rm.bf16.f32", "b16(__float2bfloat16_rd(f(a)))", "bf16", lambda a, b, c: _half_of(a, "bf16", "rm")),
+    ("cvt.rp.bf16.f32", "b16(__float2bfloat16_ru(f(a)))", "bf16", lambda a, b, c: _half_of(a, "bf16", "rp")),
+    (
+        "cvt.rn.f16.f64",
+        "h16(__double2half(d(a) * 1.1))",
+        "f16",
+        lambda a, b, c: _half_of(_r64(a, 1.1), "f16"),
+    ),
+    (
+        "cvt.rn.bf16.f64",
+        "b16(__double2bfloat16(d(a) * 1.1))",
+        "bf16",
+        lambda a, b, c: _half_of(_r64(a, 1.1), "bf16"),
+    ),
+    ("cvt.rn.f16.s32", "h16(__int2half_rn((int)c))", "f16", lambda a, b, c: round_to(s32(c), "f16")),
+    (
+        "cvt.rz.f16.u32",
+        "h16(__uint2half_rz(c & 0xffffu))",
+        "f16",
+        lambda a, b, c: round_to(c & 0xFFFF, "f16", "rz"),
+    ),
+    ("cvt.rn.bf16.s32", "b16(__int2bfloat16_rn((int)c))", "bf16", lambda a, b, c: round_to(s32(c), "bf16")),
+    (
+        "cvt.rni.s32.f16",
+        "(u32)__half2int_rn(__ushort_as_half((unsigned short)c))",
+        "s32",
+        lambda a, b, c: _to_int(_h16(c), "rni", -(2**31), 2**31 - 1),
+    ),
+    (
+        "cvt.rzi.u32.f16",
+        "__half2uint_rz(__ushort_as_half((unsigned short)c))",
+        "s32",
+        lambda a, b, c: _to_int(_h16(c), "rzi", 0, 2**32 - 1),
+    ),
+    (
+        "cvt.rmi.s32.bf16",
+        "(u32)__bfloat162int_rd(__ushort_as_bfloat16((unsigned short)c))",
+        "s32",
+        lambda a, b, c: _to_int(float(from_bits([c & 0xFFFF], "bf16")[0]), "rmi", -(2**31), 2**31 - 1),
+    ),
     (
         "cvt.f32.f16",
         "u(__half2float(__ushort_as_half((unsigned short)c)))",
