@@ -1087,9 +1087,9 @@ def test_warp_collectives_give_each_lane_what_the_isa_defines(column: int) -> No
 # ---------------------------------------------------------------- atomics and reductions
 ATOMIC_PRELUDE = r"""
 __device__ void init(u32* m) {
-  for (int k = 0; k < 32; k++) m[k] = 0;
+  for (int k = 0; k < 48; k++) m[k] = 0;
   m[2] = 0xffffffffu; m[4] = 0x7fffffffu; m[5] = 0x80000000u; m[6] = 0xffffffffu; m[10] = 5; m[11] = 77;
-  m[16] = m[17] = 0xffffffffu; m[18] = 0; m[19] = 0x80000000u;
+  m[16] = m[17] = 0xffffffffu; m[18] = 0; m[19] = 0x80000000u; m[44] = m[45] = 0xffffffffu;
 }
 __device__ void atomics(u32* m, u32 x, int t, u32* ret) {
   ret[0] = atomicAdd(&m[0], (x & 0xffff) + 1);
@@ -1117,17 +1117,27 @@ __device__ void atomics(u32* m, u32 x, int t, u32* ret) {
   atomicAdd((float*)&m[27], 0.5f);
   atomicAdd((__half*)&m[28], __int2half_rn(1));
   ret[2] = atomicAdd((u64*)&m[30], 1ull << 33);
+  unsigned long long seen64 = *(volatile u64*)&m[32], want64;
+  do { want64 = seen64; seen64 = atomicCAS((u64*)&m[32], want64, want64 + x); } while (seen64 != want64);
+  atomicExch((u64*)&m[34], (u64)x << 32 | x);
+  atomicMax((u64*)&m[36], (u64)x * x);
+  atomicAdd_block(&m[38], 3u);
+  atomicAdd_system(&m[39], 5u);
+  atomicOr_block(&m[40], 1u << (t % 32));
+  atomicMin((long long*)&m[42], -(long long)x * 3);
+  atomicAnd((u64*)&m[44], ~(1ull << (t % 64)));
+  atomicXor((u64*)&m[46], (u64)x << (t % 32));
 }
 """
 ATOMIC_BODY = r"""
-  __shared__ __align__(16) u32 sm[32];
+  __shared__ __align__(16) u32 sm[48];
   const int t = threadIdx.x; const u32 x = in[t];
   if (t == 0) { init(out); init(sm); }
   __syncthreads();
-  atomics(out, x, t, out + 64 + 3 * t);
-  atomics(sm, x, t, out + 64 + 3 * 128 + 3 * t);
+  atomics(out, x, t, out + 96 + 3 * t);
+  atomics(sm, x, t, out + 96 + 3 * 128 + 3 * t);
   __syncthreads();
-  if (t < 32) out[32 + t] = sm[t];
+  if (t < 48) out[48 + t] = sm[t];
 """
 THREADS = 128
 
@@ -1158,7 +1168,9 @@ def _atomic_final(x: list[int]) -> dict[int, int]:
         20: int(bits([float(sum(v & 0xFFFF for v in x))], "f32")[0]),
         **two(int(np.float64(sum(x)).view(np.uint64)), 22), 24: f16, 25: bf16, 26: sum(x),
         27: int(bits([0.5 * THREADS], "f32")[0]), 28: int(bits([THREADS], "f16")[0]),
-        **two(THREADS << 33, 30),
+        **two(THREADS << 33, 30), **two(sum(x), 32), **two(max(v * v for v in x), 36), 38: 3 * THREADS,
+        39: 5 * THREADS, 40: M32, **two(min(-v * 3 for v in x), 42), **two(0, 44),
+        **two(functools.reduce(lambda a, b: a ^ b, [v << (t % 32) for t, v in enumerate(x)]), 46),
     }  # fmt: skip
 
 
@@ -1166,14 +1178,14 @@ def _atomic_final(x: list[int]) -> dict[int, int]:
 def _atomic_results() -> tuple[list[int], np.ndarray]:
     x = [int(v) for v in RNG.integers(0, 1 << 32, THREADS)]
     source = kernel_source(ATOMIC_BODY, ATOMIC_PRELUDE)
-    return x, run(source, np.array(x, np.uint32), 64 + 6 * THREADS, block=THREADS)
+    return x, run(source, np.array(x, np.uint32), 96 + 6 * THREADS, block=THREADS)
 
 
 @pytest.mark.parametrize("space", ["global", "shared"])
 @pytest.mark.parametrize("slot", sorted(_atomic_final([0] * THREADS)), ids=lambda s: f"slot{s}")
 def test_atom_and_red_leave_the_value_the_isa_defines(space: str, slot: int) -> None:
     x, out = _atomic_results()
-    got = int(out[slot + (32 if space == "shared" else 0)])
+    got = int(out[slot + (48 if space == "shared" else 0)])
     want = _atomic_final(x)[slot] & M32
     assert got == want, f"{space} slot {slot}: got {got:#x}, want {want:#x}"
 
@@ -1181,13 +1193,15 @@ def test_atom_and_red_leave_the_value_the_isa_defines(space: str, slot: int) -> 
 @pytest.mark.parametrize("space", ["global", "shared"])
 def test_atom_returns_the_old_value_each_in_some_order(space: str) -> None:
     x, out = _atomic_results()
-    start = 64 + (3 * THREADS if space == "shared" else 0)
+    start = 96 + (3 * THREADS if space == "shared" else 0)
     ret = out[start : start + 3 * THREADS].reshape(THREADS, 3).astype(np.int64)
     adds = sorted(zip(ret[:, 0].tolist(), [(v & 0xFFFF) + 1 for v in x], strict=True))
     assert adds[0][0] == 0 and all(a + d == b for (a, d), (b, _) in itertools.pairwise(adds)), (
         "atomicAdd olds"
     )
-    final = int(out[11 + (32 if space == "shared" else 0)])
+    final = int(out[11 + (48 if space == "shared" else 0)])
+    exch64 = int(out[34 + (48 if space == "shared" else 0)])
+    assert exch64 in x and int(out[35 + (48 if space == "shared" else 0)]) == exch64, "64-bit atomicExch"
     assert sorted([*ret[:, 1].tolist(), final]) == sorted([*x, 77]), "atomicExch: each value returned once"
     assert sorted(ret[:, 2].tolist()) == [t << 33 & M32 for t in range(THREADS)], (
         "64-bit atomicAdd olds (low words)"
@@ -1258,14 +1272,15 @@ def test_a_read_of_cp_async_bytes_before_their_wait_is_reported() -> None:
 
 # ---------------------------------------------------------------- ldmatrix / stmatrix
 LDMATRIX_BODY = r"""
-  __shared__ __align__(16) unsigned short tile[4 * 8 * 8], back[4 * 8 * 8];
+  __shared__ __align__(16) unsigned short tile[4 * 8 * 8], back[4 * 8 * 8], back2[4 * 8 * 8];
   const int l = threadIdx.x;
-  for (int k = l; k < 256; k += 32) { tile[k] = (unsigned short)in[k]; back[k] = 0; }
+  for (int k = l; k < 256; k += 32) { tile[k] = (unsigned short)in[k]; back[k] = back2[k] = 0; }
   __syncwarp();
   // lane l names row l % 8 of matrix l / 8, the rows of one matrix 16 elements apart
   const u32 row = (u32)__cvta_generic_to_shared(&tile[(l / 8) * 8 + (l % 8) * 32]);
   const u32 row_back = (u32)__cvta_generic_to_shared(&back[(l / 8) * 8 + (l % 8) * 32]);
-  u32 r[4], q[4], x1, x2a, x2b, t1;
+  const u32 row_back2 = (u32)__cvta_generic_to_shared(&back2[(l / 8) * 8 + (l % 8) * 32]);
+  u32 r[4], q[4], x1, x2a, x2b, t1, t2a, t2b;
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(row));
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];"
@@ -1273,18 +1288,23 @@ LDMATRIX_BODY = r"""
   asm volatile("ldmatrix.sync.aligned.m8n8.x1.shared.b16 {%0}, [%1];" : "=r"(x1) : "r"(row));
   asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];" : "=r"(x2a), "=r"(x2b) : "r"(row));
   asm volatile("ldmatrix.sync.aligned.m8n8.x1.trans.shared.b16 {%0}, [%1];" : "=r"(t1) : "r"(row));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];"
+               : "=r"(t2a), "=r"(t2b) : "r"(row));
+  out[640 + 2 * l] = t2a; out[641 + 2 * l] = t2b;
   for (int j = 0; j < 4; j++) { out[l * 4 + j] = r[j]; out[128 + l * 4 + j] = q[j]; }
   out[256 + l] = x1; out[288 + 2 * l] = x2a; out[289 + 2 * l] = x2b; out[352 + l] = t1;
   asm volatile("stmatrix.sync.aligned.m8n8.x4.shared.b16 [%0], {%1, %2, %3, %4};"
                :: "r"(row_back), "r"(r[3]), "r"(r[2]), "r"(r[1]), "r"(r[0]) : "memory");
+  asm volatile("stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [%0], {%1, %2, %3, %4};"
+               :: "r"(row_back2), "r"(r[0]), "r"(r[1]), "r"(r[2]), "r"(r[3]) : "memory");
   __syncwarp();
-  for (int k = l; k < 256; k += 32) out[384 + k] = back[k];
+  for (int k = l; k < 256; k += 32) { out[384 + k] = back[k]; out[704 + k] = back2[k]; }
 """
 
 
 def test_ldmatrix_and_stmatrix_move_the_fragments_the_isa_defines() -> None:
     vals = RNG.integers(0, 1 << 16, 256).astype(np.uint32)
-    got = run(kernel_source(LDMATRIX_BODY), vals, 384 + 256)
+    got = run(kernel_source(LDMATRIX_BODY), vals, 960)
 
     def m(j: int, r: int, c: int) -> int:  # element (r, c) of matrix j in tile
         return int(vals[j * 8 + r * 32 + c])
@@ -1307,9 +1327,16 @@ def test_ldmatrix_and_stmatrix_move_the_fragments_the_isa_defines() -> None:
             frag(1, lane, False),
         ]
         assert int(got[352 + lane]) == frag(0, lane, True), f"x1.trans lane {lane}"
-    back = got[384:].astype(np.int64)  # stmatrix stored register j into matrix 3 - j
+        assert [int(got[640 + 2 * lane]), int(got[641 + 2 * lane])] == [
+            frag(0, lane, True),
+            frag(1, lane, True),
+        ]
+    back = got[384:640].astype(np.int64)  # stmatrix stored register j into matrix 3 - j
     want = np.array([m(3 - (k % 32 // 8), k // 32, k % 8) for k in range(256)])
     assert np.array_equal(back, want), np.nonzero(back != want)[0][:8]
+    back2 = got[704:960].astype(np.int64)  # stmatrix.trans stored each matrix transposed
+    want2 = np.array([m(k % 32 // 8, k % 8, k // 32) for k in range(256)])
+    assert np.array_equal(back2, want2), np.nonzero(back2 != want2)[0][:8]
 
 
 # ---------------------------------------------------------------- mma.sync
