@@ -349,11 +349,24 @@ void Machine::do_alu(Warp& w, const Insn& in, uint32_t m) {
       }
       case OP_SET: {
         int st = in.t[1];
+        if (st == T_F16X2 || st == T_BF16X2) {  // per half: 1.0 in the destination's half type, or 0xFFFF
+          FloatOps fa{st, (bool)(in.flags & F_FTZ)};
+          uint64_t a = S(1, st), b = S(2, st), r = 0;
+          for (int h = 0; h < 2; h++) {
+            bool t = compare_float(in.cmp, fa.get(a, h), fa.get(b, h));
+            if (n > 3) t = bool_op(in.sub, t, S(3, T_PRED) & 1);
+            uint64_t one = type == T_F16X2 ? 0x3C00 : type == T_BF16X2 ? 0x3F80 : 0xFFFF;
+            r |= (t ? one : 0) << (16 * h);
+          }
+          D(r, T_B32);
+          break;
+        }
         bool t = is_float(st) ? compare_float(in.cmp, FloatOps{st, (bool)(in.flags & F_FTZ)}.get(S(1, st), 0),
                                               FloatOps{st, false}.get(S(2, st), 0))
                               : compare_int(in.cmp, S(1, st), S(2, st), st);
         if (n > 3) t = bool_op(in.sub, t, S(3, T_PRED) & 1);
-        D(type == T_F32 ? bits_f32(t ? 1.0f : 0.0f) : (t ? 0xFFFFFFFFull : 0), type);
+        D(type == T_F32 ? bits_f32(t ? 1.0f : 0.0f) : type == T_F16 ? (t ? 0x3C00 : 0)
+          : type == T_BF16 ? (t ? 0x3F80 : 0) : (t ? 0xFFFFFFFFull : 0), type);
         break;
       }
       case OP_TESTP: {  // classified in the source type: an f32 subnormal is a normal double
