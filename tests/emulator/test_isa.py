@@ -733,6 +733,10 @@ __device__ __forceinline__ __nv_bfloat16 bh(u32 x) { return __ushort_as_bfloat16
 __device__ __forceinline__ __nv_bfloat162 bh2(u32 x) { return *reinterpret_cast<__nv_bfloat162*>(&x); }
 __device__ __forceinline__ u32 ub(__nv_bfloat16 x) { return __bfloat16_as_ushort(x); }
 __device__ __forceinline__ u32 ub2(__nv_bfloat162 x) { return *reinterpret_cast<u32*>(&x); }
+__device__ u32 hset(u32 x, u32 y, bool to_u32) { u32 r;
+  if (to_u32) asm("set.lt.u32.f16x2 %0, %1, %2;" : "=r"(r) : "r"(x), "r"(y));
+  else asm("set.lt.f16x2.f16x2 %0, %1, %2;" : "=r"(r) : "r"(x), "r"(y));
+  return r; }
 __device__ u32 hftz(u32 x, u32 y) {
   u32 r; asm("add.ftz.f16x2 %0, %1, %2;" : "=r"(r) : "r"(x), "r"(y)); return r; }
 """
@@ -781,6 +785,8 @@ HALF_OPS: list[tuple[str, str, object]] = [
     ("hmul2.f16x2", "uh2(__hmul2(h2(a), h2(b)))", _lanes("f16", _half_exact(MUL, "f16"), True)),
     ("hfma2.f16x2", "uh2(__hfma2(h2(a), h2(b), h2(c)))", _lanes("f16", _half_exact(FMA, "f16"), True)),
     ("add.ftz.f16x2", "hftz(a, b)", _lanes("f16", _half_exact(ADD, "f16", ftz=True), True)),
+    ("set.lt.f16x2.f16x2", "hset(a, b, false)", _lanes("f16", lambda a, b, c: float(a < b), True)),
+    ("set.lt.u32.f16x2", "hset(a, b, true)", None),
     ("hmin.f16", "uh(__hmin(h(a), h(b)))", _lanes("f16", _hmin(False, False), False)),
     ("hmax2.f16x2", "uh2(__hmax2(h2(a), h2(b)))", _lanes("f16", _hmin(True, False), True)),
     ("hmin_nan.f16", "uh(__hmin_nan(h(a), h(b)))", _lanes("f16", _hmin(False, True), False)),
@@ -853,6 +859,12 @@ def test_f16_and_bf16_arithmetic_rounds_once_to_nearest_even(column: int) -> Non
     bad = []
     for r in rows:
         a, b, c = (int(x) for x in words[r])
+        if name == "set.lt.u32.f16x2":
+            lt = [_h16(a >> k) < _h16(b >> k) for k in (0, 16)]
+            want = (0xFFFF if lt[0] else 0) | (0xFFFF0000 if lt[1] else 0)
+            if int(out[r, column]) != want:
+                bad.append((hex(a), hex(b), hex(c), hex(int(out[r, column])), hex(want)))
+            continue
         if fn is None:  # f32 pair -> bf16x2, each rounded to nearest even
             want = int(bits([_half_of(_fl(b), "bf16"), _half_of(_fl(c), "bf16")], "bf16") @ [1, 65536])
         else:
@@ -890,6 +902,38 @@ APPROX_SPECIAL = {
     "cos.approx.ftz.f32": {math.inf: math.nan, 0.0: 1.0},
     "tanh.approx.f32": {math.inf: 1.0, -math.inf: -1.0, 0.0: 0.0},
 }
+
+
+HALF_APPROX = [  # the f16x2 MUFU forms (ex2.approx.f16x2 and friends, through cuda_fp16's h2 functions)
+    ("h2exp2", np.exp2, (-8.0, 8.0)),
+    ("h2exp", np.exp, (-5.0, 5.0)),
+    ("h2log2", np.log2, (0.01, 100.0)),
+    ("h2rsqrt", lambda x: 1 / np.sqrt(x), (0.01, 100.0)),
+    ("h2rcp", lambda x: 1 / x, (0.01, 100.0)),
+    ("h2sqrt", np.sqrt, (0.0, 100.0)),
+    ("h2sin", np.sin, (-3.0, 3.0)),
+    ("h2cos", np.cos, (-3.0, 3.0)),
+]
+
+
+@pytest.mark.parametrize("which", range(len(HALF_APPROX)), ids=[h[0] for h in HALF_APPROX])
+def test_f16x2_approx_functions_are_within_an_f16_ulp_or_two(which: int) -> None:
+    fn, exact, (lo, hi) = HALF_APPROX[which]
+    xs = np.linspace(lo, hi, 2048).astype(np.float16)
+    body = (
+        "  const int i = blockIdx.x * blockDim.x + threadIdx.x; u32 w = in[i];\n"
+        f"  __half2 r = {fn}(*reinterpret_cast<__half2*>(&w));\n"
+        "  out[i] = *reinterpret_cast<u32*>(&r);"
+    )
+    words = xs.view(np.uint32)
+    got = (
+        run(kernel_source(body), words, len(words), grid=len(words) // 32).view(np.float16).astype(np.float64)
+    )
+    want = exact(xs.astype(np.float64))
+    # the ISA's f16 MUFU bound is about 2^-9.9 relative; sin/cos near zero crossings: absolute
+    bound = 2.0**-9 * np.maximum(np.abs(want), 1.0 if fn in ("h2sin", "h2cos") else 0.0) + 2.0**-24
+    worst = int(np.argmax(np.abs(got - want) - bound))
+    assert np.all(np.abs(got - want) <= bound), f"{fn}({xs[worst]}) = {got[worst]}, want {want[worst]}"
 
 
 @pytest.mark.parametrize("which", range(len(APPROX)), ids=[f"{a[0]}{list(a[3])}" for a in APPROX])
@@ -949,6 +993,12 @@ WARP_OPS: list[tuple[str, str]] = [
     ("activemask.divergent", "divergent_mask(v)"),
     ("ballot.divergent", "divergent_ballot(v)"),
     ("lanemask_lt", "lanemask_lt()"),
+    ("shfl.up.c0.value", "shfl_up_c0(v, false)"),
+    ("shfl.up.c0.pred", "shfl_up_c0(v, true)"),
+    ("elect.sync.divergent", "lane >= 4 ? elect_hi() : 99u"),
+    ("match.any.b64", "__match_any_sync(FULL, (u64)(v % 3) << 40)"),
+    ("redux.add.partial", "lane < 20 ? __reduce_add_sync(0xfffffu, v) : 0u"),
+    ("syncwarp.partial", "lane < 8 ? (__syncwarp(0xffu), __shfl_sync(0xffu, v, 7)) : v"),
 ]
 WARP_PRELUDE = r"""
 #define FULL 0xffffffffu
@@ -967,6 +1017,13 @@ __device__ __noinline__ u32 divergent_ballot(u32 v) {
   if (v & 4) r = __ballot_sync(__activemask(), v & 8);
   return r; }
 __device__ u32 lanemask_lt() { u32 r; asm("mov.u32 %0, %%lanemask_lt;" : "=r"(r)); return r; }
+__device__ u32 shfl_up_c0(u32 v, bool pred) { u32 r, p;  // c = 0: no segments, lanes 0-2 keep theirs
+  asm volatile("{ .reg .pred q; shfl.sync.up.b32 %0|q, %2, 3, 0, 0xffffffff; selp.u32 %1, 1, 0, q; }"
+               : "=r"(r), "=r"(p) : "r"(v));
+  return pred ? p : r; }
+__device__ __noinline__ u32 elect_hi() { u32 r, e;
+  asm volatile("{ .reg .pred q; elect.sync %0|q, 0xfffffff0; selp.u32 %1, 1, 0, q; }" : "=r"(r), "=r"(e));
+  return r | e << 8; }
 """
 
 
@@ -1057,6 +1114,18 @@ def _warp_expected(name: str, v: list[int], s: list[int], t: int) -> int:
             return sum(1 << k for k, y in enumerate(w) if y & 4 and y & 8)
         case "lanemask_lt":
             return (1 << lane) - 1
+        case "shfl.up.c0.value":
+            return v[t - 3] if lane >= 3 else v[t]
+        case "shfl.up.c0.pred":
+            return int(lane >= 3)
+        case "elect.sync.divergent":
+            return 99 if lane < 4 else 4 | (int(lane == 4) << 8)
+        case "match.any.b64":
+            return sum(1 << k for k, x in enumerate(w) if x % 3 == v[t] % 3)
+        case "redux.add.partial":
+            return sum(w[:20]) if lane < 20 else 0
+        case "syncwarp.partial":
+            return w[7] if lane < 8 else v[t]
     raise AssertionError(name)
 
 
