@@ -223,7 +223,7 @@ static uint64_t convert(const Insn& in, uint64_t v) {
     if (rnd == R_RNI || rnd == R_RZI || rnd == R_RMI || rnd == R_RPI) {
       d = rnd == R_RNI ? std::nearbyint(d) : rnd == R_RZI ? std::trunc(d) : rnd == R_RMI ? std::floor(d) : std::ceil(d);
     }
-    if (sat) d = std::isnan(d) ? 0.0 : std::min(std::max(d, 0.0), 1.0);
+    if (sat) d = std::isnan(d) ? 0.0 : std::min(d > 0.0 ? d : 0.0, 1.0);  // [+0.0, 1.0]: -0 too
     if (dt == T_F32 && st == T_F64) {
       RoundScope rs(rnd);
       float f = (float)d;
@@ -423,7 +423,7 @@ void Machine::do_alu(Warp& w, const Insn& in, uint32_t m) {
               default:
                 fault("unsupported", "this floating-point form is not run by the CPU emulator yet", in, w, lane);
             }
-            if (in.flags & F_SAT) r = std::isnan(r) ? 0.0 : std::min(std::max(r, 0.0), 1.0);
+            if (in.flags & F_SAT) r = std::isnan(r) ? 0.0 : std::min(r > 0.0 ? r : 0.0, 1.0);  // [+0.0, 1.0]
             if ((in.flags & F_RELU) && !(r >= 0)) r = std::isnan(r) ? r : 0.0;
             out = f.put(r, h, out, in.rnd == R_RZ);
           }
