@@ -469,6 +469,18 @@ FLOAT_OPS: list[tuple[str, str, str, object]] = [
         lambda a, b, c: math.copysign(a, b) if a == a else math.nan,
     ),
     ("abs", "u(fabsf(f(a)))", "f32", lambda a, b, c: abs(a)),
+    (
+        "saturate",
+        "u(__saturatef(f(a)))",
+        "f32",
+        lambda a, b, c: 0.0 if math.isnan(a) else min(max(a, 0.0), 1.0) + 0.0,  # [+0.0, 1.0]
+    ),
+    (
+        "add.sat.f32",
+        "u(__saturatef(f(a) + f(b)))",
+        "f32",
+        lambda a, b, c: _sat(lambda: _exact(_arith(lambda x, y: x + y, a, b)))(),
+    ),
     ("neg", "u(-f(a))", "f32", lambda a, b, c: -a),
     ("setp.f32.all_cmps", "cmps(f(a), f(b))", "s32", lambda a, b, c: _cmps(a, b)),
     ("set.lt.u32.f32", "set_lt(f(a), f(b))", "s32", lambda a, b, c: M32 if a < b else 0),
@@ -770,6 +782,22 @@ def _half_exact(op, fmt: str, ftz: bool = False):  # type: ignore[no-untyped-def
     return fn
 
 
+def _sat(fn):  # type: ignore[no-untyped-def]
+    def clamp(*xs: float) -> float:
+        r = fn(*xs)
+        return 0.0 if math.isnan(r) else min(max(r, 0.0), 1.0) + 0.0  # -0 saturates to +0
+
+    return clamp
+
+
+def _relu(fn):  # type: ignore[no-untyped-def]
+    def relu(*xs: float) -> float:
+        r = fn(*xs)
+        return r if math.isnan(r) or r > 0 else 0.0
+
+    return relu
+
+
 def _hmin(big: bool, nan: bool):  # type: ignore[no-untyped-def]
     return lambda a, b, c: _fmin(a, b, nan, big)
 
@@ -787,6 +815,19 @@ HALF_OPS: list[tuple[str, str, object]] = [
     ("add.ftz.f16x2", "hftz(a, b)", _lanes("f16", _half_exact(ADD, "f16", ftz=True), True)),
     ("set.lt.f16x2.f16x2", "hset(a, b, false)", _lanes("f16", lambda a, b, c: float(a < b), True)),
     ("set.lt.u32.f16x2", "hset(a, b, true)", None),
+    ("hlt2.f16x2", "uh2(__hlt2(h2(a), h2(b)))", _lanes("f16", lambda a, b, c: float(a < b), True)),
+    (
+        "hfma2_relu.f16x2",
+        "uh2(__hfma2_relu(h2(a), h2(b), h2(c)))",
+        _lanes("f16", _relu(_half_exact(FMA, "f16")), True),
+    ),
+    ("hmul2_sat.f16x2", "uh2(__hmul2_sat(h2(a), h2(b)))", _lanes("f16", _sat(_half_exact(MUL, "f16")), True)),
+    ("hadd_sat.bf16", "ub(__hadd_sat(bh(a), bh(b)))", _lanes("bf16", _sat(_half_exact(ADD, "bf16")), False)),
+    (
+        "hfma_relu.bf16",
+        "ub(__hfma_relu(bh(a), bh(b), bh(c)))",
+        _lanes("bf16", _relu(_half_exact(FMA, "bf16")), False),
+    ),
     ("hmin.f16", "uh(__hmin(h(a), h(b)))", _lanes("f16", _hmin(False, False), False)),
     ("hmax2.f16x2", "uh2(__hmax2(h2(a), h2(b)))", _lanes("f16", _hmin(True, False), True)),
     ("hmin_nan.f16", "uh(__hmin_nan(h(a), h(b)))", _lanes("f16", _hmin(False, True), False)),
