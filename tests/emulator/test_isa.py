@@ -49,7 +49,17 @@ INT_PRELUDE = r"""
   asm(op " %0, %1, %2, %3;" : "=r"(r) : "r"(a), "r"(b), "r"(c)); return r; }
 ASM2(shl32, "shl.b32") ASM2(shr_u32, "shr.u32") ASM2(shr_s32, "shr.s32")
 ASM3(bfe_u32, "bfe.u32") ASM3(bfe_s32, "bfe.s32") ASM2(mulhi_u32, "mul.hi.u32") ASM2(mulhi_s32, "mul.hi.s32")
-ASM3(madhi_u32, "mad.hi.u32") ASM3(prmt32, "prmt.b32") ASM3(madlo_s32, "mad.lo.s32")
+ASM3(madhi_u32, "mad.hi.u32") ASM3(prmt32, "prmt.b32")
+__device__ u32 shift64(u32 a, u32 b, u32 k) { u64 r, x = (u64)a << 32 | b;
+  if (k == 0) asm("shl.b64 %0, %1, %2;" : "=l"(r) : "l"(x), "r"(b));
+  else if (k == 1) asm("shr.u64 %0, %1, %2;" : "=l"(r) : "l"(x), "r"(b));
+  else asm("shr.s64 %0, %1, %2;" : "=l"(r) : "l"(x), "r"(b & 127));
+  return (u32)(r >> 32) ^ (u32)r; }
+__device__ u32 bfind(u32 a, int k) { u32 r;
+  if (k == 0) asm("bfind.u32 %0, %1;" : "=r"(r) : "r"(a));
+  else if (k == 1) asm("bfind.s32 %0, %1;" : "=r"(r) : "r"(a));
+  else asm("bfind.shiftamt.u32 %0, %1;" : "=r"(r) : "r"(a));
+  return r; } ASM3(madlo_s32, "mad.lo.s32")
 __device__ u32 bfi32(u32 a, u32 b, u32 c) { u32 r;
   asm("bfi.b32 %0, %1, %2, %3, %4;" : "=r"(r) : "r"(a), "r"(b), "r"(c & 0xff), "r"(c >> 8)); return r; }
 #define LOP3(lut) __device__ u32 lop3_##lut(u32 a, u32 b, u32 c) { u32 r; \
@@ -114,6 +124,23 @@ def _dp4a(a: int, b: int, c: int, signed: bool) -> int:
         return v - 256 if signed and v & 0x80 else v
 
     return (c + sum(byte(a, i) * byte(b, i) for i in range(4))) & M32
+
+
+def _s64(x: int) -> int:
+    x &= 2**64 - 1
+    return x - 2**64 if x >> 63 else x
+
+
+def _fold64(x: int) -> int:
+    return ((x >> 32) ^ x) & M32
+
+
+def _dp2a(a: int, b: int, c: int, sel: int, signed: bool = True) -> int:
+    def part(x: int, shift: int, bits_: int) -> int:
+        v = (x >> shift) & ((1 << bits_) - 1)
+        return v - (1 << bits_) if signed and v >> (bits_ - 1) else v
+
+    return (c + sum(part(a, 16 * k, 16) * part(b, 8 * (sel + k), 8) for k in range(2))) & M32
 
 
 def _clamp(x: int, lo: int, hi: int) -> int:
@@ -213,6 +240,37 @@ INT_OPS: list[tuple[str, str, object]] = [
         "(u32)((long long)(((u64)a << 32) | b) >> (c & 63))",
         lambda a, b, c: (s32(a) << 32 | b) >> (c & 63),
     ),
+    ("shl.b64", "shift64(a, b, 0)", lambda a, b, c: _fold64(((a << 32 | b) << min(b, 64)) & (2**64 - 1))),
+    ("shr.u64", "shift64(a, b, 1)", lambda a, b, c: _fold64((a << 32 | b) >> min(b, 64))),
+    (
+        "shr.s64",
+        "shift64(a, b, 2)",
+        lambda a, b, c: _fold64(((s32(a) << 32 | b) >> min(b & 127, 64)) & (2**64 - 1)),
+    ),
+    (
+        "mul.hi.s64",
+        "(u32)__mul64hi((long long)((u64)a << 32 | b), (long long)((u64)c << 32 | a))",
+        lambda a, b, c: (_s64(a << 32 | b) * _s64(c << 32 | a)) >> 64,
+    ),
+    (
+        "div.s64",
+        "(u32)((long long)((u64)a << 32 | b) / (long long)((u64)(c | 1) << 16))",
+        lambda a, b, c: trunc_div(_s64(a << 32 | b), _s64((c | 1) << 16)),
+    ),
+    (
+        "rem.s64",
+        "(u32)((long long)((u64)a << 32 | b) % (long long)(((u64)c << 8) | 1))",
+        lambda a, b, c: (lambda x, y: x - trunc_div(x, y) * y)(_s64(a << 32 | b), _s64((c << 8) | 1)),
+    ),
+    ("bfind.u32", "bfind(a, 0)", lambda a, b, c: a.bit_length() - 1 if a else M32),
+    (
+        "bfind.s32",
+        "bfind(a, 1)",
+        lambda a, b, c: (a ^ M32 if a >> 31 else a).bit_length() - 1 if a not in (0, M32) else M32,
+    ),
+    ("bfind.shiftamt", "bfind(a, 2)", lambda a, b, c: 32 - a.bit_length() if a else M32),
+    ("dp2a.lo", "__dp2a_lo((int)a, (int)b, (int)c)", lambda a, b, c: _dp2a(a, b, c, 0)),
+    ("dp2a.hi", "__dp2a_hi(a, b, c)", lambda a, b, c: _dp2a(a, b, c, 2, signed=False)),
     ("popc", "__popc(a)", lambda a, b, c: bin(a).count("1")),
     ("popc.b64", "__popcll((u64)a << 32 | b)", lambda a, b, c: bin(a << 32 | b).count("1")),
     ("clz", "__clz(a)", lambda a, b, c: 32 - a.bit_length()),
