@@ -1258,6 +1258,7 @@ __device__ void init(u32* m) {
   for (int k = 0; k < 48; k++) m[k] = 0;
   m[2] = 0xffffffffu; m[4] = 0x7fffffffu; m[5] = 0x80000000u; m[6] = 0xffffffffu; m[10] = 5; m[11] = 77;
   m[16] = m[17] = 0xffffffffu; m[18] = 0; m[19] = 0x80000000u; m[44] = m[45] = 0xffffffffu;
+  m[13] = 100; m[41] = 1000;  // above their bounds: dec restarts at the bound, inc at 0
 }
 __device__ void atomics(u32* m, u32 x, int t, u32* ret) {
   ret[0] = atomicAdd(&m[0], (x & 0xffff) + 1);
@@ -1271,6 +1272,8 @@ __device__ void atomics(u32* m, u32 x, int t, u32* ret) {
   atomicXor(&m[8], x);
   atomicInc(&m[9], 37u);
   atomicDec(&m[10], 37u);
+  atomicDec(&m[13], 3u);
+  atomicInc(&m[41], 7u);
   ret[1] = atomicExch(&m[11], x);
   u32 seen = m[12], want;
   do { want = seen; seen = atomicCAS(&m[12], want, want + (x >> 8)); } while (seen != want);
@@ -1316,11 +1319,16 @@ def _atomic_final(x: list[int]) -> dict[int, int]:
     def two(v: int, k: int) -> dict[int, int]:
         return {k: v & M32, k + 1: (v >> 32) & M32}
 
-    inc = 0
-    dec = 5
-    for _ in x:
-        inc = 0 if inc >= 37 else inc + 1
-        dec = 37 if dec == 0 or dec > 37 else dec - 1
+    def wrap(start: int, bound: int, up: bool) -> int:
+        value = start
+        for _ in x:
+            if up:
+                value = 0 if value >= bound else value + 1
+            else:
+                value = bound if value == 0 or value > bound else value - 1
+        return value
+
+    inc, dec = wrap(0, 37, True), wrap(5, 37, False)
     and6 = M32
     for t, v in enumerate(x):
         and6 &= v | (~(1 << (t % 32)) & M32)
@@ -1331,6 +1339,7 @@ def _atomic_final(x: list[int]) -> dict[int, int]:
         4: min(s32(v) for v in x), 5: max(s32(v) for v in x), 6: and6,
         7: functools.reduce(lambda a, b: a | b, [v & 0x0F0F0F0F for v in x]),
         8: functools.reduce(lambda a, b: a ^ b, x), 9: inc, 10: dec, 12: sum(v >> 8 for v in x),
+        13: wrap(100, 3, False), 41: wrap(1000, 7, True),
         **two(sum(v << 20 for v in x), 14), **two(min((v << 16) | t for t, v in enumerate(x)), 16),
         **two(max(s32(v) * 7 for v in x), 18),
         20: int(bits([float(sum(v & 0xFFFF for v in x))], "f32")[0]),
