@@ -1829,3 +1829,23 @@ def test_a_named_barrier_with_too_small_a_count_is_barrier_divergence() -> None:
         run(kernel_source(body), np.arange(128, dtype=np.uint32), 128, block=128)
     # warps 0-1 pass the barrier alone and read what warps 2-3 have not written yet
     assert caught.value.report["kind"] in ("race", "barrier_divergence", "uninitialized_shared_read")
+
+
+@pytest.mark.parametrize(
+    "opcode", ["div.approx.f32", "div.approx.ftz.f32", "div.full.f32", "div.full.ftz.f32"]
+)
+def test_approximate_division_is_within_two_ulp(opcode: str) -> None:
+    # PTX ISA: div.approx.f32 max 2 ulp for |b| in [2^-126, 2^126], div.full.f32 max 2 ulp over the full range
+    a = (RNG.standard_normal(1024) * 10.0 ** RNG.integers(-15, 15, 1024)).astype(np.float32)
+    b = (RNG.standard_normal(1024) * 10.0 ** RNG.integers(-15, 15, 1024)).astype(np.float32)
+    body = (
+        "  const int i = blockIdx.x * blockDim.x + threadIdx.x; float r;\n"
+        "  const float a = __uint_as_float(in[i]), b = __uint_as_float(in[1024 + i]);\n"
+        f'  asm("{opcode} %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));\n'
+        "  out[i] = __float_as_uint(r);"
+    )
+    got = run(kernel_source(body), np.concatenate([a, b]), 1024, grid=32).view(np.float32)
+    want = (a.astype(np.float64) / b.astype(np.float64)).astype(np.float32)
+    normal = np.abs(want.astype(np.float64)) >= 2.0**-126
+    ulp = np.abs(np.spacing(want[normal]))
+    assert np.all(np.abs(got[normal].astype(np.float64) - want[normal]) <= 2 * ulp)
