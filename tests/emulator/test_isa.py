@@ -1,13 +1,16 @@
 """ISA coverage: each construct NVRTC emits runs on the PTX engine with the VALUES the PTX ISA
-defines, bit-exact wherever the GPU is exact (integer and bit operations, conversions with their
-rounding modes, IEEE add/mul/fma/div/sqrt in f32, f16, bf16 and their x2 forms, atomics, warp
-collectives, cp.async, ldmatrix/stmatrix, mma.sync) and within the PTX ISA's documented error bound
-for the MUFU ``.approx`` functions (ex2, lg2, rsqrt, rcp, sqrt, sin, cos, tanh).
+defines, bit-exact wherever the GPU is exact (integer and bit operations, conversions with every
+rounding mode, IEEE add/mul/fma/div/sqrt in f32, f64, f16, bf16 and their x2 forms, .ftz/.sat/.relu,
+atomics, warp collectives, cp.async, ldmatrix/stmatrix, mma.sync) and within the PTX ISA's documented
+error bound for the MUFU ``.approx`` functions (ex2, lg2, rsqrt, rcp, sqrt, sin, cos, tanh, div).
 
-Every kernel has the signature ``k(const u32* a, u32* out, int n)``: raw input words in, raw result
-words out (tests/emulator/isa/support.py), and each test computes the expected words from the ISA's
-definition with numpy/torch/exact rationals. One kernel per area computes many operations at once;
-each operation is its own test (a ``column`` of the area's output)."""
+Every kernel has the signature ``k(const u32* in, u32* out, int n)``: raw input words in, raw result
+words out (tests/emulator/isa/support.py launches it once on the engine), and each test computes the
+expected words from the ISA's definition: exact rationals rounded once (``round_to``), numpy/torch
+where they are IEEE-exact, Python integers for the integer ops. One kernel per area computes many
+operations; each operation is its own test (a column of the area's output), so a wrong one names
+itself. Left open by the ISA and so not compared bit for bit: NaN payloads (any NaN matches a NaN) and
+the sign of a zero from min/max of +0 and -0."""
 
 from __future__ import annotations
 
