@@ -1852,3 +1852,28 @@ def test_approximate_division_is_within_two_ulp(opcode: str) -> None:
     normal = np.abs(want.astype(np.float64)) >= 2.0**-126
     ulp = np.abs(np.spacing(want[normal]))
     assert np.all(np.abs(got[normal].astype(np.float64) - want[normal]) <= 2 * ulp)
+
+
+def test_printf_text_is_returned_with_the_verdict() -> None:
+    from kernel_skills.bench import Timeouts
+    from kernel_skills.bench.models import BenchRequest
+    from kernel_skills.bench.registry import load_registry
+    from kernel_skills.dispatch import benchmark
+
+    from .battery.cases import PROBLEMS_DIR
+
+    source = r"""
+extern "C" __global__ void scale2(const float* x, float* out, int n) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i == 0) printf("n=%d grid=%u pi=%6.3f hex=%#x s=%s %%\n", n, gridDim.x, 3.14159f, 48879, "done");
+  if (i < n) out[i] = 2.0f * x[i];
+}
+"""
+    registry = load_registry([PROBLEMS_DIR], use_env=False)
+    request = BenchRequest(
+        problem="battery_scale2", source=source, kernel="scale2", block=[128], grid=["ceil_div(n, 128)"],
+        device="emulator",
+    )  # fmt: skip
+    result = benchmark(request, registry=registry, store=False, timeouts=Timeouts(check=8))
+    assert result.correct, result
+    assert result.printf is not None and "n=1 grid=1 pi= 3.142 hex=0xbeef s=done %\n" in result.printf
