@@ -106,24 +106,27 @@ struct FloatOps {
   bool ftz;
   double get(uint64_t v, int half) const {
     switch (type) {
-      case T_F16: return f16_to_f32((uint16_t)v);
+      case T_F16: return ftz16(f16_to_f32((uint16_t)v));
       case T_BF16: return bf16_to_f32((uint16_t)v);
-      case T_F16X2: return f16_to_f32((uint16_t)(v >> (16 * half)));
+      case T_F16X2: return ftz16(f16_to_f32((uint16_t)(v >> (16 * half))));
       case T_BF16X2: return bf16_to_f32((uint16_t)(v >> (16 * half)));
       case T_F64: return as_f64(v);
       default: { float f = as_f32(v); return ftz ? ftz32(f) : f; }
     }
   }
-  uint64_t put(double d, int half, uint64_t into, bool rz = false) const {
+  uint64_t put(double d, int half, uint64_t into, int rz = 0) const {  // rz: a half_mode
     switch (type) {
-      case T_F16: return f64_to_f16(d, rz);
+      case T_F16: return ftz16(f64_to_f16(d, rz));
       case T_BF16: return f64_to_bf16(d, rz);
-      case T_F16X2: { uint64_t h = f64_to_f16(d, rz); return (into & ~(0xFFFFull << (16 * half))) | (h << (16 * half)); }
+      case T_F16X2: { uint64_t h = ftz16(f64_to_f16(d, rz)); return (into & ~(0xFFFFull << (16 * half))) | (h << (16 * half)); }
       case T_BF16X2: { uint64_t h = f64_to_bf16(d, rz); return (into & ~(0xFFFFull << (16 * half))) | (h << (16 * half)); }
       case T_F64: return bits_f64(d);
       default: { float f = (float)d; return bits_f32(ftz ? ftz32(f) : f); }
     }
   }
+  // .ftz on f16: subnormal inputs and results flushed to sign-preserving zero
+  double ftz16(float x) const { return ftz && x != 0 && std::fabs(x) < 0x1p-14f ? std::copysign(0.0, x) : x; }
+  uint16_t ftz16(uint16_t h) const { return ftz && (h & 0x7C00) == 0 ? (uint16_t)(h & 0x8000) : h; }
   int lanes() const { return (type == T_F16X2 || type == T_BF16X2) ? 2 : 1; }
 };
 
@@ -220,13 +223,13 @@ static uint64_t convert(const Insn& in, uint64_t v) {
     if (rnd == R_RNI || rnd == R_RZI || rnd == R_RMI || rnd == R_RPI) {
       d = rnd == R_RNI ? std::nearbyint(d) : rnd == R_RZI ? std::trunc(d) : rnd == R_RMI ? std::floor(d) : std::ceil(d);
     }
-    if (sat) d = std::isnan(d) ? 0.0 : std::min(std::max(d, 0.0), 1.0);
+    if (sat) d = std::isnan(d) ? 0.0 : std::min(d > 0.0 ? d : 0.0, 1.0);  // [+0.0, 1.0]: -0 too
     if (dt == T_F32 && st == T_F64) {
       RoundScope rs(rnd);
       float f = (float)d;
       return bits_f32(ftz ? ftz32(f) : f);
     }
-    return df.put(d, 0, 0, rnd == R_RZ);
+    return df.put(d, 0, 0, half_mode(rnd));
   }
   if (is_float(st)) {  // float -> integer: round as asked, saturate, NaN -> 0
     double d = sf.get(v, 0);
@@ -261,7 +264,7 @@ static uint64_t convert(const Insn& in, uint64_t v) {
     return bits_f64(d);
   }
   double d = is_signed(st) ? (double)sext(v, sw) : (double)(v & mask_of(sw));
-  return df.put(d, 0, 0, rnd == R_RZ);
+  return df.put(d, 0, 0, half_mode(rnd));
 }
 
 void Machine::do_alu(Warp& w, const Insn& in, uint32_t m) {
@@ -314,8 +317,8 @@ void Machine::do_alu(Warp& w, const Insn& in, uint32_t m) {
       case OP_CVT: {
         if ((in.t[0] == T_BF16X2 || in.t[0] == T_F16X2) && n == 3) {  // cvt.rn.bf16x2.f32 d, hi, lo
           FloatOps df{in.t[0] == T_BF16X2 ? T_BF16 : T_F16, false};
-          uint64_t hi = df.put(as_f32(S(1, T_F32)), 0, 0, in.rnd == R_RZ);
-          uint64_t lo = df.put(as_f32(S(2, T_F32)), 0, 0, in.rnd == R_RZ);
+          uint64_t hi = df.put(as_f32(S(1, T_F32)), 0, 0, half_mode(in.rnd));
+          uint64_t lo = df.put(as_f32(S(2, T_F32)), 0, 0, half_mode(in.rnd));
           if (in.flags & F_RELU) {
             if (as_f32(S(1, T_F32)) < 0) hi = 0;
             if (as_f32(S(2, T_F32)) < 0) lo = 0;
@@ -346,11 +349,33 @@ void Machine::do_alu(Warp& w, const Insn& in, uint32_t m) {
       }
       case OP_SET: {
         int st = in.t[1];
+        if (st == T_F16X2 || st == T_BF16X2) {  // per half: 1.0 in the destination's half type, or 0xFFFF
+          FloatOps fa{st, (bool)(in.flags & F_FTZ)};
+          uint64_t a = S(1, st), b = S(2, st), r = 0;
+          for (int h = 0; h < 2; h++) {
+            bool t = compare_float(in.cmp, fa.get(a, h), fa.get(b, h));
+            if (n > 3) t = bool_op(in.sub, t, S(3, T_PRED) & 1);
+            uint64_t one = type == T_F16X2 ? 0x3C00 : type == T_BF16X2 ? 0x3F80 : 0xFFFF;
+            r |= (t ? one : 0) << (16 * h);
+          }
+          D(r, T_B32);
+          break;
+        }
         bool t = is_float(st) ? compare_float(in.cmp, FloatOps{st, (bool)(in.flags & F_FTZ)}.get(S(1, st), 0),
                                               FloatOps{st, false}.get(S(2, st), 0))
                               : compare_int(in.cmp, S(1, st), S(2, st), st);
         if (n > 3) t = bool_op(in.sub, t, S(3, T_PRED) & 1);
-        D(type == T_F32 ? bits_f32(t ? 1.0f : 0.0f) : (t ? 0xFFFFFFFFull : 0), type);
+        D(type == T_F32 ? bits_f32(t ? 1.0f : 0.0f) : type == T_F16 ? (t ? 0x3C00 : 0)
+          : type == T_BF16 ? (t ? 0x3F80 : 0) : (t ? 0xFFFFFFFFull : 0), type);
+        break;
+      }
+      case OP_TESTP: {  // classified in the source type: an f32 subnormal is a normal double
+        int c = type == T_F64 ? std::fpclassify(as_f64(S(1))) : std::fpclassify(as_f32(S(1)));
+        bool t = in.sub == S_FINITE ? (c != FP_INFINITE && c != FP_NAN) : in.sub == S_INFINITE ? c == FP_INFINITE
+               : in.sub == S_NUMBER ? c != FP_NAN : in.sub == S_NOTANUMBER ? c == FP_NAN
+               : in.sub == S_NORMAL ? (c == FP_NORMAL || c == FP_ZERO) : in.sub == S_SUBNORMAL ? c == FP_SUBNORMAL
+               : (fault("unsupported", "this testp form is not run by the CPU emulator", in, w, lane), false);
+        D(t, T_PRED);
         break;
       }
       case OP_SELP: D((S(3, T_PRED) & 1) ? S(1) : S(2)); break;
@@ -382,8 +407,8 @@ void Machine::do_alu(Warp& w, const Insn& in, uint32_t m) {
                 r = single ? (double)std::fma((float)a, (float)b, (float)c) : std::fma(a, b, c);
                 break;
               case OP_DIV: r = single ? (double)((float)a / (float)b) : a / b; break;
-              case OP_MIN: r = fmin_nan(a, b); break;
-              case OP_MAX: r = fmax_nan(a, b); break;
+              case OP_MIN: r = (in.flags & F_NAN) && (std::isnan(a) || std::isnan(b)) ? NAN : fmin_nan(a, b); break;
+              case OP_MAX: r = (in.flags & F_NAN) && (std::isnan(a) || std::isnan(b)) ? NAN : fmax_nan(a, b); break;
               case OP_ABS: r = std::fabs(a); break;
               case OP_NEG: r = -a; break;
               case OP_RCP: r = single ? (double)(1.0f / (float)a) : 1.0 / a; break;
@@ -395,18 +420,10 @@ void Machine::do_alu(Warp& w, const Insn& in, uint32_t m) {
               case OP_COS: r = single ? (double)std::cos((float)a) : std::cos(a); break;
               case OP_TANH: r = single ? (double)std::tanh((float)a) : std::tanh(a); break;
               case OP_COPYSIGN: r = std::copysign(b, a); break;
-              case OP_TESTP: {
-                bool t = false;
-                switch (in.extra) {
-                  default: t = false;
-                }
-                (void)t;
-                fault("unsupported", "testp is not run by the CPU emulator yet", in, w, lane);
-              }
               default:
                 fault("unsupported", "this floating-point form is not run by the CPU emulator yet", in, w, lane);
             }
-            if (in.flags & F_SAT) r = std::isnan(r) ? 0.0 : std::min(std::max(r, 0.0), 1.0);
+            if (in.flags & F_SAT) r = std::isnan(r) ? 0.0 : std::min(r > 0.0 ? r : 0.0, 1.0);  // [+0.0, 1.0]
             if ((in.flags & F_RELU) && !(r >= 0)) r = std::isnan(r) ? r : 0.0;
             out = f.put(r, h, out, in.rnd == R_RZ);
           }

@@ -575,7 +575,7 @@ void Machine::note_plain_read_of_atomics(const std::string& where, const Insn& i
                         "): harmless in an atomicCAS retry loop's seed read; elsewhere use an atomic or order them";
   for (const auto& f : findings)
     if (f.message == message) return;
-  findings.push_back({"plain_access_racing_atomics", message, in.line});
+  findings.push_back({"read_racing_atomics", message, in.line});
 }
 
 bool Machine::ordered_in_block(uint32_t prev_tid1, uint32_t prev_clk, uint32_t prev_ws, uint32_t cur_tid) const {

@@ -44,20 +44,28 @@ inline float f16_to_f32(uint16_t h) {
   return as_f32(out);
 }
 
-// f32 (or f64 through f32-exact paths) -> f16, round to nearest even (rz: toward zero), with
-// subnormals, overflow to inf (rz: to the largest finite), NaN kept.
-inline uint16_t f64_to_f16(double d, bool rz = false) {
+// Rounding of f64 -> f16/bf16: mode 0 nearest even, 1 toward zero, 2 down (rm), 3 up (rp); for one
+// value's sign a directed mode either truncates ("toward") or rounds away from zero ("away").
+inline bool rounds_toward(int mode, bool neg) { return mode == 1 || (mode == 2 && !neg) || (mode == 3 && neg); }
+inline bool rounds_away(int mode, bool neg) { return (mode == 2 && neg) || (mode == 3 && !neg); }
+
+// f32 (or f64 through f32-exact paths) -> f16 rounded by `mode`, with subnormals, overflow to inf
+// (a mode rounding toward zero: to the largest finite), NaN kept.
+inline uint16_t f64_to_f16(double d, int mode = 0) {
   uint16_t sign = std::signbit(d) ? 0x8000 : 0;
   if (std::isnan(d)) return 0x7E00 | sign;
   double a = std::fabs(d);
   if (std::isinf(a)) return sign | 0x7C00;
-  if (a >= 65520.0 || (rz && a >= 65504.0)) return sign | (rz ? 0x7BFF : 0x7C00);
+  if (a == 0.0) return sign;  // frexp(0) has no exponent to scale by
+  bool toward = rounds_toward(mode, sign), away = rounds_away(mode, sign);
+  if (toward && a >= 65504.0) return sign | 0x7BFF;
+  if ((away && a > 65504.0) || (!toward && !away && a >= 65520.0)) return sign | 0x7C00;
   int e;
   std::frexp(a, &e);  // a = m * 2^e, m in [0.5, 1)
   int exp = e - 1;    // a = 1.x * 2^exp
   double scale = exp < -14 ? std::ldexp(1.0, 24) : std::ldexp(1.0, 10 - exp);  // ulp = 2^(exp-10) or 2^-24
   double q = a * scale;
-  double r = rz ? std::trunc(q) : std::nearbyint(q);  // current rounding mode is to-nearest-even
+  double r = toward ? std::trunc(q) : away ? std::ceil(q) : std::nearbyint(q);  // nearbyint: to nearest even
   uint32_t n = (uint32_t)r;
   if (exp < -14) return sign | (uint16_t)n;  // subnormal (n may reach 0x400: the smallest normal)
   if (n >= 2048) { n >>= 1; exp += 1; }
@@ -66,28 +74,33 @@ inline uint16_t f64_to_f16(double d, bool rz = false) {
 }
 inline uint16_t f32_to_f16(float f, bool rz = false) { return f64_to_f16((double)f, rz); }
 
-// Round a finite positive value to a format with `mant` fraction bits and smallest normal exponent emin.
-inline double round_format(double a, int mant, int emin, bool rz) {
+// Round a finite positive value to a format with `mant` fraction bits and smallest normal exponent emin
+// (toward: truncate, away: round up in magnitude, else to nearest even).
+inline double round_format(double a, int mant, int emin, bool toward, bool away = false) {
   int e;
   std::frexp(a, &e);
   int exp = e - 1;
   int ulp_exp = (exp < emin ? emin : exp) - mant;
   double q = std::ldexp(a, -ulp_exp);
-  return std::ldexp(rz ? std::trunc(q) : std::nearbyint(q), ulp_exp);
+  return std::ldexp(toward ? std::trunc(q) : away ? std::ceil(q) : std::nearbyint(q), ulp_exp);
 }
 
-// f64 -> bf16, rounded once (an f32 intermediate could round twice).
-inline uint16_t f64_to_bf16(double d, bool rz = false) {
+// f64 -> bf16, rounded once by `mode` (an f32 intermediate could round twice).
+inline uint16_t f64_to_bf16(double d, int mode = 0) {
   uint16_t sign = std::signbit(d) ? 0x8000 : 0;
   if (std::isnan(d)) return 0x7FC0 | sign;
   double a = std::fabs(d);
   if (std::isinf(a)) return sign | 0x7F80;
   if (a == 0.0) return sign;
-  double r = round_format(a, 7, -126, rz);
+  bool toward = rounds_toward(mode, sign), away = rounds_away(mode, sign);
+  double r = round_format(a, 7, -126, toward, away);
   const double max_bf16 = 3.3895313892515355e38;
-  if (r > max_bf16) return sign | (rz ? 0x7F7F : 0x7F80);
+  if (r > max_bf16) return sign | (toward ? 0x7F7F : 0x7F80);
   return sign | (uint16_t)(bits_f32((float)r) >> 16);
 }
+
+// The f64 -> f16/bf16 mode of a PTX rounding modifier.
+inline int half_mode(int rnd) { return rnd == R_RZ ? 1 : rnd == R_RM ? 2 : rnd == R_RP ? 3 : 0; }
 
 struct RoundScope {
   int saved;

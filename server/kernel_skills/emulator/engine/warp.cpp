@@ -297,7 +297,12 @@ void Machine::do_cp_async(Warp& w, const Insn& in, uint32_t m) {
     c.pc = (int)(&in - P.insns.data());
     c.bytes.assign(size, 0);
     if (src_size > size) src_size = size;
-    if (src_size > 0) mem_access(w, lane, SP_GLOBAL, s, src_size, false, false, c.bytes.data(), in);
+    if (src_size == size || s % size) {
+      if (src_size > 0) mem_access(w, lane, SP_GLOBAL, s, size, false, false, c.bytes.data(), in);
+      if (src_size < size) std::memset(c.bytes.data() + src_size, 0, size - src_size);
+    } else {  // src-size < cp-size: only those bytes are read (the source is aligned to cp-size), the rest zero
+      for (uint32_t k = 0; k < src_size; k++) mem_access(w, lane, SP_GLOBAL, s + k, 1, false, false, &c.bytes[k], in);
+    }
     if (d + size > shared.size() || d % size) {
       uint8_t tmp[16];
       mem_access(w, lane, SP_SHARED, d, size, true, false, tmp, in);  // reports the bad destination

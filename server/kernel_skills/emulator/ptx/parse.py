@@ -427,6 +427,10 @@ def _loc(toks: list[Tok], line: int) -> Loc | None:
 
 def _statement(stmt: list[Tok], fn: Function, scope: int, loc: Loc | None) -> None:
     first = stmt[0].text
+    if first.startswith(".reg."):  # `.reg.b16 lo;` (no space, as toolkit headers' inline asm writes it)
+        line = stmt[0].line
+        stmt = [Tok("word", ".reg", line), Tok("word", first[4:], line), *stmt[1:]]
+        first = ".reg"
     if first == ".reg":
         _reg_decl(stmt, fn, scope)
     elif first in (".local", ".shared"):

@@ -109,7 +109,8 @@ def _modifier(d: Decoded, base: str, mod: str, opcode: str, line: int | None) ->
         d.sub = _SUB_ID[mod]
     elif mod in _TYPE_ID and mod != "none":
         d.types.append(_TYPE_ID[mod])
-    elif mod in _CMP_ID and mod != "none":
+    elif mod in _CMP_ID and mod != "none" and (base in ("setp", "set") or mod not in _FLAG_BIT):
+        # .hi/.lo are comparisons only on setp/set: on mul/mad they pick the product's half
         d.cmp = _CMP_ID[mod]
     elif mod in _RND_ID and mod != "none":
         d.rnd = _RND_ID[mod]

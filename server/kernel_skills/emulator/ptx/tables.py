@@ -48,6 +48,7 @@ SUBS = (
     "none", "and", "or", "xor", "add", "min", "max", "inc", "dec", "cas", "exch", "popc",
     "up", "down", "bfly", "idx", "all", "any", "uni", "ballot", "l", "r",
     "commit_group", "wait_group", "wait_all", "f4e", "b4e", "rc8", "ecl", "ecr", "rc16",
+    "finite", "infinite", "number", "notanumber", "normal", "subnormal",
 )  # fmt: skip
 FLAGS = (
     "ftz", "sat", "approx", "full", "lo", "hi", "wide", "sync", "aligned", "uni", "nc", "to",
@@ -63,7 +64,7 @@ IGNORED = {
     "L2::evict_normal", "L2::evict_first", "L2::evict_last", "L2::64B", "L2::128B", "L2::256B",
     "L2::cache_hint", "level::eviction_priority", "L2::evict_unchanged",
 }  # fmt: skip
-ALIASES = {"shared::cta": "shared", "sys": "sys", "gl": "gl"}
+ALIASES = {"shared::cta": "shared", "sys": "sys", "gl": "gl", "NaN": "nan"}
 SREGS = (
     "%tid.x", "%tid.y", "%tid.z", "%ntid.x", "%ntid.y", "%ntid.z",
     "%ctaid.x", "%ctaid.y", "%ctaid.z", "%nctaid.x", "%nctaid.y", "%nctaid.z",
