@@ -38,7 +38,7 @@ bool plainf(const Opnd& o) { return o.kind == K_REG || (o.kind == K_IMM && o.n =
 }  // namespace
 
 uint8_t classify_fast(const Program& p, const Insn& in) {
-  if (in.nlog < 2 || in.rnd > R_RN || (in.flags & (F_SAT | F_FTZ | F_CC | F_RELU | F_SATFINITE))) return F_NONE;
+  if (in.nlog < 2 || in.rnd > R_RN || (in.flags & (F_SAT | F_FTZ | F_CC | F_RELU | F_SATFINITE | F_NAN | F_XORSIGN | F_ABS))) return F_NONE;
   const Opnd* o[4] = {nullptr, nullptr, nullptr, nullptr};
   for (int k = 0; k < in.nlog && k < 4; k++) o[k] = &p.ops[in.opb + in.lidx[k]];
   if (o[0]->kind != K_REG || (o[0]->n != 0)) return F_NONE;
