@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 
-from kernel_skills.emulator.ptx.parse import PtxError, parse
+from kernel_skills.emulator.ptx.parse import PtxError, only_reachable, parse
 from kernel_skills.emulator.ptx.program import Program, Unsupported, build_program, demangle_variable
 from kernel_skills.emulator.ptx.tables import cpp_header, region_base
 
@@ -28,7 +28,7 @@ def clear_cache() -> None:
 @functools.lru_cache(maxsize=32)
 def _cached(digest: str, kernel: str, ptx: str) -> Program:
     del digest  # the key; ptx itself is compared only when digests collide
-    return build_program(parse(ptx), kernel)
+    return build_program(parse(only_reachable(ptx, kernel)), kernel)
 
 
 __all__ = [

@@ -189,6 +189,61 @@ class _Reader:
                 raise PtxError("a statement without an end", tok.line)
 
 
+_FUNCTION = re.compile(
+    r"^[ \t]*(?:\.(?:visible|weak|extern)[ \t]+)*\.(?:entry|func)\b[^{;]*?([\w$]+)[ \t\r\n]*\(", re.M
+)
+_CALLEE = re.compile(r"\bcall(?:\.uni)?\s+(?:\([^)]*\)\s*,\s*)?([\w$]+)")
+
+
+def only_reachable(text: str, kernel: str) -> str:
+    """``text`` without the bodies of functions ``kernel`` cannot reach (found by a scan of the text;
+    the parser then tokenizes only what runs). Returns ``text`` unchanged when the scan is unsure."""
+    chunks: dict[str, tuple[int, int]] = {}
+    for m in _FUNCTION.finditer(text):
+        end = _body_end(text, m.end())
+        if end is None:
+            return text
+        if end > 0:
+            chunks.setdefault(m.group(1), (m.start(), end))
+    if kernel not in chunks:
+        return text
+    wanted, todo = set(), [kernel]
+    while todo:
+        name = todo.pop()
+        if name in wanted or name not in chunks:
+            continue
+        wanted.add(name)
+        start, end = chunks[name]
+        todo += _CALLEE.findall(text, start, end)
+    cut = sorted(span for name, span in chunks.items() if name not in wanted)
+    if not cut:
+        return text
+    kept, at = [], 0
+    for start, end in cut:
+        kept.append(text[at:start])
+        kept.append("\n" * text.count("\n", start, end))  # keep PTX line numbers
+        at = end
+    kept.append(text[at:])
+    return "".join(kept)
+
+
+def _body_end(text: str, pos: int) -> int | None:
+    """End of the function body that starts after ``pos`` (0: a declaration; None: unsure)."""
+    brace, semi = text.find("{", pos), text.find(";", pos)
+    if brace < 0 or (0 <= semi < brace and text.find(")", pos) < semi):
+        return 0
+    depth = 0
+    for i in range(brace, len(text)):
+        c = text[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return None
+
+
 def parse(text: str) -> Module:
     reader = _Reader(tokenize(text))
     module = Module()
