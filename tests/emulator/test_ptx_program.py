@@ -176,3 +176,17 @@ def test_the_engine_refuses_a_malformed_program_without_running_it(tmp_path: Pat
     assert done.returncode == 2, (done.returncode, done.stderr)
     assert "ptxvm:" in done.stderr
     assert MAGIC.startswith(b"PTXVM1")
+
+
+def test_only_the_functions_a_kernel_reaches_are_read() -> None:
+    from kernel_skills.emulator.ptx.parse import only_reachable
+
+    source = SCALE.replace("__forceinline__", "__noinline__") + (
+        'extern "C" __global__ void other(float* out) { out[threadIdx.x] = 1.0f; }\n'
+    )
+    ptx = _ptx(source)
+    kept = parse(only_reachable(ptx, "scale"))
+    assert "scale" in kept.functions and "other" not in kept.functions
+    assert any(not f.entry for f in kept.functions.values())  # the __noinline__ helper it calls
+    assert only_reachable(ptx, "other").count("\n") == ptx.count("\n")  # PTX line numbers kept
+    assert load_program(ptx, "other").kernel == "other"
