@@ -115,6 +115,11 @@ __global__ void widths(uint32_t* y, std::uint64_t n, std::size_t m) {
 #include <assert.h>
 __global__ void checked(const int* x, int* y) { assert(x[0] >= 0); y[0] = x[0]; }
 """,
+    "<cstdio> <stdio.h>": """
+#include <cstdio>
+#include <stdio.h>
+__global__ void say(const int* x) { printf("x = %d\\n", x[0]); }
+""",
     "<type_traits> <limits> <utility>": """
 #include <type_traits>
 #include <limits>

@@ -98,6 +98,7 @@ class EmulatedKernel:
     printf: list[str] = field(default_factory=list)
     findings: list[protocol.Finding] = field(default_factory=list)
     executed: int = 0  # thread-instructions, over every launch
+    printf_dropped: bool = False  # some printf output was beyond the bounds
     engine_s: float = 0.0  # wall time of the engine runs (process start and confinement included)
 
     def launch(
@@ -160,6 +161,7 @@ class EmulatedKernel:
             raise KernelFault(f"the emulator engine crashed ({how}): {done.stderr[-1500:].strip()}")
         summary = protocol.read_summary(files["report.json"])
         self.executed += summary.executed
+        self.printf_dropped |= summary.printf_truncated
         self.engine_s += done.wall_ms / 1000
         for f in summary.findings:
             if all(f.message != g.message for g in self.findings):
@@ -180,10 +182,14 @@ class EmulatedKernel:
         return {**found, "index": None}
 
     def _keep_printf(self, path: Path) -> None:
-        if path.exists() and sum(len(p) for p in self.printf) < PRINTF_KEPT:
-            text = path.read_text(encoding="utf-8", errors="replace")
-            if text:
-                self.printf.append(text[: PRINTF_KEPT - sum(len(p) for p in self.printf)])
+        if not path.exists():
+            return
+        text = path.read_text(encoding="utf-8", errors="replace")
+        room = PRINTF_KEPT - sum(len(p) for p in self.printf)
+        if len(text) > room:
+            self.printf_dropped = True
+        if text and room > 0:
+            self.printf.append(text[:room])
 
 
 def emulated_kernel(

@@ -34,11 +34,13 @@ from kernel_skills.emulator.engine_build import build_engine
 from kernel_skills.emulator.gxx import gxx_version
 from kernel_skills.emulator.harness import (
     CHECK_KINDS,
+    PRINTF_KEPT,
     EmulatedKernel,
     EmulatorFault,
     emulator_harness,
     engine_cause,
 )
+from kernel_skills.emulator.protocol import PRINTF_LIMIT
 from kernel_skills.emulator.ptx import PtxError, Unsupported, load_program
 from kernel_skills.emulator.sandbox import require_confinement
 from kernel_skills.errors import EmulatorUnsupported, KernelFault
@@ -106,6 +108,11 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
     checks += [*found.checks, found.inputs_unchanged()]
     correct = all(c.passed for c in checks)
     notes = [TIMING_NOTE, f"the emulator ran {kernel.executed:,} thread-instructions"]
+    if kernel.printf_dropped:
+        notes.append(
+            f"printf: the first {PRINTF_KEPT // 1024} KiB of the kernel's output are kept (at most "
+            f"{PRINTF_LIMIT // 1024} KiB per launch are collected); the rest was dropped"
+        )
     if request.shapes:
         notes.append(
             f"shapes={request.shapes} selects GPU shape sets; the CPU emulator checks the problem's emulator "
