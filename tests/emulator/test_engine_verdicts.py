@@ -247,3 +247,29 @@ def test_no_report_names_a_server_path() -> None:
     ]
     assert all(r is not None for r in reports)
     assert [_paths_in(r) for r in reports] == [[], [], []]
+
+
+PRODUCER_CONSUMER = """  __shared__ float s[32];
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (threadIdx.x < 32) {
+    s[threadIdx.x] = i < n ? __bfloat162float(x[i]) : 0.f;
+    asm volatile("bar.arrive 1, 64;" ::: "memory");
+    if (i < n) out[i] = x[i];
+  } else if (threadIdx.x < 64) {
+    WAIT
+    if (i < n) out[i] = __float2bfloat16(s[threadIdx.x - 32]);
+  } else if (i < n) {
+    out[i] = x[i];
+  }"""
+
+
+def test_a_producer_that_arrives_and_a_consumer_that_syncs_on_a_named_barrier_is_correct() -> None:
+    source = gelu_kernel(PRODUCER_CONSUMER.replace("WAIT", 'asm volatile("bar.sync 1, 64;" ::: "memory");'))
+    assert run_gelu(source) is None
+
+
+def test_a_consumer_that_does_not_wait_for_the_producers_arrival_races() -> None:
+    source = gelu_kernel(PRODUCER_CONSUMER.replace("WAIT", ""))
+    report = run_gelu(source)
+    assert report is not None and report["kind"] == "race", report
+    assert report["line"] == line_of(source, "s[threadIdx.x - 32]")
