@@ -143,6 +143,9 @@ def test_a_warp_reading_32_consecutive_floats_is_one_request_of_four_sectors(tmp
     assert c.instructions["memory"] == 64 and c.instructions["total"] > 64
     assert c.shape == {"n": 1024} and "PTX instructions" in c.basis
     assert c.launch is not None and c.launch.blocks == 4 and c.launch.warps_per_block == 8
+    assert [f.rule for f in c.findings] == ["counter-narrow-access", "counter-small-grid"]
+    assert c.findings[0].message.startswith("line 4: 4-byte accesses, 4 sectors per request")
+    assert c.findings[-1].message.startswith("grid of 4 blocks is 0.004 waves on 132 SMs")
 
 
 def test_the_same_read_with_a_stride_of_32_floats_touches_32_sectors(tmp_path: Path) -> None:
@@ -154,6 +157,9 @@ def test_the_same_read_with_a_stride_of_32_floats_touches_32_sectors(tmp_path: P
     assert c.global_load.efficiency == pytest.approx(4 / 32)
     (line,) = [x for x in c.lines if x.sectors == 32 * 32 + 128]
     assert GATHER32.splitlines()[line.line - 1].strip() == "if (i < n) out[i] = x[i * 32];"
+    first = c.findings[0]
+    assert (first.rule, first.line) == ("counter-uncoalesced", line.line)
+    assert first.doc.endswith("reading-reports.md#counter-uncoalesced")
 
 
 def test_16_byte_loads_of_8_bf16_are_16_sectors_per_request_and_conflict_free_in_smem(tmp_path: Path) -> None:
@@ -184,6 +190,11 @@ def test_the_shared_transpose_read_column_wise_is_32_way_conflicted_unless_padde
     assert c.shared.bank_conflicts == conflicts_per_read * reads
     (read_line,) = [x for x in c.lines if x.line == 7]  # out[...] = tile[threadIdx.x][threadIdx.y]
     assert read_line.bank_conflicts == conflicts_per_read * reads
+    conflicts = [f for f in c.findings if f.rule == "counter-bank-conflicts"]
+    if conflicts_per_read:
+        assert conflicts[0].line == 7 and "32.0-way" in conflicts[0].message
+    else:
+        assert conflicts == []
     assert c.global_load.efficiency == 1.0 and c.global_store.efficiency == 1.0
 
 
@@ -204,3 +215,6 @@ def test_a_two_pass_rmsnorm_reads_x_twice_and_a_one_pass_one_once(
     c = _counters(_run(folder, "cnt_rmsnorm", source, [256], ["rows"]))
     assert c.traffic_vs_ideal == traffic and c.unique_traffic_vs_ideal == 1.0
     assert c.instructions["special"] >= 4 * 8  # one rsqrt per warp
+    re_reads = [f.message for f in c.findings if f.rule == "counter-re-read"]
+    expected = "x is read 2.0x (sectors requested over distinct sectors): keep the data in registers"
+    assert [m[: len(expected)] for m in re_reads] == ([] if one_pass else [expected])

@@ -147,8 +147,21 @@ class LineCounters(BaseModel):
     requests: int
     sectors: int
     ideal_sectors: int
+    bytes_requested: int = 0
     shared_requests: int = 0
     bank_conflicts: int = 0
+
+
+class CounterFinding(BaseModel):
+    """An actionable reading of the counters. ``cost_bytes``: a rough proxy of what it costs at the
+    counted shape (excess sector bytes; a bank conflict as 128 bytes of shared bandwidth; a narrow
+    access as the 32 bytes per request it adds), used only to rank; ``doc``: the skill section."""
+
+    rule: str
+    message: str
+    line: int | None = None
+    cost_bytes: int = 0
+    doc: str
 
 
 class Counters(BaseModel):
@@ -168,6 +181,7 @@ class Counters(BaseModel):
     launch: LaunchCounters | None = None
     buffers: list[BufferTraffic] = Field(default_factory=list)
     lines: list[LineCounters] = Field(default_factory=list)
+    findings: list[CounterFinding] = Field(default_factory=list)  # most costly first
 
 
 class BenchResult(BaseModel):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from kernel_skills.bench.models import (
     BufferTraffic,
+    CounterFinding,
     Counters,
     KernelInfo,
     LaunchCounters,
@@ -94,12 +95,13 @@ def summarise(
             requests=x.load.requests + x.store.requests,
             sectors=x.load.sectors + x.store.sectors,
             ideal_sectors=x.load.ideal_sectors + x.store.ideal_sectors,
+            bytes_requested=x.load.bytes_requested + x.store.bytes_requested,
             shared_requests=x.shared.requests,
             bank_conflicts=x.shared.wavefronts - x.shared.ideal_wavefronts,
         )
         for x in raw.lines
     ]
-    return Counters(
+    counters = Counters(
         basis=BASIS.format(shape=sizes),
         shape=dict(sizes),
         global_load=_memory(raw.global_load),
@@ -122,6 +124,84 @@ def summarise(
         ],
         lines=lines,
     )
+    counters.findings = findings(counters)
+    return counters
 
 
-__all__ = ["BASIS", "blocks_per_sm", "launch_counters", "summarise"]
+DOC_BASE = "skill://h100-cuda-kernels/references/reading-reports.md#"
+REREAD = 1.5  # a buffer's sectors over its distinct sectors from which a re-read is worth naming
+NARROW_SHARE = 0.1  # a line's share of the global requests from which narrow accesses are worth naming
+
+
+def findings(c: Counters) -> list[CounterFinding]:
+    """The counters' actionable readings, most costly first (see ``CounterFinding``)."""
+    found: list[CounterFinding] = []
+    all_requests = c.global_load.requests + c.global_store.requests
+    for x in c.lines:
+        if x.requests and x.sectors > x.ideal_sectors:
+            found.append(
+                CounterFinding(
+                    rule="counter-uncoalesced",
+                    line=x.line,
+                    cost_bytes=(x.sectors - x.ideal_sectors) * 32,
+                    message=f"line {x.line}: {x.sectors / x.requests:.1f} sectors per request where "
+                    f"{x.ideal_sectors / x.requests:.1f} would hold its bytes; make consecutive lanes "
+                    "touch consecutive addresses",
+                    doc=DOC_BASE + "counter-uncoalesced",
+                )
+            )
+        per_request = x.bytes_requested / x.requests if x.requests else 0
+        if (
+            x.requests
+            and x.sectors == x.ideal_sectors
+            and per_request <= 128
+            and x.requests >= NARROW_SHARE * all_requests
+        ):
+            width = per_request / 32
+            found.append(
+                CounterFinding(
+                    rule="counter-narrow-access",
+                    line=x.line,
+                    cost_bytes=x.requests * 3 // 4 * 32,
+                    message=f"line {x.line}: {width:g}-byte accesses, {per_request / 32:.0f} sectors per "
+                    f"request where 16-byte accesses move 16; vectorise (uint4/float4)",
+                    doc=DOC_BASE + "counter-narrow-access",
+                )
+            )
+        if x.bank_conflicts > 0:
+            ways = 1 + x.bank_conflicts / x.shared_requests
+            found.append(
+                CounterFinding(
+                    rule="counter-bank-conflicts",
+                    line=x.line,
+                    cost_bytes=x.bank_conflicts * 128,
+                    message=f"line {x.line}: {ways:.1f}-way shared-memory bank conflicts on average; pad "
+                    "the row (e.g. 33 floats for 32) or swizzle the index",
+                    doc=DOC_BASE + "counter-bank-conflicts",
+                )
+            )
+    for b in c.buffers:
+        if b.unique_sectors and b.sectors >= REREAD * b.unique_sectors:
+            found.append(
+                CounterFinding(
+                    rule="counter-re-read",
+                    cost_bytes=(b.sectors - b.unique_sectors) * 32,
+                    message=f"{b.name} is read {b.sectors / b.unique_sectors:.1f}x (sectors requested over "
+                    "distinct sectors): keep the data in registers or shared memory",
+                    doc=DOC_BASE + "counter-re-read",
+                )
+            )
+    found.sort(key=lambda f: -f.cost_bytes)
+    if c.launch is not None and c.launch.waves_on_h100 < 1:
+        found.append(
+            CounterFinding(
+                rule="counter-small-grid",
+                message=f"grid of {c.launch.blocks} blocks is {c.launch.waves_on_h100:g} waves on 132 SMs "
+                f"at {c.launch.shape}: use smaller blocks or more blocks per row",
+                doc=DOC_BASE + "counter-small-grid",
+            )
+        )
+    return found
+
+
+__all__ = ["BASIS", "blocks_per_sm", "findings", "launch_counters", "summarise"]
