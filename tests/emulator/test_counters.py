@@ -10,6 +10,7 @@ import pytest
 
 from kernel_skills.bench.models import BenchRequest, BenchResult, Counters
 from kernel_skills.bench.registry import load_registry
+from kernel_skills.commands.bench import render_counters
 from kernel_skills.dispatch import benchmark
 
 from .conftest import needs_emulator
@@ -146,6 +147,9 @@ def test_a_warp_reading_32_consecutive_floats_is_one_request_of_four_sectors(tmp
     assert [f.rule for f in c.findings] == ["counter-narrow-access", "counter-small-grid"]
     assert c.findings[0].message.startswith("line 4: 4-byte accesses, 4 sectors per request")
     assert c.findings[-1].message.startswith("grid of 4 blocks is 0.004 waves on 132 SMs")
+    table = render_counters(c)
+    assert table[2].split() == ["global", "load", "32", "4.0", "4.0", "100%"]
+    assert "  finding: line 4: 4-byte accesses" in "\n".join(table)
 
 
 def test_the_same_read_with_a_stride_of_32_floats_touches_32_sectors(tmp_path: Path) -> None:
