@@ -220,5 +220,5 @@ def test_a_two_pass_rmsnorm_reads_x_twice_and_a_one_pass_one_once(
     assert c.traffic_vs_ideal == traffic and c.unique_traffic_vs_ideal == 1.0
     assert c.instructions["special"] >= 4 * 8  # one rsqrt per warp
     re_reads = [f.message for f in c.findings if f.rule == "counter-re-read"]
-    expected = "x is read 2.0x (sectors requested over distinct sectors): keep the data in registers"
+    expected = "x is read 2.0x (bytes asked for over distinct bytes): a second pass or other blocks"
     assert [m[: len(expected)] for m in re_reads] == ([] if one_pass else [expected])

@@ -138,6 +138,8 @@ class BufferTraffic(BaseModel):
     name: str
     sectors: int  # every request's sectors in this buffer, loads and stores (a re-read counts again)
     unique_sectors: int  # distinct sectors touched
+    bytes_loaded: int = 0  # bytes the lanes asked for
+    bytes_stored: int = 0
 
 
 class LineCounters(BaseModel):

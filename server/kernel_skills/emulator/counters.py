@@ -118,27 +118,33 @@ def summarise(
         launch=launch,
         buffers=[
             BufferTraffic(
-                name=b.name, sectors=b.load_sectors + b.store_sectors, unique_sectors=b.unique_sectors
+                name=b.name,
+                sectors=b.load_sectors + b.store_sectors,
+                unique_sectors=b.unique_sectors,
+                bytes_loaded=b.load_bytes,
+                bytes_stored=b.store_bytes,
             )
             for b in raw.buffers
         ],
         lines=lines,
     )
-    counters.findings = findings(counters)
+    counters.findings = findings(counters, ideal)
     return counters
 
 
 DOC_BASE = "skill://h100-cuda-kernels/references/reading-reports.md#"
-REREAD = 1.5  # a buffer's sectors over its distinct sectors from which a re-read is worth naming
+REREAD = 1.5  # a buffer's bytes asked for over its distinct bytes from which a re-read is worth naming
+SMALL_BUFFER = 1 / 8  # of the problem's bytes: a buffer every block reads stays in L1/L2 (not named)
+UNCOALESCED = 1.25  # a line's sectors over the ideal from which it is worth naming
 NARROW_SHARE = 0.1  # a line's share of the global requests from which narrow accesses are worth naming
 
 
-def findings(c: Counters) -> list[CounterFinding]:
+def findings(c: Counters, bytes_moved: int | None = None) -> list[CounterFinding]:
     """The counters' actionable readings, most costly first (see ``CounterFinding``)."""
     found: list[CounterFinding] = []
     all_requests = c.global_load.requests + c.global_store.requests
     for x in c.lines:
-        if x.requests and x.sectors > x.ideal_sectors:
+        if x.requests and x.sectors >= UNCOALESCED * x.ideal_sectors:
             found.append(
                 CounterFinding(
                     rule="counter-uncoalesced",
@@ -181,16 +187,21 @@ def findings(c: Counters) -> list[CounterFinding]:
                 )
             )
     for b in c.buffers:
-        if b.unique_sectors and b.sectors >= REREAD * b.unique_sectors:
-            found.append(
-                CounterFinding(
-                    rule="counter-re-read",
-                    cost_bytes=(b.sectors - b.unique_sectors) * 32,
-                    message=f"{b.name} is read {b.sectors / b.unique_sectors:.1f}x (sectors requested over "
-                    "distinct sectors): keep the data in registers or shared memory",
-                    doc=DOC_BASE + "counter-re-read",
+        unique = b.unique_sectors * 32
+        if not unique or (bytes_moved and unique < SMALL_BUFFER * bytes_moved):
+            continue
+        for what, done in (("read", b.bytes_loaded), ("written", b.bytes_stored)):
+            if done >= REREAD * unique:
+                found.append(
+                    CounterFinding(
+                        rule="counter-re-read",
+                        cost_bytes=done - unique,
+                        message=f"{b.name} is {what} {done / unique:.1f}x (bytes asked for over distinct "
+                        "bytes): a second pass or other blocks read it again; unless each block needs it "
+                        "(tiles of a matmul or attention), keep it in registers or shared memory",
+                        doc=DOC_BASE + "counter-re-read",
+                    )
                 )
-            )
     found.sort(key=lambda f: -f.cost_bytes)
     if c.launch is not None and c.launch.waves_on_h100 < 1:
         found.append(

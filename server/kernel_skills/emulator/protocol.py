@@ -100,6 +100,8 @@ class BufferCounts(BaseModel):
     name: str
     load_sectors: int
     store_sectors: int
+    load_bytes: int = 0  # bytes the lanes asked for
+    store_bytes: int = 0
     unique_sectors: int  # distinct sectors touched over the launch
 
 

@@ -9,7 +9,12 @@
 namespace vm {
 
 Counters::Counters(const std::vector<Buffer>& buffers)
-    : B(buffers), load_sectors_(buffers.size(), 0), store_sectors_(buffers.size(), 0), touched_(buffers.size()) {}
+    : B(buffers),
+      load_sectors_(buffers.size(), 0),
+      store_sectors_(buffers.size(), 0),
+      load_bytes_(buffers.size(), 0),
+      store_bytes_(buffers.size(), 0),
+      touched_(buffers.size()) {}
 
 static int insn_class(const Insn& in) {
   enum { FP32 = 1, INT, HALF, SPECIAL, MEMORY, CONTROL, SYNC, TENSOR };
@@ -62,6 +67,7 @@ void Counters::flush(const Insn& in) {
     for (const G& a : g_) {
       if (a.write != (write == 1)) continue;
       bytes += a.size;
+      (write ? store_bytes_ : load_bytes_)[a.region] += a.size;
       auto& t = touched_[a.region];
       if (t.empty()) t.assign(B[a.region].data.size() / 32 + 2, false);
       for (uint64_t s = a.off >> 5; s <= (a.off + a.size - 1) >> 5; s++) {
@@ -139,7 +145,8 @@ std::string Counters::json() const {
     uint64_t unique = (uint64_t)std::count(touched_[r].begin(), touched_[r].end(), true);
     o += std::string(first ? "" : ",") + "{\"name\":\"" + json_escape(B[r].name) +
          "\",\"load_sectors\":" + std::to_string(load_sectors_[r]) +
-         ",\"store_sectors\":" + std::to_string(store_sectors_[r]) + ",\"unique_sectors\":" + std::to_string(unique) + "}";
+         ",\"store_sectors\":" + std::to_string(store_sectors_[r]) + ",\"load_bytes\":" + std::to_string(load_bytes_[r]) +
+         ",\"store_bytes\":" + std::to_string(store_bytes_[r]) + ",\"unique_sectors\":" + std::to_string(unique) + "}";
     first = false;
   }
   o += "],\"lines\":[";

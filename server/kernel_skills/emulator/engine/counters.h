@@ -45,7 +45,7 @@ class Counters {
   MemStat load_, store_;
   SharedStat shared_;
   uint64_t cls_[9] = {0};  // total, fp32, int, bf16_f16, special, memory, control, sync, tensor
-  std::vector<uint64_t> load_sectors_, store_sectors_;
+  std::vector<uint64_t> load_sectors_, store_sectors_, load_bytes_, store_bytes_;
   std::vector<std::vector<bool>> touched_;  // per buffer, per sector
   std::map<int, LineStat> lines_;
   std::vector<uint64_t> scratch_;
