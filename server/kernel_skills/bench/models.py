@@ -157,7 +157,8 @@ class LineCounters(BaseModel):
 class CounterFinding(BaseModel):
     """An actionable reading of the counters. ``cost_bytes``: a rough proxy of what it costs at the
     counted shape (excess sector bytes; a bank conflict as 128 bytes of shared bandwidth; a narrow
-    access as the 32 bytes per request it adds), used only to rank; ``doc``: the skill section."""
+    access as 32 bytes per request that 16-byte accesses would save), used only to rank; ``doc``:
+    the skill section."""
 
     rule: str
     message: str
