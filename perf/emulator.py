@@ -6,7 +6,9 @@ For every problem in kernels/solutions.json (the reference solutions), in a fres
   separately, so "cold extra" = cold - compile - warm is what the emulator adds on first sight;
 - warm: the verdict again (compile cached, program cached), p50 over a few repeats;
 - the engine's throughput on the same shapes: thread-instructions per second of engine wall time
-  (process start and confinement included), from one pass of the checks outside the verdict.
+  (process start and confinement included), from one pass of the checks outside the verdict;
+- counting: the engine time of the launch the verdict counts (the first seed of the largest emulator
+  shape) with counters over the same launch without them, median of 3 each (issue 20: <= 1.5x).
 Targets (issue 19): warm p50 <= 1.0 s memory-bound, <= 3 s attention; cold extra <= 0.5 s. Ratios
 against them are printed; the engine is built once first (its build time printed, not counted).
 """
@@ -96,6 +98,29 @@ def _throughput(fields: dict[str, Any]) -> tuple[int, float]:
     return kernel.executed, kernel.engine_s
 
 
+def counting_cost(fields: dict[str, Any], repeats: int = 3) -> tuple[float, float]:
+    """(median engine seconds of one launch without counters, with them) on the problem's largest
+    emulator shape, the launch the verdict counts: the counters' cost, process start included."""
+    from kernel_skills.bench.launch import parse_launch
+    from kernel_skills.bench.registry import load_registry
+    from kernel_skills.emulator.harness import emulated_kernel, emulator_harness
+
+    problem = load_registry(use_env=False).get(fields["problem"])
+    kernel = emulated_kernel(fields["source"], fields["kernel"], options=fields.get("options"))
+    sizes = max((s for _, s in problem.emulator_shape_list()), key=problem.bytes_moved)
+    spec = parse_launch(fields["block"], fields["grid"], fields.get("shared_mem", "0"), problem.size_names)
+    h = emulator_harness(kernel, problem, sizes, spec.resolve(sizes))
+    inputs = h.make_inputs(1)
+    times: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(repeats):
+        for count in (False, True):
+            kernel.count_next = count
+            before = kernel.engine_s
+            h.run(inputs, h.alloc_outputs(), "counting cost")
+            times[count].append(kernel.engine_s - before)
+    return statistics.median(times[False]), statistics.median(times[True])
+
+
 def _verdicts(repeats: int) -> list[dict[str, Any]]:
     from kernel_skills.bench.models import BenchRequest
     from kernel_skills.bench.solutions import load_solutions, solution_request_fields
@@ -104,7 +129,7 @@ def _verdicts(repeats: int) -> list[dict[str, Any]]:
     from kernel_skills.errors import KernelSkillsError
 
     header = f"{'problem':<20} {'compile s':>9} {'cold s':>7} {'extra s':>7} {'warm p50 s':>10} {'target':>6}"
-    print(header + f" {'warm/target':>11} {'M thr-inst/s':>12}  verdict")
+    print(header + f" {'warm/target':>11} {'M thr-inst/s':>12} {'counting':>9}  verdict")
     rows: list[dict[str, Any]] = []
     for problem in sorted(load_solutions()):
         fields = solution_request_fields(problem)
@@ -124,6 +149,7 @@ def _verdicts(repeats: int) -> list[dict[str, Any]]:
                 result = benchmark(request, store=False)
                 times.append(time.perf_counter() - started)
             executed, engine_s = _throughput(fields)
+            plain_s, counted_s = counting_cost(fields)
         except KernelSkillsError as exc:
             print(f"{problem:<20} error ({type(exc).__name__}): {exc}")
             rows.append({"problem": problem, "error": f"{type(exc).__name__}: {exc}"})
@@ -134,7 +160,7 @@ def _verdicts(repeats: int) -> list[dict[str, Any]]:
         verdict = "correct" if result.correct else "INCORRECT"
         figures = f"{compile_s:>9.2f} {cold:>7.2f} {extra:>7.2f} {warm:>10.2f} {target:>6.1f}"
         figures += f" {warm / target:>11.2f}"
-        print(f"{problem:<20} {figures} {rate:>12.1f}  {verdict}")
+        print(f"{problem:<20} {figures} {rate:>12.1f} {counted_s / plain_s:>9.2f}  {verdict}")
         rows.append(
             {
                 "problem": problem,
@@ -149,6 +175,9 @@ def _verdicts(repeats: int) -> list[dict[str, Any]]:
                 "engine_s": engine_s,
                 "thread_instructions_per_s": executed / engine_s if engine_s else None,
                 "correct": result.correct,
+                "launch_s_without_counters": plain_s,
+                "launch_s_with_counters": counted_s,
+                "counting_ratio": counted_s / plain_s if plain_s else None,
             }
         )
     met = all(

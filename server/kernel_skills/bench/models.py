@@ -99,6 +99,94 @@ class ShapeTiming(BaseModel):
     flops: int
 
 
+class MemoryCounters(BaseModel):
+    """Global loads or stores of one launch. A request is one warp-level memory instruction (generic
+    accesses that resolve to global memory included); its sectors are the distinct 32-byte sectors its
+    active lanes touch; ideal: the sectors a contiguous, aligned request of the same bytes would touch
+    (ceil(bytes / 32)); efficiency = bytes requested / (sectors x 32)."""
+
+    requests: int
+    sectors: int
+    bytes_requested: int
+    sectors_per_request: float | None = None
+    ideal_sectors_per_request: float | None = None
+    efficiency: float | None = None
+
+
+class SharedCounters(BaseModel):
+    """Shared memory (32 banks of 4 bytes): a request's wavefronts, the fewest its bytes need (a
+    conflict-free 16-byte access takes 4), and the excess, the bank conflicts. A broadcast is free."""
+
+    requests: int
+    wavefronts: int
+    ideal_wavefronts: int
+    bank_conflicts: int
+
+
+class LaunchCounters(BaseModel):
+    """The grid at the problem's first device shape; waves on the H100's 132 SMs at the occupancy the
+    compile report's registers and shared memory allow (blocks / 132 when they are unknown)."""
+
+    shape: dict[str, int]
+    blocks: int
+    warps_per_block: int
+    blocks_per_sm: int | None = None
+    waves_on_h100: float
+
+
+class BufferTraffic(BaseModel):
+    name: str
+    sectors: int  # every request's sectors in this buffer, loads and stores (a re-read counts again)
+    unique_sectors: int  # distinct sectors touched
+    bytes_loaded: int = 0  # bytes the lanes asked for
+    bytes_stored: int = 0
+
+
+class LineCounters(BaseModel):
+    """One source line's global requests and sectors (loads and stores) and shared bank conflicts."""
+
+    line: int
+    requests: int
+    sectors: int
+    ideal_sectors: int
+    bytes_requested: int = 0
+    shared_requests: int = 0
+    bank_conflicts: int = 0
+
+
+class CounterFinding(BaseModel):
+    """An actionable reading of the counters. ``cost_bytes``: a rough proxy of what it costs at the
+    counted shape (excess sector bytes; a bank conflict as 128 bytes of shared bandwidth; a narrow
+    access as 32 bytes per request that 16-byte accesses would save), used only to rank; ``doc``:
+    the skill section."""
+
+    rule: str
+    message: str
+    line: int | None = None
+    cost_bytes: int = 0
+    doc: str
+
+
+class Counters(BaseModel):
+    """Memory-efficiency counters of one emulated launch (``basis`` says which and what they miss).
+    ``instructions``: warp-level PTX instructions by class (total, fp32, int, bf16_f16, special, memory,
+    control, sync, tensor). ``traffic_vs_ideal``: every request's sectors x 32 over the problem's
+    ``bytes_moved`` at the counted shape; ``unique_traffic_vs_ideal``: distinct sectors x 32 over it."""
+
+    basis: str
+    shape: dict[str, int]
+    global_load: MemoryCounters
+    global_store: MemoryCounters
+    shared: SharedCounters
+    instructions: dict[str, int]
+    traffic_vs_ideal: float | None = None
+    unique_traffic_vs_ideal: float | None = None
+    launch: LaunchCounters | None = None
+    buffers: list[BufferTraffic] = Field(default_factory=list)
+    lines: list[LineCounters] = Field(default_factory=list)
+    findings: list[CounterFinding] = Field(default_factory=list)  # most costly first
+
+
 class BenchResult(BaseModel):
     """``ok``: compiled, correct, timed and plausible. ``correct``: every correctness check passed.
 
@@ -131,6 +219,8 @@ class BenchResult(BaseModel):
     # printf output from its first launches (bounded)
     findings: list[str] = Field(default_factory=list)
     printf: str | None = None
+    # the CPU emulator's memory-efficiency counters (None on a GPU run and when nothing was counted)
+    counters: Counters | None = None
     result_id: int | None = None
 
 

@@ -199,6 +199,8 @@ def render_result(result: Any) -> str:
             f"  achieved {t.achieved.gbps:.0f} GB/s, {t.achieved.tflops:.2f} TFLOP/s; {r.bound}-bound floor "
             f"{r.floor_us:.2f} us -> {fraction} of the measured peak"
         )
+    if result.counters is not None:
+        lines += render_counters(result.counters)
     for warning in result.warnings:
         lines.append(f"warning: {warning}")
     for note in result.notes:
@@ -209,6 +211,41 @@ def render_result(result: Any) -> str:
         verdict = "OK" if result.ok else ("CORRECT but not accepted" if result.correct else "FAILED")
     lines.append(f"verdict: {verdict}" + (f" (result #{result.result_id})" if result.result_id else ""))
     return "\n".join(lines)
+
+
+def render_counters(c: Any) -> list[str]:
+    """The emulator's counters as a compact table, then their findings, most costly first."""
+
+    def pct(x: float | None) -> str:
+        return f"{100 * x:.0f}%" if x is not None else "-"
+
+    def num(x: float | None) -> str:
+        return f"{x:.1f}" if x is not None else "-"
+
+    sizes = ", ".join(f"{k}={v}" for k, v in c.shape.items())
+    lines = [f"counters ({sizes}; PTX instructions, one launch):"]
+    lines.append(f"  {'':<13} {'requests':>9} {'sectors/req':>11} {'ideal':>6} {'efficiency':>10}")
+    for name, m in (("global load", c.global_load), ("global store", c.global_store)):
+        lines.append(
+            f"  {name:<13} {m.requests:>9} {num(m.sectors_per_request):>11} "
+            f"{num(m.ideal_sectors_per_request):>6} {pct(m.efficiency):>10}"
+        )
+    s = c.shared
+    lines.append(
+        f"  shared: {s.requests} requests, {s.wavefronts} wavefronts (ideal {s.ideal_wavefronts}), "
+        f"{s.bank_conflicts} bank conflicts"
+    )
+    lines.append(
+        f"  traffic vs ideal {num(c.traffic_vs_ideal)}x, unique {num(c.unique_traffic_vs_ideal)}x; "
+        + ", ".join(f"{k} {v}" for k, v in c.instructions.items())
+    )
+    if c.launch is not None:
+        lines.append(
+            f"  launch at {c.launch.shape}: {c.launch.blocks} blocks of {c.launch.warps_per_block} warps, "
+            f"{c.launch.waves_on_h100:g} waves on 132 SMs"
+        )
+    lines += [f"  finding: {f.message}" for f in c.findings]
+    return lines
 
 
 def run_calibrate(args: argparse.Namespace) -> int:

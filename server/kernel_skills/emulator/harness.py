@@ -100,6 +100,8 @@ class EmulatedKernel:
     executed: int = 0  # thread-instructions, over every launch
     printf_dropped: bool = False  # some printf output was beyond the bounds
     engine_s: float = 0.0  # wall time of the engine runs (process start and confinement included)
+    count_next: bool = False  # the next launch computes the counters (then resets)
+    counters: protocol.EngineCounters | None = None  # the counted launch's counters
 
     def launch(
         self,
@@ -114,8 +116,16 @@ class EmulatedKernel:
             work = Path(tmp)
             files = {name: work / name for name in ("program", "job", "out", "report.json", "printf")}
             files["program"].write_bytes(self.program.data)
+            count, self.count_next = self.count_next, False
             job = protocol.encode_job(
-                problem, sizes, launch, tensors, self.program, schedule=schedule, budget=self.budget
+                problem,
+                sizes,
+                launch,
+                tensors,
+                self.program,
+                schedule=schedule,
+                budget=self.budget,
+                counters=count,
             )
             files["job"].write_bytes(job)
             sanitize = sanitized()
@@ -162,6 +172,8 @@ class EmulatedKernel:
         summary = protocol.read_summary(files["report.json"])
         self.executed += summary.executed
         self.printf_dropped |= summary.printf_truncated
+        if summary.counters is not None:
+            self.counters = summary.counters
         self.engine_s += done.wall_ms / 1000
         for f in summary.findings:
             if all(f.message != g.message for g in self.findings):

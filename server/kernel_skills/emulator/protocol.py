@@ -77,11 +77,58 @@ class Finding(BaseModel):
     line: int = 0
 
 
+class MemCounts(BaseModel):
+    """Global loads or stores: warp-level requests, the 32-byte sectors their lanes touched (distinct
+    within each request, summed over requests), the bytes the lanes asked for, and the sectors a
+    contiguous aligned request of those bytes would touch (ceil(bytes / 32), summed)."""
+
+    requests: int = 0
+    sectors: int = 0
+    bytes_requested: int = 0
+    ideal_sectors: int = 0
+
+
+class SharedCounts(BaseModel):
+    """Shared-memory requests, the wavefronts they took and the fewest their bytes need."""
+
+    requests: int = 0
+    wavefronts: int = 0
+    ideal_wavefronts: int = 0
+
+
+class BufferCounts(BaseModel):
+    name: str
+    load_sectors: int
+    store_sectors: int
+    load_bytes: int = 0  # bytes the lanes asked for
+    store_bytes: int = 0
+    unique_sectors: int  # distinct sectors touched over the launch
+
+
+class LineCounts(BaseModel):
+    line: int
+    load: MemCounts
+    store: MemCounts
+    shared: SharedCounts
+
+
+class EngineCounters(BaseModel):
+    """The engine's raw counts for one launch (engine/counters.h); ratios are computed in Python."""
+
+    global_load: MemCounts
+    global_store: MemCounts
+    shared: SharedCounts
+    instructions: dict[str, int]  # per warp-level issue, by class
+    buffers: list[BufferCounts] = []
+    lines: list[LineCounts] = []
+
+
 class RunSummary(BaseModel):
     ok: bool
     executed: int  # thread-instructions
     printf_truncated: bool = False
     findings: list[Finding] = []
+    counters: EngineCounters | None = None  # only when the job asked for them
 
 
 def encode_job(
@@ -93,10 +140,12 @@ def encode_job(
     *,
     schedule: int = 0,
     budget: int = DEFAULT_BUDGET,
+    counters: bool = False,
 ) -> bytes:
     """The PTXJOB1 job for one launch: geometry, the kernel's parameter bytes (each pointer is its
     buffer's address in the engine's map), then each pointer argument's name, element size and bytes.
-    `schedule` 1 runs blocks, warps and atomics' lanes in reverse order (the determinism re-run)."""
+    `schedule` 1 runs blocks, warps and atomics' lanes in reverse order (the determinism re-run);
+    `counters` asks the engine for its counters (``RunSummary.counters``)."""
     import torch
 
     from kernel_skills.bench.spec import Pointer
@@ -128,7 +177,14 @@ def encode_job(
             raw = struct.pack("<f", float(values[p.name]))
         params[offset : offset + len(raw)] = raw[:size]
     head = struct.pack(
-        "<8s7IIQI", MAGIC, *launch.grid, *launch.block, launch.shared_mem, schedule, budget, PRINTF_LIMIT
+        "<8s7IIQI",
+        MAGIC,
+        *launch.grid,
+        *launch.block,
+        launch.shared_mem,
+        schedule | (2 if counters else 0),
+        budget,
+        PRINTF_LIMIT,
     )
     return b"".join(
         [head, struct.pack("<I", len(params)), bytes(params), struct.pack("<I", len(buffers)), *buffers]

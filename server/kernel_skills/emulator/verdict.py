@@ -29,7 +29,8 @@ from kernel_skills.bench import (
     provenance,
 )
 from kernel_skills.bench.checking import check_shape
-from kernel_skills.bench.models import BenchResult, Check, DeviceInfo
+from kernel_skills.bench.models import BenchResult, Check, Counters, DeviceInfo, KernelInfo
+from kernel_skills.emulator.counters import launch_counters, summarise
 from kernel_skills.emulator.engine_build import build_engine
 from kernel_skills.emulator.gxx import gxx_version
 from kernel_skills.emulator.harness import (
@@ -43,7 +44,7 @@ from kernel_skills.emulator.harness import (
 from kernel_skills.emulator.protocol import PRINTF_LIMIT
 from kernel_skills.emulator.ptx import PtxError, Unsupported, load_program
 from kernel_skills.emulator.sandbox import require_confinement
-from kernel_skills.errors import EmulatorUnsupported, KernelFault
+from kernel_skills.errors import EmulatorUnsupported, KernelFault, RefusedInput
 
 if TYPE_CHECKING:
     from kernel_skills.bench.launch import Launch
@@ -103,7 +104,8 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
         ),
     ]
     kernel = EmulatedKernel(engine.exe, program, timeout_s=max(timeouts.check, 1.0))
-    run_shape = functools.partial(_check_one, kernel, problem)
+    counted = max(shapes, key=lambda s: problem.bytes_moved(s[1]))[1]
+    run_shape = functools.partial(_check_one, kernel, problem, counted)
     found = check_shapes(prepared, run_shape, steps, where=" on the CPU emulator")
     checks += [*found.checks, found.inputs_unchanged()]
     correct = all(c.passed for c in checks)
@@ -134,7 +136,26 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
         compile_log=prepared.compiled.log or None,
         findings=[f"{f.kind}: {f.message}" for f in kernel.findings],
         printf="".join(kernel.printf) or None,
+        counters=_counters(kernel, problem, counted, the_plan, prepared.compiled.kernel),
     )
+
+
+def _counters(
+    kernel: EmulatedKernel, problem: Problem, counted: dict[str, int], the_plan: Plan, info: KernelInfo
+) -> Counters | None:
+    """The counted launch's counters, with the launch at the first device shape (when it resolves)."""
+    if kernel.counters is None:
+        return None
+    launch = None
+    if the_plan.shapes:
+        device_shape = the_plan.shapes[0][1]
+        try:
+            resolved = the_plan.spec.resolve(device_shape, static_shared=info.shared_bytes or 0)
+        except RefusedInput:
+            resolved = None
+        if resolved is not None:
+            launch = launch_counters(resolved, device_shape, info)
+    return summarise(kernel.counters, problem, counted, launch)
 
 
 def _program(compile_id: str | None, kernel_name: str) -> Any:
@@ -154,13 +175,16 @@ def _program(compile_id: str | None, kernel_name: str) -> Any:
 def _check_one(
     kernel: EmulatedKernel,
     problem: Problem,
+    counted: dict[str, int],
     label: str,
     sizes: dict[str, int],
     launch: Launch,
     seeds: list[int],
 ) -> dict[str, Any] | Check:
     """One shape for ``bench.check_shapes``: ``check_shape``'s reply over the emulator's ``Harness``, or
-    a failed Check for a race, an uninitialised read or barrier divergence; other faults raise."""
+    a failed Check for a race, an uninitialised read or barrier divergence; other faults raise. On the
+    ``counted`` shape the first launch (the first seed) computes the counters."""
+    kernel.count_next = sizes == counted
     try:
         return check_shape(emulator_harness(kernel, problem, sizes, launch), seeds)
     except KernelFault as exc:

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "counters.h"
 #include "vm.h"
 
 namespace vm {
@@ -77,6 +78,7 @@ class Machine {
   bool printf_truncated = false;
   std::vector<Finding> findings;
   uint64_t executed = 0;
+  std::unique_ptr<Counters> counters;  // only when the job asks (Job::count)
 
  private:
   const Program& P;

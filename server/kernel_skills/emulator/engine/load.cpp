@@ -187,7 +187,10 @@ Job load_job(const std::vector<uint8_t>& data, std::vector<Buffer>& buffers) {
   for (auto& g : j.grid) g = r.get<uint32_t>();
   for (auto& b : j.block) b = r.get<uint32_t>();
   j.dyn_shared = r.get<uint32_t>();
-  j.schedule = r.get<uint32_t>();
+  uint32_t mode = r.get<uint32_t>();  // bit 0: reversed schedule; bit 1: counters
+  check(mode <= 3, "job: mode");
+  j.schedule = mode & 1;
+  j.count = (mode & 2) != 0;
   j.budget = r.get<uint64_t>();
   j.printf_limit = r.get<uint32_t>();
   uint64_t threads = (uint64_t)j.block[0] * j.block[1] * j.block[2];

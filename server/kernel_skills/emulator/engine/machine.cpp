@@ -41,6 +41,7 @@ Machine::Machine(const Program& prog, Job& job, std::vector<Buffer>& buffers) : 
   fence_count.assign(total_threads, 0);
   released_upto.assign(total_threads, 0);
   budget_left = J.budget;
+  if (J.count) counters = std::make_unique<Counters>(B);
 }
 
 void Machine::run() {
@@ -168,6 +169,7 @@ bool Machine::step_warp(Warp& w, int quantum) {
       fail(f);
     }
     budget_left -= cost;
+    if (counters) counters->insn(in);
     int pc = e.pc;
     switch (in.op) {
       case OP_BRA: do_branch(w, e, in, active, m, pc); continue;
@@ -179,7 +181,10 @@ bool Machine::step_warp(Warp& w, int quantum) {
         if (m != active && idx < w.stack.size()) w.stack[idx].pc = pc + 1;
         continue;
       }
-      case OP_CALL: do_call(w, e, in, m, pc); continue;
+      case OP_CALL:
+        do_call(w, e, in, m, pc);
+        if (counters) counters->discard();
+        continue;
       case OP_BAR:
       case OP_BARRIER:
         if (in.flags & F_WARP) {
@@ -197,6 +202,7 @@ bool Machine::step_warp(Warp& w, int quantum) {
       }
       default:
         if (!fast_exec(w, in, m)) exec(w, e, in, active, m);
+        if (counters && counters->pending()) counters->flush(in);
         w.stack.back().pc = pc + 1;  // `e` may have moved if exec touched the stack
         continue;
     }
@@ -564,6 +570,7 @@ void Machine::global_access(Warp& w, int lane, uint64_t addr, uint32_t size, boo
       }
     }
   }
+  if (counters) counters->global(region, off, size, write, atomic);
   if (write) std::memcpy(buf->data.data() + off, data, size);
   else std::memcpy(data, buf->data.data() + off, size);
 }
@@ -670,6 +677,7 @@ void Machine::shared_access(Warp& w, int lane, uint64_t off, uint32_t size, bool
       s.r_pc = pc;
     }
   }
+  if (counters && !async_landing) counters->shared(lane, off, size, atomic);
   if (write) std::memcpy(shared.data() + off, data, size);
   else std::memcpy(data, shared.data() + off, size);
 }

@@ -131,7 +131,9 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < m.findings.size(); i++)
         report += (i ? "," : "") + std::string("{\"kind\":\"") + vm::json_escape(m.findings[i].kind) + "\",\"message\":\"" +
                   vm::json_escape(m.findings[i].message) + "\",\"line\":" + std::to_string(m.findings[i].line) + "}";
-      report += "]}";
+      report += "]";
+      if (m.counters) report += ",\"counters\":" + m.counters->json();
+      report += "}";
     } catch (const vm::FaultError& e) {
       report = fault_json(e.fault, prog);
       status = 3;

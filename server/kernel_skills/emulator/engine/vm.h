@@ -77,7 +77,8 @@ struct Buffer {
 
 struct Job {
   uint32_t grid[3], block[3], dyn_shared;
-  uint32_t schedule;
+  uint32_t schedule;  // 1: blocks, warps and atomics' lanes in reverse order
+  bool count = false;  // compute the counters (counters.h)
   uint64_t budget;
   uint32_t printf_limit;
   std::vector<uint8_t> params;  // the kernel's parameter bytes
