@@ -29,6 +29,7 @@ from kernel_skills.emulator.engine_build import sanitized
 from kernel_skills.emulator.ptx import Program
 from kernel_skills.emulator.sandbox import run_confined
 from kernel_skills.errors import DeviceUnavailable, EmulatorUnsupported, KernelFault, RefusedInput, Timeout
+from kernel_skills.toolchain import SUBMISSION_NAME
 
 ENGINE_MEMORY_MB = 4096
 LAUNCH_TIMEOUT_S = 60.0
@@ -69,7 +70,7 @@ def describe(report: dict[str, Any]) -> str:
     threads = report.get("threads")
     if threads:
         where.append("threads " + " and ".join(_thread(t) for t in threads))
-    inside = report.get("file") if report.get("file") not in (None, protocol.SOURCE_NAME) else None
+    inside = report.get("file") if report.get("file") not in (None, SUBMISSION_NAME) else None
     if report.get("line") is not None:
         where.append(f"kernel line {report['line']}" + (f" (inside {inside})" if inside else ""))
     elif inside:
@@ -217,8 +218,7 @@ def emulated_kernel(
     NVRTC does not compile it; EmulatorUnsupported when the engine does not run what it compiled to."""
     from kernel_skills import paths
     from kernel_skills.emulator.engine_build import build_engine
-    from kernel_skills.emulator.ptx import PtxError, Unsupported, load_program
-    from kernel_skills.toolchain import CompileRequest, compile_source, load_ptx
+    from kernel_skills.toolchain import CompileRequest, compile_source
 
     result = compile_source(CompileRequest(source=source, arch="sm_90a", options=options or ["-std=c++17"]))
     if not result.ok or result.compile_id is None:
@@ -226,12 +226,26 @@ def emulated_kernel(
             f"line {d.line}: {d.message}" for d in result.diagnostics if d.severity != "warning"
         )
         raise RefusedInput(f"NVRTC did not compile the kernel: {errors or result.log[-1000:]}")
-    try:
-        program = load_program(load_ptx(result.compile_id), kernel)
-    except (Unsupported, PtxError) as exc:
-        raise EmulatorUnsupported(str(exc)) from exc
+    program = compiled_program(result.compile_id, kernel)
     engine = build_engine(paths.cache_dir() / "emulator")
     return EmulatedKernel(engine.exe, program, timeout_s=timeout_s, budget=budget)
+
+
+def compiled_program(compile_id: str | None, kernel: str) -> Program:
+    """The engine's program for ``kernel`` from the PTX an earlier compile kept; EmulatorUnsupported
+    (nothing ran) when the PTX is gone, unreadable, or uses what the engine does not run."""
+    from kernel_skills.emulator.ptx import PtxError, Unsupported, load_program
+    from kernel_skills.toolchain import load_ptx
+
+    if compile_id is None:
+        raise EmulatorUnsupported("the compile kept no PTX for the emulator; compile again")
+    try:
+        return load_program(load_ptx(compile_id), kernel)
+    except Unsupported as exc:
+        where = f" (line {exc.line})" if exc.line else ""
+        raise EmulatorUnsupported(f"{exc}{where}; nothing ran. On a GPU it may well be correct") from exc
+    except PtxError as exc:
+        raise EmulatorUnsupported(f"the CPU emulator could not read NVRTC's PTX: {exc}") from exc
 
 
 def emulator_harness(
@@ -262,6 +276,7 @@ __all__ = [
     "CHECK_KINDS",
     "EmulatedKernel",
     "EmulatorFault",
+    "compiled_program",
     "describe",
     "emulated_kernel",
     "emulator_harness",

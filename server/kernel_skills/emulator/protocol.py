@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import struct
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -26,7 +26,6 @@ EXIT_OK = 0
 EXIT_BAD_JOB = 2
 EXIT_FAULT = 3
 EXIT_UNCONFINED = 4
-SOURCE_NAME = "kernel.cu"  # the name the submission's lines carry
 PRINTF_LIMIT = 64 * 1024
 DEFAULT_BUDGET = 100_000_000  # thread-instructions per launch: a hang is this budget spent, not a clock
 
@@ -212,16 +211,21 @@ def decode_outputs(problem: Problem, tensors: dict[str, Any], data: bytes) -> No
         raise ValueError(f"the engine returned {len(data)} bytes, expected {offset}")
 
 
+_Report = TypeVar("_Report", bound=BaseModel)
+
+
 def read_report(path: Path) -> EngineReport:
     """The engine's fault report; ValueError when the file is missing or not a report."""
-    try:
-        return EngineReport.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
-    except (OSError, json.JSONDecodeError, ValidationError) as exc:
-        raise ValueError(f"the emulator's fault report is missing or malformed: {exc}") from exc
+    return _read(path, EngineReport, "fault report")
 
 
 def read_summary(path: Path) -> RunSummary:
+    """The engine's summary of a launch that ran; ValueError when missing or malformed."""
+    return _read(path, RunSummary, "run summary")
+
+
+def _read(path: Path, model: type[_Report], what: str) -> _Report:
     try:
-        return RunSummary.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
+        return model.model_validate(json.loads(Path(path).read_text(encoding="utf-8")))
     except (OSError, json.JSONDecodeError, ValidationError) as exc:
-        raise ValueError(f"the emulator's run summary is missing or malformed: {exc}") from exc
+        raise ValueError(f"the emulator's {what} is missing or malformed: {exc}") from exc

@@ -7,8 +7,7 @@ The child:
 - reads only its work folder, the ``read_only`` paths, the system library folders the dynamic loader
   maps (libc, libstdc++, libm, libgcc_s) and its own ``/proc/<pid>``; writes only its work folder
   (Linux Landlock, every file-system right handled);
-- may execute only ``argv[0]`` and the dynamic loader (``allow_exec=True`` adds the ``executables``
-  given: nothing else);
+- may execute only ``argv[0]`` and the dynamic loader, nothing else;
 - has no TCP bind/connect (Landlock ABI >= 4) and cannot signal or reach abstract unix sockets outside
   itself (ABI >= 6); the engine adds its own seccomp filter (no exec, no sockets, no open after start);
 - runs under RLIMIT_AS, RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_NPROC, RLIMIT_NOFILE and RLIMIT_CORE=0, a
@@ -160,8 +159,6 @@ def run_confined(
     read_only: Sequence[Path],
     timeout_s: float,
     memory_mb: int,
-    allow_exec: bool = False,
-    executables: Sequence[Path] = (),
     env: Mapping[str, str] | None = None,
     cpu_s: int | None = None,
     max_processes: int = MAX_PROCESSES,
@@ -194,8 +191,6 @@ def run_confined(
     if (loader := dynamic_loader()) is not None:
         execute.append(loader)
     read_paths = list(read_only)
-    if allow_exec:
-        execute += [Path(p).resolve() for p in executables]
     child_env = scrubbed_env(workdir, env)
     out_path, err_path = workdir / ".stdout", workdir / ".stderr"
     full_argv = [str(program), *argv[1:]]

@@ -38,11 +38,11 @@ from kernel_skills.emulator.harness import (
     PRINTF_KEPT,
     EmulatedKernel,
     EmulatorFault,
+    compiled_program,
     emulator_harness,
     engine_cause,
 )
 from kernel_skills.emulator.protocol import PRINTF_LIMIT
-from kernel_skills.emulator.ptx import PtxError, Unsupported, load_program
 from kernel_skills.emulator.sandbox import require_confinement
 from kernel_skills.errors import EmulatorUnsupported, KernelFault, RefusedInput
 
@@ -91,7 +91,7 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
         return prepared
     confinement = require_confinement()
     steps.step("reading the PTX NVRTC produced into the CPU emulator")
-    program = _program(prepared.compiled.kernel.compile_id, prepared.compiled.kernel.name)
+    program = compiled_program(prepared.compiled.kernel.compile_id, prepared.compiled.kernel.name)
     engine = build_engine(paths.cache_dir() / "emulator")
     checks = [
         *prepared.checks,
@@ -156,20 +156,6 @@ def _counters(
         if resolved is not None:
             launch = launch_counters(resolved, device_shape, info)
     return summarise(kernel.counters, problem, counted, launch)
-
-
-def _program(compile_id: str | None, kernel_name: str) -> Any:
-    from kernel_skills.toolchain import load_ptx
-
-    if compile_id is None:
-        raise EmulatorUnsupported("the compile kept no PTX for the emulator; compile again")
-    try:
-        return load_program(load_ptx(compile_id), kernel_name)
-    except Unsupported as exc:
-        where = f" (line {exc.line})" if exc.line else ""
-        raise EmulatorUnsupported(f"{exc}{where}; nothing ran. On a GPU it may well be correct") from exc
-    except PtxError as exc:
-        raise EmulatorUnsupported(f"the CPU emulator could not read NVRTC's PTX: {exc}") from exc
 
 
 def _check_one(

@@ -19,8 +19,10 @@ from kernel_skills.toolchain.models import (
     SassKernel,
     SassSummary,
 )
+from kernel_skills.toolchain.sandbox import SUBMISSION_NAME
 
 __all__ = [
+    "SUBMISSION_NAME",
     "CompileRequest",
     "CompileResult",
     "Diagnostic",

@@ -107,7 +107,7 @@ class Machine {
 
   void run_block();
   void init_block();
-  bool step_warp(Warp& w, int quantum);
+  void step_warp(Warp& w, int quantum);
   void try_release(int id);
   std::array<std::vector<int>, 16> arrivals;
   [[noreturn]] void barrier_stuck();
@@ -152,6 +152,7 @@ class Machine {
   void do_mma(Warp& w, const Insn& in, uint32_t m);
   void do_printf(Warp& w, int lane, const Call& c, const Insn& in);
   void do_assert(Warp& w, int lane, const Call& c, const Insn& in);
+  std::string c_string(Warp& w, int lane, uint64_t addr, size_t limit, const Insn& in);  // checked reads
   void do_alu(Warp& w, const Insn& in, uint32_t m);
   bool fast_exec(Warp& w, const Insn& in, uint32_t m);
   void complete_copies(Warp& w, int lane, uint32_t keep);
@@ -159,6 +160,7 @@ class Machine {
   std::vector<int> thread_of(int warp, int lane) const;
   std::vector<int> thread_of_tid(uint32_t tid) const;
   std::vector<int> thread_of_gtid(uint32_t gtid) const;
+  Fault located(const std::string& kind, const std::string& msg, const Insn& in) const;  // at in's line
   [[noreturn]] void fault(const std::string& kind, const std::string& msg, const Insn& in, Warp& w, int lane);
   int line_of_pc(int pc) const { return pc >= 0 && pc < (int)P.insns.size() ? P.insns[pc].line : 0; }
   void check_mask(Warp& w, const Insn& in, uint32_t active, uint32_t exec_mask, uint32_t membermask, const char* what);

@@ -16,7 +16,7 @@ enum Fast : uint8_t {
   F_NONE = 0, F_MOV, F_ADD_F32, F_SUB_F32, F_MUL_F32, F_FMA_F32, F_ADD_I32, F_SUB_I32, F_MUL_LO_I32,
   F_MAD_LO_I32, F_ADD_I64, F_SUB_I64, F_MUL_LO_I64, F_SHL_32, F_SHR_U32, F_SHR_S32, F_SHL_64, F_AND_32,
   F_OR_32, F_XOR_32, F_AND_64, F_MUL_WIDE_S32, F_MUL_WIDE_U32, F_SETP_S32, F_SETP_U32, F_SETP_F32,
-  F_SETP_S64, F_SELP_32, F_SELP_F32, F_CVT_F32_BF16, F_CVT_BF16X2_F32, F_CVT_S64_S32, F_CVT_U64_U32,
+  F_SETP_S64, F_SELP_32, F_CVT_F32_BF16, F_CVT_BF16X2_F32, F_CVT_S64_S32, F_CVT_U64_U32,
   F_MAX_F32, F_MIN_F32, F_NEG_F32, F_ABS_F32,
 };
 
@@ -98,7 +98,7 @@ uint8_t classify_fast(const Program& p, const Insn& in) {
     case OP_SELP:
       if (n != 4 || o[3]->kind != K_REG || o[3]->n) return F_NONE;
       if (i32 && plain(*o[1]) && plain(*o[2])) return F_SELP_32;
-      if (t == T_F32 && plainf(*o[1]) && plainf(*o[2])) return F_SELP_F32;
+      if (t == T_F32 && plainf(*o[1]) && plainf(*o[2])) return F_SELP_32;  // bits either way
       return F_NONE;
     case OP_CVT:
       if (in.t[0] == T_F32 && in.t[1] == T_BF16 && n == 2 && o[1]->kind == K_REG) return F_CVT_F32_BF16;
@@ -151,12 +151,8 @@ bool Machine::fast_exec(Warp& w, const Insn& in, uint32_t m) {
       if (have_fma) { fma_lanes_hw(D, a.r, a.imm, b.r, b.imm, c.r, c.imm, m); break; }
       LANES D[l] = fb(std::fma(f(a[l]), f(b[l]), f(c[l]))); END break;
     }
-    case F_MAX_F32: { Src a = S(1), b = S(2); LANES float x = f(a[l]), y = f(b[l]);
-      float r = std::isnan(x) ? y : std::isnan(y) ? x : (x == 0 && y == 0) ? (std::signbit(x) ? y : x) : (x > y ? x : y);
-      D[l] = fb(r); END break; }
-    case F_MIN_F32: { Src a = S(1), b = S(2); LANES float x = f(a[l]), y = f(b[l]);
-      float r = std::isnan(x) ? y : std::isnan(y) ? x : (x == 0 && y == 0) ? (std::signbit(x) ? x : y) : (x < y ? x : y);
-      D[l] = fb(r); END break; }
+    case F_MAX_F32: { Src a = S(1), b = S(2); LANES D[l] = fb((float)fmax_nan(f(a[l]), f(b[l]))); END break; }
+    case F_MIN_F32: { Src a = S(1), b = S(2); LANES D[l] = fb((float)fmin_nan(f(a[l]), f(b[l]))); END break; }
     case F_NEG_F32: { Src a = S(1); LANES D[l] = (a[l] ^ 0x80000000ull) & M32; END break; }
     case F_ABS_F32: { Src a = S(1); LANES D[l] = a[l] & 0x7FFFFFFFull; END break; }
     case F_ADD_I32: { Src a = S(1), b = S(2); LANES D[l] = (a[l] + b[l]) & M32; END break; }
@@ -177,50 +173,17 @@ bool Machine::fast_exec(Warp& w, const Insn& in, uint32_t m) {
     case F_AND_64: { Src a = S(1), b = S(2); LANES D[l] = a[l] & b[l]; END break; }
     case F_MUL_WIDE_S32: { Src a = S(1), b = S(2); LANES D[l] = (uint64_t)((int64_t)s32(a[l]) * (int64_t)s32(b[l])); END break; }
     case F_MUL_WIDE_U32: { Src a = S(1), b = S(2); LANES D[l] = (a[l] & M32) * (b[l] & M32); END break; }
-    case F_SETP_S32: case F_SETP_U32: case F_SETP_S64: case F_SETP_F32: {
+    case F_SETP_S32: case F_SETP_U32: case F_SETP_S64: {
       Src a = S(1), b = S(2);
-      int c = in.cmp;
-      LANES
-        bool r;
-        if (in.fast == F_SETP_F32) {
-          float x = f(a[l]), y = f(b[l]);
-          bool un = std::isnan(x) || std::isnan(y);
-          switch (c) {
-            case C_EQ: r = !un && x == y; break; case C_NE: r = !un && x != y; break;
-            case C_LT: r = !un && x < y; break; case C_LE: r = !un && x <= y; break;
-            case C_GT: r = !un && x > y; break; case C_GE: r = !un && x >= y; break;
-            case C_EQU: r = un || x == y; break; case C_NEU: r = un || x != y; break;
-            case C_LTU: r = un || x < y; break; case C_LEU: r = un || x <= y; break;
-            case C_GTU: r = un || x > y; break; case C_GEU: r = un || x >= y; break;
-            case C_NUM: r = !un; break; case C_NAN: r = un; break;
-            default: r = false;
-          }
-        } else if (in.fast == F_SETP_S64) {
-          int64_t x = (int64_t)a[l], y = (int64_t)b[l];
-          uint64_t ux = a[l], uy = b[l];
-          switch (c) {
-            case C_EQ: r = x == y; break; case C_NE: r = x != y; break; case C_LT: r = x < y; break;
-            case C_LE: r = x <= y; break; case C_GT: r = x > y; break; case C_GE: r = x >= y; break;
-            case C_LO: r = ux < uy; break; case C_LS: r = ux <= uy; break; case C_HI: r = ux > uy; break;
-            case C_HS: r = ux >= uy; break; default: r = false;
-          }
-        } else {
-          bool s = in.fast == F_SETP_S32;
-          int32_t x = s32(a[l]), y = s32(b[l]);
-          uint32_t ux = (uint32_t)a[l], uy = (uint32_t)b[l];
-          switch (c) {
-            case C_EQ: r = ux == uy; break; case C_NE: r = ux != uy; break;
-            case C_LT: r = s ? x < y : ux < uy; break; case C_LE: r = s ? x <= y : ux <= uy; break;
-            case C_GT: r = s ? x > y : ux > uy; break; case C_GE: r = s ? x >= y : ux >= uy; break;
-            case C_LO: r = ux < uy; break; case C_LS: r = ux <= uy; break; case C_HI: r = ux > uy; break;
-            case C_HS: r = ux >= uy; break; default: r = false;
-          }
-        }
-        D[l] = r ? 1 : 0;
-      END
+      LANES D[l] = compare_int(in.cmp, a[l], b[l], in.t[0]) ? 1 : 0; END
       break;
     }
-    case F_SELP_32: case F_SELP_F32: { Src a = S(1), b = S(2), c = S(3); LANES D[l] = ((c[l] & 1) ? a[l] : b[l]) & M32; END break; }
+    case F_SETP_F32: {
+      Src a = S(1), b = S(2);
+      LANES D[l] = compare_float(in.cmp, f(a[l]), f(b[l])) ? 1 : 0; END
+      break;
+    }
+    case F_SELP_32: { Src a = S(1), b = S(2), c = S(3); LANES D[l] = ((c[l] & 1) ? a[l] : b[l]) & M32; END break; }
     case F_CVT_F32_BF16: { Src a = S(1); LANES D[l] = (a[l] & 0xFFFFull) << 16; END break; }
     case F_CVT_BF16X2_F32: { Src a = S(1), b = S(2);
       LANES D[l] = ((uint64_t)f32_to_bf16(f(a[l])) << 16) | f32_to_bf16(f(b[l])); END break; }

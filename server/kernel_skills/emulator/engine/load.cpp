@@ -153,7 +153,7 @@ Program load_program(const std::vector<uint8_t>& data) {
   }
   check(r.p == data.size(), "program: trailing bytes");
   for (auto& in : p.insns) {
-    check(in.op <= OP_CVT_PACK, "program: opcode");
+    check(in.op < OP_COUNT, "program: opcode");
     check((uint64_t)in.opb + in.nops <= p.ops.size(), "program: operand range");
     check(in.guard >= -1 && in.guard < (int32_t)p.nregs, "program: guard");
     check(in.target >= -1 && in.target < (int32_t)ninsn, "program: branch target");

@@ -11,7 +11,6 @@ namespace vm {
 static int popc(uint32_t m) { return __builtin_popcount(m); }
 static int first_lane(uint32_t m) { return m ? __builtin_ctz(m) : -1; }
 
-int type_width(int t);
 
 Machine::Machine(const Program& prog, Job& job, std::vector<Buffer>& buffers) : P(prog), J(job), B(buffers) {
   tpb = J.block[0] * J.block[1] * J.block[2];
@@ -91,13 +90,13 @@ void Machine::run_block() {
   init_block();
   const int quantum = 512;
   while (true) {
-    bool progressed = false, any_running = false;
+    bool any_running = false;
     for (uint32_t k = 0; k < nwarps; k++) {
       Warp& w = warps[J.schedule ? nwarps - 1 - k : k];
       if (w.state != WarpState::Run) continue;
       any_running = true;
       running_warp = w.id;
-      if (step_warp(w, quantum)) progressed = true;
+      step_warp(w, quantum);
     }
     if (!any_running) {
       bool any_waiting = false;
@@ -105,7 +104,6 @@ void Machine::run_block() {
       if (!any_waiting) break;
       barrier_stuck();
     }
-    (void)progressed;
   }
   // copies never waited for still land (the hardware completes them)
   for (auto& w : warps)
@@ -114,11 +112,11 @@ void Machine::run_block() {
 }
 
 // ------------------------------------------------------------------------------------------- warps
-bool Machine::step_warp(Warp& w, int quantum) {
+void Machine::step_warp(Warp& w, int quantum) {
   for (int n = 0; n < quantum; n++) {
     if (w.stack.empty()) {
       w.state = WarpState::Done;
-      return true;
+      return;
     }
     Entry& e = w.stack.back();
     if (e.mask == 0 || e.pc == e.rpc) {
@@ -142,9 +140,7 @@ bool Machine::step_warp(Warp& w, int quantum) {
     uint64_t cost = (uint64_t)popc(active);
     executed += cost;
     if (cost > budget_left) {
-      Fault f{"hang", ""};
-      f.line = in.line;
-      f.file = in.file;
+      Fault f = located("hang", "", in);
       const Warp* parked = nullptr;  // a warp whose lanes wait at a reconvergence point for others
       for (const auto& x : warps)
         if (x.state != WarpState::Done && x.stack.size() > 1 &&
@@ -194,7 +190,7 @@ bool Machine::step_warp(Warp& w, int quantum) {
           continue;
         }
         do_barrier(w, e, in, active, m, pc);
-        if (w.state == WarpState::Barrier) return true;
+        if (w.state == WarpState::Barrier) return;
         continue;
       case OP_TRAP: {
         if (!m) { e.pc++; continue; }
@@ -207,28 +203,18 @@ bool Machine::step_warp(Warp& w, int quantum) {
         continue;
     }
   }
-  return true;
 }
 
 void Machine::do_branch(Warp& w, Entry& e, const Insn& in, uint32_t active, uint32_t taken, int pc) {
   uint32_t not_taken = active & ~taken;
   if (taken == active) { e.pc = in.target; return; }
   if (taken == 0) { e.pc = pc + 1; return; }
-  int32_t reconv = in.reconv;  // -1: the paths meet only at the exit
-  int32_t depth = e.depth;
-  int32_t rpc = reconv >= 0 ? reconv : -1;
-  e.pc = reconv >= 0 ? reconv : -1;
-  // the entry below keeps the whole mask and resumes at the reconvergence point
-  Entry nt{pc + 1, rpc, not_taken, depth};
-  Entry tk{in.target, rpc, taken, depth};
-  if (reconv < 0) {
-    // no reconvergence before the exit (or return): the entry below is never resumed by pc; it
-    // stays as the frame's record of the lanes and empties as they exit or return
-    e.pc = -3;
-    e.rpc = e.rpc;
-  }
-  w.stack.push_back(nt);
-  w.stack.push_back(tk);
+  // The entry below keeps every lane and resumes at the reconvergence point; where the paths meet
+  // only at the exit (reconv -1) it is never resumed by pc (-3): it empties as its lanes exit or return.
+  e.pc = in.reconv >= 0 ? in.reconv : -3;
+  int32_t depth = e.depth;  // read before the pushes: they may move `e`
+  w.stack.push_back({pc + 1, in.reconv, not_taken, depth});
+  w.stack.push_back({in.target, in.reconv, taken, depth});
 }
 
 void Machine::do_exit(Warp& w, uint32_t m, int line) {
@@ -298,9 +284,7 @@ void Machine::do_barrier(Warp& w, Entry& e, const Insn& in, uint32_t active, uin
   if (m == 0) { e.pc = pc + 1; return; }
   uint32_t expected_lanes = w.live & ~w.exited;
   if (m != expected_lanes) {
-    Fault f{"barrier_divergence", ""};
-    f.line = in.line;
-    f.file = in.file;
+    Fault f = located("barrier_divergence", "", in);
     int other_lane = first_lane(expected_lanes & ~m);
     int other_line = 0;
     for (auto it = w.stack.rbegin(); it != w.stack.rend(); ++it)
@@ -450,11 +434,9 @@ uint8_t* Machine::tparam(int tid) {
 void Machine::mem_access(Warp& w, int lane, int space, uint64_t addr, uint32_t size, bool write, bool atomic,
                          uint8_t* data, const Insn& in) {
   if (size > 1 && (addr % size) != 0 && space != SP_PARAM) {
-    Fault f{"misaligned", "a " + std::to_string(size) + "-byte " + (write ? "store" : "load") + " at an address " +
+    Fault f = located("misaligned", "a " + std::to_string(size) + "-byte " + (write ? "store" : "load") + " at an address " +
                               "that is not a multiple of " + std::to_string(size) +
-                              " (vector and wide accesses must be aligned to their size)"};
-    f.line = in.line;
-    f.file = in.file;
+                              " (vector and wide accesses must be aligned to their size)", in);
     f.threads.push_back(thread_of(w.id, lane));
     // name the buffer when it is one
     if (space == SP_GLOBAL || space == SP_GENERIC) {
@@ -497,9 +479,7 @@ void Machine::global_access(Warp& w, int lane, uint64_t addr, uint32_t size, boo
     if (region < B.size() && B[region].present) buf = &B[region];
   }
   if (buf == nullptr || addr < buf->base || addr - buf->base + size > buf->data.size()) {
-    Fault f{"out_of_bounds", ""};
-    f.line = in.line;
-    f.file = in.file;
+    Fault f = located("out_of_bounds", "", in);
     f.threads.push_back(thread_of(w.id, lane));
     if (buf != nullptr) {
       int64_t off = (int64_t)(addr - buf->base);
@@ -541,9 +521,7 @@ void Machine::global_access(Warp& w, int lane, uint64_t addr, uint32_t size, boo
         note_plain_read_of_atomics("'" + buf->name + "'", in, s.w_pc);
         break;
       }
-      Fault f{"race", ""};
-      f.line = in.line;
-      f.file = in.file;
+      Fault f = located("race", "", in);
       f.other_line = line_of_pc(s.w_pc);
       f.buffer = buf->name;
       f.offset = (int64_t)(off + k);
@@ -605,9 +583,7 @@ void Machine::shared_access(Warp& w, int lane, uint64_t off, uint32_t size, bool
                             const Insn& in, bool async_landing) {
   uint32_t tid = (uint32_t)(w.id * WARP + lane);
   if (off + size > shared.size() || off + size < off) {
-    Fault f{"out_of_bounds", ""};
-    f.line = in.line;
-    f.file = in.file;
+    Fault f = located("out_of_bounds", "", in);
     f.offset = (int64_t)off;
     f.buffer = off >= P.dyn_base ? "extern __shared__" : "__shared__";
     f.threads.push_back(thread_of(w.id, lane));
@@ -622,9 +598,7 @@ void Machine::shared_access(Warp& w, int lane, uint64_t off, uint32_t size, bool
     // the bytes of one access usually share their history: check each distinct one once
     if (k > 0 && std::memcmp(&s, &sshadow[off + k - 1], sizeof(SharedShadow)) == 0) continue;
     auto report = [&](const std::string& kind, const std::string& msg, uint32_t other_tid1, int other_pc) {
-      Fault f{kind, msg};
-      f.line = in.line;
-      f.file = in.file;
+      Fault f = located(kind, msg, in);
       f.offset = (int64_t)(off + k);
       f.buffer = shared_name(off + k);
       f.threads.push_back(thread_of(w.id, lane));
@@ -684,11 +658,9 @@ void Machine::shared_access(Warp& w, int lane, uint64_t off, uint32_t size, bool
 
 void Machine::local_access(Warp& w, int lane, uint64_t off, uint32_t size, bool write, uint8_t* data, const Insn& in) {
   if (off + size > P.local_size || off + size < off) {
-    Fault f{"out_of_bounds", "access of " + std::to_string(size) + " bytes at local-memory (stack) offset " +
+    Fault f = located("out_of_bounds", "access of " + std::to_string(size) + " bytes at local-memory (stack) offset " +
                                  std::to_string(off) + ", past the thread's " + std::to_string(P.local_size) +
-                                 " bytes: a local array indexed out of its bounds"};
-    f.line = in.line;
-    f.file = in.file;
+                                 " bytes: a local array indexed out of its bounds", in);
     f.buffer = "local array";
     f.offset = (int64_t)off;
     f.threads.push_back(thread_of(w.id, lane));
@@ -762,10 +734,15 @@ std::vector<int> Machine::thread_of_gtid(uint32_t gtid) const {
           (int)(t / (J.block[0] * J.block[1]))};
 }
 
-void Machine::fault(const std::string& kind, const std::string& msg, const Insn& in, Warp& w, int lane) {
+Fault Machine::located(const std::string& kind, const std::string& msg, const Insn& in) const {
   Fault f{kind, msg};
   f.line = in.line;
   f.file = in.file;
+  return f;
+}
+
+void Machine::fault(const std::string& kind, const std::string& msg, const Insn& in, Warp& w, int lane) {
+  Fault f = located(kind, msg, in);
   f.threads.push_back(thread_of(w.id, lane));
   fail(f);
 }
@@ -784,9 +761,7 @@ void Machine::check_mask(Warp& w, const Insn& in, uint32_t active, uint32_t m, u
          "lanes that take this branch";
   else
     s << " is executed by lane " << first_lane(outside) << ", which the mask does not name";
-  Fault f{"warp_misuse", s.str()};
-  f.line = in.line;
-  f.file = in.file;
+  Fault f = located("warp_misuse", s.str(), in);
   f.threads.push_back(thread_of(w.id, first_lane(m ? m : active)));
   fail(f);
 }

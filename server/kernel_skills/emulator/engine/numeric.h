@@ -5,7 +5,86 @@
 #include <cstdint>
 #include <cstring>
 
+#include "ptx_tables.h"
+
 namespace vm {
+
+// Types, and the comparison and min/max rules the general ALU and the fast paths share.
+inline int type_width(int t) {
+  switch (t) {
+    case T_B8: case T_U8: case T_S8: case T_PRED: return 1;
+    case T_B16: case T_U16: case T_S16: case T_F16: case T_BF16: return 2;
+    case T_B32: case T_U32: case T_S32: case T_F32: case T_F16X2: case T_BF16X2: case T_TF32: return 4;
+    case T_B64: case T_U64: case T_S64: case T_F64: return 8;
+    case T_B128: return 16;
+    default: return 4;
+  }
+}
+inline bool is_signed(int t) { return t == T_S8 || t == T_S16 || t == T_S32 || t == T_S64; }
+inline bool is_float(int t) {
+  return t == T_F16 || t == T_F16X2 || t == T_BF16 || t == T_BF16X2 || t == T_F32 || t == T_F64;
+}
+inline uint64_t mask_of(int bytes) { return bytes >= 8 ? ~0ull : ((1ull << (8 * bytes)) - 1); }
+inline int64_t sext(uint64_t v, int bytes) {
+  if (bytes >= 8) return (int64_t)v;
+  int sh = 64 - 8 * bytes;
+  return (int64_t)(v << sh) >> sh;
+}
+
+inline double fmin_nan(double a, double b) {
+  if (std::isnan(a)) return b;
+  if (std::isnan(b)) return a;
+  if (a == 0 && b == 0) return std::signbit(a) ? a : b;
+  return a < b ? a : b;
+}
+inline double fmax_nan(double a, double b) {
+  if (std::isnan(a)) return b;
+  if (std::isnan(b)) return a;
+  if (a == 0 && b == 0) return std::signbit(a) ? b : a;
+  return a > b ? a : b;
+}
+
+inline bool compare_float(int cmp, double a, double b) {
+  bool un = std::isnan(a) || std::isnan(b);
+  switch (cmp) {
+    case C_EQ: return !un && a == b;
+    case C_NE: return !un && a != b;
+    case C_LT: return !un && a < b;
+    case C_LE: return !un && a <= b;
+    case C_GT: return !un && a > b;
+    case C_GE: return !un && a >= b;
+    case C_EQU: return un || a == b;
+    case C_NEU: return un || a != b;
+    case C_LTU: return un || a < b;
+    case C_LEU: return un || a <= b;
+    case C_GTU: return un || a > b;
+    case C_GEU: return un || a >= b;
+    case C_NUM: return !un;
+    case C_NAN: return un;
+    default: return false;
+  }
+}
+
+inline bool compare_int(int cmp, uint64_t a, uint64_t b, int type) {
+  int w = type_width(type);
+  int64_t sa = sext(a, w), sb = sext(b, w);
+  uint64_t ua = a & mask_of(w), ub = b & mask_of(w);
+  bool s = is_signed(type);
+  switch (cmp) {
+    case C_EQ: return ua == ub;
+    case C_NE: return ua != ub;
+    case C_LT: return s ? sa < sb : ua < ub;
+    case C_LE: return s ? sa <= sb : ua <= ub;
+    case C_GT: return s ? sa > sb : ua > ub;
+    case C_GE: return s ? sa >= sb : ua >= ub;
+    case C_LO: return ua < ub;
+    case C_LS: return ua <= ub;
+    case C_HI: return ua > ub;
+    case C_HS: return ua >= ub;
+    default: return false;
+  }
+}
+
 
 inline float as_f32(uint64_t b) { uint32_t u = (uint32_t)b; float f; std::memcpy(&f, &u, 4); return f; }
 inline double as_f64(uint64_t b) { double d; std::memcpy(&d, &b, 8); return d; }

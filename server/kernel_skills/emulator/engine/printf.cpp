@@ -3,7 +3,6 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <string>
 
 #include "engine.h"
@@ -14,13 +13,12 @@ namespace {
 constexpr size_t MAX_FORMAT = 1024, MAX_STRING = 1024;
 }
 
-static std::string read_cstring(Machine& m, size_t limit, const std::function<bool(uint64_t, uint8_t&)>& byte_at,
-                                uint64_t addr) {
-  (void)m;
+std::string Machine::c_string(Warp& w, int lane, uint64_t addr, size_t limit, const Insn& in) {
   std::string s;
   for (size_t k = 0; k < limit; k++) {
     uint8_t c = 0;
-    if (!byte_at(addr + k, c) || c == 0) break;
+    mem_access(w, lane, SP_GENERIC, addr + k, 1, false, false, &c, in);
+    if (c == 0) break;
     s.push_back((char)c);
   }
   return s;
@@ -32,11 +30,7 @@ void Machine::do_printf(Warp& w, int lane, const Call& c, const Insn& in) {
   uint64_t fmt_addr = 0, arg_addr = 0;
   std::memcpy(&fmt_addr, tp + c.args[0].src, 8);
   std::memcpy(&arg_addr, tp + c.args[1].src, 8);
-  auto byte_at = [&](uint64_t a, uint8_t& out) {
-    mem_access(w, lane, SP_GENERIC, a, 1, false, false, &out, in);
-    return true;
-  };
-  std::string fmt = read_cstring(*this, MAX_FORMAT, byte_at, fmt_addr);
+  std::string fmt = c_string(w, lane, fmt_addr, MAX_FORMAT, in);
   std::string out;
   uint64_t cursor = arg_addr;
   auto arg = [&](uint32_t size) {
@@ -82,7 +76,7 @@ void Machine::do_printf(Warp& w, int lane, const Call& c, const Insn& in) {
       case 'p': std::snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)arg(8)); break;
       case 's': {
         uint64_t a = arg(8);
-        std::string s = read_cstring(*this, MAX_STRING, byte_at, a);
+        std::string s = c_string(w, lane, a, MAX_STRING, in);
         std::snprintf(buf, sizeof buf, (spec + "s").c_str(), s.c_str());
         break;
       }
@@ -107,11 +101,7 @@ void Machine::do_assert(Warp& w, int lane, const Call& c, const Insn& in) {
   if (!c.args.empty()) {
     uint64_t a = 0;
     std::memcpy(&a, tp + c.args[0].src, 8);
-    auto byte_at = [&](uint64_t x, uint8_t& out) {
-      mem_access(w, lane, SP_GENERIC, x, 1, false, false, &out, in);
-      return true;
-    };
-    message = "assertion `" + read_cstring(*this, 256, byte_at, a) + "` failed";
+    message = "assertion `" + c_string(w, lane, a, 256, in) + "` failed";
   }
   fault("trap", message, in, w, lane);
 }

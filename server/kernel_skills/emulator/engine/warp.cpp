@@ -9,7 +9,6 @@
 
 namespace vm {
 
-int type_width(int t);
 static int first_lane(uint32_t m) { return m ? __builtin_ctz(m) : -1; }
 
 void Machine::do_warp_collective(Warp& w, const Insn& in, uint32_t active, uint32_t m) {

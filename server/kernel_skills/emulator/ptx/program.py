@@ -29,13 +29,13 @@ from kernel_skills.emulator.ptx.parse import (
     Vec,
     type_size,
 )
+from kernel_skills.toolchain import SUBMISSION_NAME, toolkit_relative
 
 MAGIC = b"PTXVM1\0\0"
 MAX_INSTRUCTIONS = 1 << 20
 MAX_REG_SLOTS = 1 << 16
 SHARED_LIMIT = 227 * 1024
 LOCAL_LIMIT = 512 * 1024
-SUBMISSION_FILE = "kernel.cu"
 
 _OP_ID = {o: i for i, o in enumerate(T.OPS)}
 _TYPE_ID = {t: i for i, t in enumerate(T.TYPES)}
@@ -133,7 +133,7 @@ class _Lines:
 
     def __init__(self, files: dict[int, str], inlined: dict | None = None) -> None:
         self.files = files
-        self.submission = {i for i, f in files.items() if f.rsplit("/", 1)[-1] == SUBMISSION_FILE}
+        self.submission = {i for i, f in files.items() if f.rsplit("/", 1)[-1] == SUBMISSION_NAME}
         self.seen: dict[tuple[int, int, int], tuple[int, int, int] | None] = dict(inlined or {})
 
     def resolve(self, loc: Loc | None) -> tuple[int, int]:
@@ -318,8 +318,7 @@ class _Encoder:
         self.insns: list[bytes] = []
         self.operands: list[bytes] = []
         self.fn_entry: dict[str, int] = {}
-        self.fixups: list[tuple[int, str, str]] = []  # (insn index, function, label) for branches
-        self.call_fixups: list[tuple[int, str]] = []
+        self.callees: dict[int, str] = {}  # call record -> the function whose entry it needs
         self.calls: list[bytes] = []
         self.dyn_shared_base = _align(lay.shared_size, 16)
 
@@ -347,9 +346,8 @@ class _Encoder:
         start = len(self.insns)
         self.fn_entry[fn.name] = start
         labels: dict[str, int] = {}
-        body = [item for item in fn.body]
         records: list[tuple[Instruction, int]] = []
-        for item in body:
+        for item in fn.body:
             if isinstance(item, str):
                 labels[item] = start + len(records)
                 continue
@@ -369,10 +367,7 @@ class _Encoder:
     ) -> bytes:
         line, file = self.lines.resolve(insn.loc)
         where = line or None
-        try:
-            d = decode_opcode(insn.opcode, where)
-        except Unsupported:
-            raise
+        d = decode_opcode(insn.opcode, where)
         base = insn.opcode.split(".")[0]
         target = aux = aux2 = -1
         operands = insn.operands
@@ -430,7 +425,7 @@ class _Encoder:
                 r = callee.returns[0]
                 src = self.lay.thread_params[(callee.name, -1, r.name)]
                 ret_copy = (src, self._param_address(fn, insn.scope, rets[0], where), r.size)
-            self.call_fixups.append((call_index, callee.name))
+            self.callees[call_index] = callee.name
             entry = 0
         blob = struct.pack("<ii", entry, len(copies))
         blob += b"".join(struct.pack("<iii", *c) for c in copies) + struct.pack("<iii", *ret_copy)
@@ -532,7 +527,7 @@ class _Encoder:
         lay = self.lay
         calls = []
         for i, blob in enumerate(self.calls):
-            callee = next((c for idx, c in self.call_fixups if idx == i), None)
+            callee = self.callees.get(i)
             entry = self.fn_entry[callee] if callee is not None else struct.unpack_from("<i", blob)[0]
             calls.append(struct.pack("<i", entry) + blob[4:])
         files = [f"{i}\0{_client_file(name)}".encode() for i, name in sorted(self.module.files.items())]
@@ -566,10 +561,8 @@ class _Encoder:
 def _client_file(path: str) -> str:
     """A file name fit for a client: the submission's plain name, a toolkit header by the name it is
     included by (never a server path)."""
-    from kernel_skills.toolchain import toolkit_relative
-
     name = path.rsplit("/", 1)[-1]
-    return name if name == SUBMISSION_FILE else toolkit_relative(path)
+    return name if name == SUBMISSION_NAME else toolkit_relative(path)
 
 
 def _wrap64(value: int) -> int:

@@ -16,7 +16,7 @@ OPS = (
     "ret", "exit", "call", "bar", "barrier", "membar", "fence", "shfl", "vote", "activemask", "match",
     "redux", "atom", "red", "trap", "nanosleep", "cp", "ldmatrix", "stmatrix", "mma", "prefetch",
     "prefetchu", "isspacep", "pmevent", "addc", "subc", "madc", "fns", "bmsk", "szext", "elect",
-    "griddepcontrol", "discard", "applypriority", "createpolicy", "cvt_pack",
+    "griddepcontrol", "discard", "applypriority", "createpolicy",
 )  # fmt: skip
 TIER_TWO = {
     "wgmma": "wgmma.mma_async (warpgroup MMA)",
@@ -54,9 +54,8 @@ FLAGS = (
     "ftz", "sat", "approx", "full", "lo", "hi", "wide", "sync", "aligned", "uni", "nc", "to",
     "volatile", "relaxed", "acquire", "release", "acq_rel", "sc", "cta", "gpu", "sys", "async",
     "trans", "x1", "x2", "x4", "m8n8", "m16n8k16", "m16n8k8", "row", "col", "cc", "shiftamt",
-    "clamp", "wrap", "arrive", "red", "warp", "gl", "relu", "nan", "xorsign", "abs", "any_sync",
-    "cache", "mmio", "weak", "proxy", "satfinite", "ca", "cg", "cs", "lu", "cv", "wb", "wt", "m16n16",
-    "noftz", "L2_hint", "b16_shape", "cta_shared", "zero_fill",
+    "clamp", "wrap", "arrive", "red", "warp", "gl", "relu", "nan", "xorsign", "abs", "mmio",
+    "weak", "proxy", "satfinite", "ca", "cg", "cs", "lu", "cv", "wb", "wt", "noftz",
 )  # fmt: skip
 IGNORED = {
     # cache and eviction hints change no value
@@ -106,6 +105,7 @@ def cpp_header() -> str:
         "// Generated from kernel_skills/emulator/ptx/tables.py: do not edit.\n"
         "#pragma once\n#include <cstdint>\n",
         _enum("Op", tuple(o.replace(".", "_") for o in OPS), "OP_"),
+        f"constexpr int OP_COUNT = {len(OPS)};\n",
         _enum("Type", TYPES, "T_"),
         _enum("Cmp", CMPS, "C_"),
         _enum("Rnd", RNDS, "R_"),
