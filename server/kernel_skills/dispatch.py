@@ -38,7 +38,8 @@ from kernel_skills.bench import (
     prepare,
     results_db,
 )
-from kernel_skills.errors import DeviceUnavailable
+from kernel_skills.bench.estimate import with_measurement
+from kernel_skills.errors import DeviceUnavailable, KernelSkillsError
 from kernel_skills.executors import default_executor
 
 if TYPE_CHECKING:
@@ -70,10 +71,29 @@ def benchmark(
     result = _on_gpu(the_plan, executor, steps, timeouts or Timeouts())
     if result.verified_on is None:
         return result  # a compile error: judged without a device, never stored
+    if the_plan.request.counters and result.correct:
+        steps.step("counting on the CPU emulator")
+        add_counters(result, the_plan, executor, timeouts or Timeouts())
     if store:
         result.result_id = results_db.store(result)
     steps.finish()
     return result
+
+
+def add_counters(result: BenchResult, the_plan: Plan, executor: Executor, timeouts: Timeouts) -> None:
+    """Add the emulator's counters and estimate of the same kernel to a GPU result, the estimate beside
+    the measured median; an emulator that cannot run it leaves a warning, never a changed verdict."""
+    try:
+        emulated = executor.emulate(the_plan, progress=no_progress, timeouts=timeouts)
+    except KernelSkillsError as exc:
+        result.warnings.append(f"counters: the CPU emulator could not run this kernel: {exc}")
+        return
+    result.counters = emulated.counters
+    if emulated.estimate is not None and result.time_us is not None:
+        result.estimate = with_measurement(emulated.estimate, result.time_us.median)
+    elif not emulated.correct:
+        failed = ", ".join(c.name for c in emulated.checks if not c.passed)
+        result.warnings.append(f"the CPU emulator disagrees: it found this kernel incorrect ({failed})")
 
 
 def _on_gpu(the_plan: Plan, executor: Executor, steps: Steps, timeouts: Timeouts) -> BenchResult:
@@ -108,4 +128,4 @@ def calibrate(*, executor: Executor | None = None, force: bool = True) -> Calibr
         return calibrate_device(worker, force=force)
 
 
-__all__ = ["benchmark", "calibrate", "on_emulator"]
+__all__ = ["add_counters", "benchmark", "calibrate", "on_emulator"]

@@ -332,3 +332,56 @@ def test_blocks_writing_the_same_global_element_are_reported_as_a_race() -> None
     )
     assert "buffer 'out' index 0" in detail
     assert "block (1, 0, 0) thread (0, 0, 0) and block (0, 0, 0) thread (0, 0, 0)" in detail
+
+
+def test_a_correct_kernel_gets_an_h100_estimate_labelled_as_a_model_and_a_wrong_one_none() -> None:
+    result = _judge((GOOD / "gelu_tanh.cu").read_text())
+    e, c = result.estimate, result.counters
+    assert e is not None and c is not None and c.at_shape is not None and result.time_us is None
+    assert e.shape == c.at_shape.shape == c.launch.shape  # the first timed shape
+    assert c.at_shape.bytes_scale > 100 and c.at_shape.unique_bytes > c.global_load.bytes_requested
+    assert e.basis.startswith("an estimate from the CPU emulator's counters, not a measurement")
+    assert e.measured_us is None and e.error is None
+    dram_us = c.at_shape.unique_bytes / (e.peaks.copy_gbps * 1e3)
+    assert e.terms_us["memory"] == pytest.approx(dram_us, rel=1e-3)
+    assert e.fraction_of_peak is not None and 0.3 < e.fraction_of_peak < 1
+    from kernel_skills.bench.solutions import solution_request_fields
+
+    vectorised = benchmark(BenchRequest(device="emulator", **solution_request_fields("gelu_tanh")))
+    assert vectorised.estimate is not None and vectorised.estimate.bound == "memory"
+    assert vectorised.estimate.time_us < e.time_us  # 16-byte accesses, 8 elements a thread: fewer issues
+    wrong = _judge((WRONG / "off_by_one.cu").read_text())
+    assert not wrong.correct and wrong.estimate is None
+
+
+def test_counters_beside_a_gpu_measurement_record_the_estimates_error() -> None:
+    """What `bench --counters` adds to a GPU result (here a GPU result written as data: the machine
+    has no GPU; the GPU half is tests/bench/test_gpu.py's)."""
+    from kernel_skills.bench import plan
+    from kernel_skills.bench.models import Provenance
+    from kernel_skills.bench.stats import summarize
+    from kernel_skills.dispatch import add_counters
+    from kernel_skills.executors.local import LocalExecutor
+
+    request = BenchRequest(source=(GOOD / "gelu_tanh.cu").read_text(), counters=True, **GELU)
+    measured = BenchResult(
+        ok=True,
+        correct=True,
+        problem="gelu_tanh",
+        verified_on="gpu",
+        time_us=summarize([40.0, 41.0, 42.0]),
+        provenance=Provenance(kernel_skills="0", date="2026-12-07T00:00:00+00:00"),
+    )
+    add_counters(measured, plan(request), LocalExecutor(), LAUNCH_TIMEOUT)
+    e = measured.estimate
+    assert measured.counters is not None and e is not None and e.measured_us == 41.0
+    assert e.error == pytest.approx(e.time_us / 41.0 - 1) and measured.warnings == []
+    refused = measured.model_copy(update={"estimate": None, "counters": None, "warnings": []})
+    body = "(const __nv_bfloat16* x, __nv_bfloat16* out, int n) {"
+    source = request.source.replace(body, body + '\n  asm volatile("wgmma.fence.sync.aligned;");', 1)
+    assert source != request.source
+    wgmma = plan(request.model_copy(update={"source": source}))
+    add_counters(refused, wgmma, LocalExecutor(), LAUNCH_TIMEOUT)
+    assert refused.ok and refused.estimate is None and refused.counters is None
+    assert refused.warnings[0].startswith("counters: the CPU emulator could not run this kernel: ")
+    assert "wgmma" in refused.warnings[0]

@@ -81,6 +81,26 @@ async def test_optimise_kernel_renders_a_stored_result_with_its_failed_checks(ap
     assert "memory-bound-kernels.md" in text
 
 
+async def test_optimise_kernel_on_an_emulator_result_iterates_on_the_counters_not_a_median(app, connect):
+    from pathlib import Path
+
+    from kernel_skills.bench.models import BenchRequest
+    from kernel_skills.dispatch import benchmark
+
+    source = (Path(__file__).parents[1] / "bench" / "good_kernels" / "gelu_tanh.cu").read_text()
+    request = BenchRequest(
+        problem="gelu_tanh", source=source, block=[256], grid=["ceil_div(n, 256)"], device="emulator"
+    )
+    result = benchmark(request)
+    assert result.correct and result.result_id is not None
+    async with connect(app.server) as client:
+        text = await _text(client, "optimise_kernel", {"attempt": str(result.result_id)})
+    assert "no GPU timed this kernel: there is no median; iterate on the counters" in text
+    assert "median drops" not in text and "Counters (CPU emulator, one launch at" in text
+    assert "H100 estimate:" in text and "not a measurement" in text
+    assert "2-byte accesses" in text and "reading-reports.md#counter-narrow-access" in text
+
+
 async def test_optimise_kernel_renders_a_compile_report_by_compile_id(app, connect):
     source = 'extern "C" __global__ void k(float* x) { x[threadIdx.x] = 1.0f; }\n'
     report = compile_source(CompileRequest(source=source, block_size=128))

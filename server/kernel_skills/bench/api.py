@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kernel_skills.bench import calibration, results_db
+from kernel_skills.bench.estimate import fit
 from kernel_skills.bench.expr import ACCEPTED
 from kernel_skills.bench.judge import HELLO_TIMEOUT_S
-from kernel_skills.bench.models import Calibration, DeviceInfo, ProblemInfo, ProblemList, ResultList
+from kernel_skills.bench.models import (
+    Calibration,
+    DeviceInfo,
+    EstimateModel,
+    ProblemInfo,
+    ProblemList,
+    ResultList,
+)
 from kernel_skills.bench.registry import ProblemRegistry, load_registry
 from kernel_skills.bench.spec import Problem
 from kernel_skills.bench.verdicts import timed_shapes
@@ -70,4 +79,17 @@ def calibrate_device(worker: Any, *, force: bool = True) -> Calibration:
     return found or calibration.measure(worker)
 
 
-__all__ = ["calibrate_device", "list_problems", "list_results", "problem_info"]
+def refit_estimate() -> EstimateModel:
+    """Refit the emulator's H100 estimate (``bench.estimate.fit``) to every stored GPU result that
+    carries an estimate of the same kernel (``bench --counters``), save it and return it; unchanged
+    when there is none."""
+    current = calibration.estimate_model()
+    pairs = results_db.estimate_pairs()
+    if not pairs:
+        return current
+    fitted = fit(pairs, current, datetime.now(UTC).isoformat(timespec="seconds"))
+    calibration.save_estimate_model(fitted)
+    return fitted
+
+
+__all__ = ["calibrate_device", "list_problems", "list_results", "problem_info", "refit_estimate"]

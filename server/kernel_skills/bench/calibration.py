@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kernel_skills import paths
-from kernel_skills.bench.models import Calibration, DeviceInfo
+from kernel_skills.bench.models import Calibration, DeviceInfo, EstimateModel
 from kernel_skills.bench.roofline import Peaks
 
 CALIBRATE_TIMEOUT_S = 300.0
@@ -64,6 +64,41 @@ def from_worker_result(result: dict[str, Any]) -> Calibration:
     )
 
 
+def h100_peaks(default: Peaks, default_source: str) -> tuple[Peaks, str]:
+    """The newest calibration of an H100 on this machine (what the estimate uses), else ``default``."""
+    found = []
+    for entry in _load_all().values():
+        try:
+            found.append(Calibration.model_validate(entry))
+        except ValueError:
+            continue
+    h100 = sorted((c for c in found if "H100" in c.device.name), key=lambda c: c.measured_at)
+    if not h100:
+        return default, default_source
+    newest = h100[-1]
+    return newest.peaks, f"calibrated on {newest.device.name} at {newest.measured_at}"
+
+
+def estimate_model_path() -> Path:
+    return paths.data_dir() / "estimate-model.json"
+
+
+def estimate_model() -> EstimateModel:
+    """The estimate's fitted parameters (defaults when never fitted or unreadable: never trusted broken)."""
+    try:
+        return EstimateModel.model_validate_json(estimate_model_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return EstimateModel()
+
+
+def save_estimate_model(model: EstimateModel) -> None:
+    path = estimate_model_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(model.model_dump_json(indent=2), encoding="utf-8")
+    tmp.replace(path)
+
+
 def measure(worker: Any) -> Calibration:
     """Run the calibration job on a leased worker and cache it."""
     calibration = from_worker_result(
@@ -73,4 +108,15 @@ def measure(worker: Any) -> Calibration:
     return calibration
 
 
-__all__ = ["cache_path", "cached", "device_key", "from_worker_result", "measure", "save"]
+__all__ = [
+    "cache_path",
+    "cached",
+    "device_key",
+    "estimate_model",
+    "estimate_model_path",
+    "from_worker_result",
+    "h100_peaks",
+    "measure",
+    "save",
+    "save_estimate_model",
+]

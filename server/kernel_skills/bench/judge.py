@@ -41,7 +41,7 @@ PLAUSIBILITY_CHECK = "plausible time"  # not a correctness check: it decides ``o
 def gpu_steps(the_plan: Plan, progress: Progress) -> Steps:
     """The progress steps of a GPU verdict: compile, device, worker, calibration, every shape, timings."""
     n_timed = len(the_plan.timed) * (1 + len(the_plan.baselines))
-    return Steps(progress, 4 + len(the_plan.shapes) + n_timed)
+    return Steps(progress, 4 + len(the_plan.shapes) + n_timed + int(the_plan.request.counters))
 
 
 def _job(

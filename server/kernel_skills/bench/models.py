@@ -12,6 +12,8 @@ from kernel_skills.bench.stats import TimeStats
 Baseline = Literal["torch_eager", "torch_compile"]
 Device = Literal["auto", "gpu", "emulator"]
 VerifiedOn = Literal["gpu", "cpu-emulator"]
+Bound = Literal["memory", "cache", "shared", "compute", "issue", "launch"]
+LAUNCH_US = 2.5  # the estimate's fixed cost of a launch as CUDA events see it (bench.estimate)
 BASELINES: tuple[str, ...] = ("torch_eager", "torch_compile")
 MAX_SOURCE_CHARS = 512 * 1024
 
@@ -36,6 +38,9 @@ class BenchRequest(BaseModel):
     # auto: the GPU when one is usable, else the CPU emulator; gpu: the GPU or DeviceUnavailable;
     # emulator: the CPU emulator even where a GPU is present (correctness only, never timed)
     device: Device = "auto"
+    # on a GPU, also run the CPU emulator on the same kernel for its counters and H100 estimate beside
+    # the measured time (the estimate's error is then stored); the emulator always counts
+    counters: bool = False
 
 
 class Check(BaseModel):
@@ -167,6 +172,21 @@ class CounterFinding(BaseModel):
     doc: str
 
 
+class ScaledCounters(BaseModel):
+    """The counted launch's totals scaled to ``shape`` (the problem's first timed shape): memory by
+    ``bytes_scale`` (the problem's bytes_moved there over at the counted shape), instructions and shared
+    wavefronts by ``work_scale`` (its flops ratio where it declares flops, else the bytes ratio)."""
+
+    shape: dict[str, int]
+    bytes_scale: float
+    work_scale: float
+    requests: int  # global loads and stores
+    sector_bytes: int  # every request's sectors x 32 (a re-read counts again)
+    unique_bytes: int  # distinct sectors x 32
+    shared_wavefronts: int
+    instructions: dict[str, int]
+
+
 class Counters(BaseModel):
     """Memory-efficiency counters of one emulated launch (``basis`` says which and what they miss).
     ``instructions``: warp-level PTX instructions by class (total, fp32, int, bf16_f16, special, memory,
@@ -182,9 +202,42 @@ class Counters(BaseModel):
     traffic_vs_ideal: float | None = None
     unique_traffic_vs_ideal: float | None = None
     launch: LaunchCounters | None = None
+    at_shape: ScaledCounters | None = None
     buffers: list[BufferTraffic] = Field(default_factory=list)
     lines: list[LineCounters] = Field(default_factory=list)
     findings: list[CounterFinding] = Field(default_factory=list)  # most costly first
+
+
+class EstimateModel(BaseModel):
+    """The model's two free parameters: ``scale`` multiplies the resources' time, ``launch_us`` is added.
+    Defaults until ``fit`` has GPU measurements to fit them to."""
+
+    scale: float = 1.0
+    launch_us: float = LAUNCH_US
+    fitted_on: int = 0  # how many measured kernels
+    median_error_before: float | None = None  # median |estimate / measured - 1| with the previous model
+    median_error_after: float | None = None
+    fitted_at: str | None = None
+
+
+class Estimate(BaseModel):
+    """An H100 time estimate from the emulator's counters (a model, not a measurement; see ``basis``).
+    ``terms_us``: each resource's time at ``shape``; ``bound``: the largest (or "launch" when the fixed
+    launch cost exceeds them); ``fraction_of_peak``: the roofline floor at ``shape`` over ``time_us``.
+    ``measured_us`` and ``error`` (estimate / measured - 1) only when a GPU timed the same kernel."""
+
+    time_us: float
+    bound: Bound
+    fraction_of_peak: float | None = None
+    basis: str
+    shape: dict[str, int]
+    terms_us: dict[str, float] = Field(default_factory=dict)
+    utilisation: float = 1.0
+    throughput_us: float  # max(terms) / utilisation, before the model's scale and launch cost
+    peaks: Peaks
+    peaks_source: str
+    measured_us: float | None = None
+    error: float | None = None
 
 
 class BenchResult(BaseModel):
@@ -221,6 +274,8 @@ class BenchResult(BaseModel):
     printf: str | None = None
     # the CPU emulator's memory-efficiency counters (None on a GPU run and when nothing was counted)
     counters: Counters | None = None
+    # an H100 time from the counters: a model, never in time_us (with measured_us and error on a GPU run)
+    estimate: Estimate | None = None
     result_id: int | None = None
 
 
@@ -265,6 +320,8 @@ class ResultSummary(BaseModel):
     speedup_torch_eager: float | None
     device: str | None
     verified_on: VerifiedOn | None = None
+    estimate_us: float | None = None  # the emulator's H100 estimate (a model)
+    estimate_error: float | None = None  # estimate / measured - 1, where a GPU timed the same kernel
     summary: str
 
 

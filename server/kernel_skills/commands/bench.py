@@ -85,7 +85,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--device",
         choices=["auto", "gpu", "emulator"],
         default="auto",
-        help="auto (default): the GPU if usable, else the CPU emulator (correctness only); gpu; emulator",
+        help="auto (default): the GPU if usable, else the CPU emulator (correctness, counters and an H100 "
+        "estimate); gpu; emulator",
+    )
+    bench.add_argument(
+        "--counters",
+        action="store_true",
+        help="on a GPU, also run the CPU emulator for its counters and estimate beside the measured time",
     )
     bench.add_argument("--json", action="store_true", help="print one JSON document")
     add_problems_dir_argument(bench)
@@ -97,6 +103,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "calibrate", help="measure this GPU's copy bandwidth and bf16 matmul rate (cached for the roofline)"
     )
     calibrate.add_argument("--json", action="store_true", help="print one JSON document")
+    calibrate.add_argument(
+        "--estimate",
+        action="store_true",
+        help="only refit the emulator's H100 estimate to the stored GPU results that carry one "
+        "(from `bench --counters`); needs no GPU",
+    )
     add_executor_arguments(calibrate)
     calibrate.set_defaults(func=run_calibrate)
 
@@ -127,7 +139,12 @@ def build_request(args: argparse.Namespace) -> Any:
     from kernel_skills.bench.models import BenchRequest
     from kernel_skills.errors import RefusedInput
 
-    fields: dict[str, Any] = {"problem": args.problem, "quick": args.quick, "device": args.device}
+    fields: dict[str, Any] = {
+        "problem": args.problem,
+        "quick": args.quick,
+        "device": args.device,
+        "counters": args.counters,
+    }
     if args.file is None:
         from kernel_skills.bench.solutions import solution_request_fields
 
@@ -201,6 +218,8 @@ def render_result(result: Any) -> str:
         )
     if result.counters is not None:
         lines += render_counters(result.counters)
+    if result.estimate is not None:
+        lines.append(render_estimate(result.estimate))
     for warning in result.warnings:
         lines.append(f"warning: {warning}")
     for note in result.notes:
@@ -248,11 +267,33 @@ def render_counters(c: Any) -> list[str]:
     return lines
 
 
+def render_estimate(e: Any) -> str:
+    """The estimate in one line, labelled as a model, beside the measurement when a GPU timed it."""
+    sizes = ", ".join(f"{k}={v}" for k, v in e.shape.items())
+    fraction = f", {100 * e.fraction_of_peak:.0f}% of the roofline" if e.fraction_of_peak is not None else ""
+    text = f"H100 estimate ({sizes}): {e.time_us:.2f} us, {e.bound}-bound{fraction}"
+    text += " (a model, not a measurement"
+    if e.measured_us is not None and e.error is not None:
+        text += f"; measured {e.measured_us:.2f} us, error {e.error:+.0%}"
+    return text + ")"
+
+
 def run_calibrate(args: argparse.Namespace) -> int:
+    """Measure the GPU's peaks, then refit the estimate; with --estimate only the refit (no GPU)."""
+    from kernel_skills.bench.api import refit_estimate
+
+    if args.estimate:
+        model = refit_estimate()
+        if args.json:
+            emit_json(model)
+        else:
+            print(render_estimate_model(model))
+        return 0
     from kernel_skills.dispatch import calibrate
 
     configure_executor(args)
     result = calibrate()
+    model = refit_estimate()
     if args.json:
         emit_json(result)
     else:
@@ -260,4 +301,17 @@ def run_calibrate(args: argparse.Namespace) -> int:
             f"{result.device.name}: copy {result.peaks.copy_gbps:.0f} GB/s (read + write), "
             f"bf16 matmul {result.peaks.bf16_tflops:.0f} TFLOP/s ({result.method})"
         )
+        print(render_estimate_model(model))
     return 0
+
+
+def render_estimate_model(m: Any) -> str:
+    if not m.fitted_on:
+        return (
+            f"estimate model: defaults (scale {m.scale:g}, launch {m.launch_us:g} us); no stored GPU result "
+            "carries an estimate yet: run `kernel-skills bench --counters` on a GPU to measure its error"
+        )
+    return (
+        f"estimate model fitted on {m.fitted_on} measured kernels: scale {m.scale:g}, launch {m.launch_us:g} "
+        f"us; median error {m.median_error_before:.0%} before, {m.median_error_after:.0%} after"
+    )

@@ -15,6 +15,7 @@ from kernel_skills.bench.models import (
     LaunchCounters,
     LineCounters,
     MemoryCounters,
+    ScaledCounters,
     SharedCounters,
 )
 
@@ -31,8 +32,9 @@ H100_SHARED_PER_SM = 228 * 1024
 SHARED_RESERVED_PER_BLOCK = 1024
 BASIS = (
     "counted by the CPU emulator on one launch: the first seed of the largest emulator shape {shape}; "
-    "ratios are those of that launch (not scaled to the device shapes); the counts are of PTX "
-    "instructions, so register spills and other ptxas effects are invisible"
+    "ratios are those of that launch; at_shape scales its totals to the first timed shape (memory by the "
+    "problem's bytes_moved, instructions by its flops); the counts are of PTX instructions, so register "
+    "spills and other ptxas effects are invisible"
 )
 
 
@@ -79,13 +81,37 @@ def launch_counters(launch: Launch, shape: dict[str, int], kernel: KernelInfo | 
     )
 
 
+def scaled(
+    raw: EngineCounters, problem: Problem, sizes: dict[str, int], shape: dict[str, int]
+) -> ScaledCounters:
+    """The totals of the launch counted at ``sizes`` scaled to ``shape`` (see ``ScaledCounters``)."""
+    counted_bytes, device_bytes = problem.bytes_moved(sizes), problem.bytes_moved(shape)
+    counted_flops, device_flops = problem.flops(sizes), problem.flops(shape)
+    bytes_scale = device_bytes / counted_bytes if counted_bytes > 0 else 1.0
+    work_scale = device_flops / counted_flops if counted_flops > 0 and device_flops > 0 else bytes_scale
+    sectors = sum(b.load_sectors + b.store_sectors for b in raw.buffers)
+    unique = sum(b.unique_sectors for b in raw.buffers)
+    return ScaledCounters(
+        shape=dict(shape),
+        bytes_scale=round(bytes_scale, 6),
+        work_scale=round(work_scale, 6),
+        requests=round((raw.global_load.requests + raw.global_store.requests) * bytes_scale),
+        sector_bytes=round(sectors * 32 * bytes_scale),
+        unique_bytes=round(unique * 32 * bytes_scale),
+        shared_wavefronts=round(raw.shared.wavefronts * work_scale),
+        instructions={k: round(v * work_scale) for k, v in raw.instructions.items()},
+    )
+
+
 def summarise(
     raw: EngineCounters,
     problem: Problem,
     sizes: dict[str, int],
     launch: LaunchCounters | None = None,
+    timed: dict[str, int] | None = None,
 ) -> Counters:
-    """``Counters`` for one counted launch at ``sizes`` (an emulator shape)."""
+    """``Counters`` for one counted launch at ``sizes`` (an emulator shape), its totals scaled to the
+    ``timed`` shape when given."""
     ideal = problem.bytes_moved(sizes)
     sectors = sum(b.load_sectors + b.store_sectors for b in raw.buffers)
     unique = sum(b.unique_sectors for b in raw.buffers)
@@ -116,6 +142,7 @@ def summarise(
         traffic_vs_ideal=round(sectors * 32 / ideal, 4) if ideal else None,
         unique_traffic_vs_ideal=round(unique * 32 / ideal, 4) if ideal else None,
         launch=launch,
+        at_shape=scaled(raw, problem, sizes, timed) if timed is not None else None,
         buffers=[
             BufferTraffic(
                 name=b.name,
@@ -163,13 +190,13 @@ def findings(c: Counters, bytes_moved: int | None = None) -> list[CounterFinding
             and per_request <= 128
             and x.requests >= NARROW_SHARE * all_requests
         ):
-            width = per_request / 32
+            width = round(per_request / 32)
             found.append(
                 CounterFinding(
                     rule="counter-narrow-access",
                     line=x.line,
                     cost_bytes=x.requests * 3 // 4 * 32,
-                    message=f"line {x.line}: {width:g}-byte accesses, {per_request / 32:.0f} sectors per "
+                    message=f"line {x.line}: {width}-byte accesses, {x.sectors / x.requests:.0f} sectors per "
                     f"request where 16-byte accesses move 16; vectorise (uint4/float4)",
                     doc=DOC_BASE + "counter-narrow-access",
                 )
@@ -215,4 +242,4 @@ def findings(c: Counters, bytes_moved: int | None = None) -> list[CounterFinding
     return found
 
 
-__all__ = ["BASIS", "blocks_per_sm", "findings", "launch_counters", "summarise"]
+__all__ = ["BASIS", "blocks_per_sm", "findings", "launch_counters", "scaled", "summarise"]

@@ -23,13 +23,15 @@ from kernel_skills.bench import (
     Progress,
     Steps,
     Timeouts,
+    calibration,
     check_shapes,
     launch_info,
     prepare,
     provenance,
 )
 from kernel_skills.bench.checking import check_shape
-from kernel_skills.bench.models import BenchResult, Check, Counters, DeviceInfo, KernelInfo
+from kernel_skills.bench.estimate import DATASHEET_PEAKS, DATASHEET_SOURCE, estimate
+from kernel_skills.bench.models import BenchResult, Check, Counters, DeviceInfo, Estimate, KernelInfo
 from kernel_skills.emulator.counters import launch_counters, summarise
 from kernel_skills.emulator.engine_build import build_engine
 from kernel_skills.emulator.gxx import gxx_version
@@ -50,7 +52,10 @@ if TYPE_CHECKING:
     from kernel_skills.bench.launch import Launch
     from kernel_skills.bench.spec import Problem
 
-TIMING_NOTE = "verified on the CPU emulator: correctness only; timing, speedup and the roofline need a GPU"
+TIMING_NOTE = (
+    "verified on the CPU emulator: not timed (time_us, speedup and the roofline need a GPU); `estimate` is "
+    "an H100 time modelled from the counters, not a measurement"
+)
 LIMITS = (
     "Runs the PTX NVRTC compiled for sm_90a (the code the GPU runs; nothing of the submission runs "
     "natively): every thread of every block, warps of 32 in lockstep with reconvergence at immediate "
@@ -120,6 +125,7 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
             f"shapes={request.shapes} selects GPU shape sets; the CPU emulator checks the problem's emulator "
             "shapes (list_problems shows them)"
         )
+    counters = _counters(kernel, problem, counted, the_plan, prepared.compiled.kernel)
     steps.finish()
     return BenchResult(
         ok=correct,
@@ -136,26 +142,44 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
         compile_log=prepared.compiled.log or None,
         findings=[f"{f.kind}: {f.message}" for f in kernel.findings],
         printf="".join(kernel.printf) or None,
-        counters=_counters(kernel, problem, counted, the_plan, prepared.compiled.kernel),
+        counters=counters,
+        estimate=_estimate(counters, problem) if correct else None,
     )
 
 
 def _counters(
     kernel: EmulatedKernel, problem: Problem, counted: dict[str, int], the_plan: Plan, info: KernelInfo
 ) -> Counters | None:
-    """The counted launch's counters, with the launch at the first device shape (when it resolves)."""
+    """The counted launch's counters, with the launch at the first timed shape (when it resolves) and
+    the totals scaled to it."""
     if kernel.counters is None:
         return None
     launch = None
-    if the_plan.shapes:
-        device_shape = the_plan.shapes[0][1]
+    timed = the_plan.timed[0][1] if the_plan.timed else None
+    if timed is not None:
         try:
-            resolved = the_plan.spec.resolve(device_shape, static_shared=info.shared_bytes or 0)
+            resolved = the_plan.spec.resolve(timed, static_shared=info.shared_bytes or 0)
         except RefusedInput:
             resolved = None
         if resolved is not None:
-            launch = launch_counters(resolved, device_shape, info)
-    return summarise(kernel.counters, problem, counted, launch)
+            launch = launch_counters(resolved, timed, info)
+    return summarise(kernel.counters, problem, counted, launch, timed)
+
+
+def _estimate(counters: Counters | None, problem: Problem) -> Estimate | None:
+    """The H100 estimate from ``counters`` (only for a correct kernel: a wrong one has nothing to time)."""
+    if counters is None or counters.at_shape is None:
+        return None
+    shape = counters.at_shape.shape
+    peaks, source = calibration.h100_peaks(DATASHEET_PEAKS, DATASHEET_SOURCE)
+    return estimate(
+        counters,
+        bytes_moved=problem.bytes_moved(shape),
+        flops=problem.flops(shape),
+        peaks=peaks,
+        peaks_source=source,
+        model=calibration.estimate_model(),
+    )
 
 
 def _check_one(

@@ -62,6 +62,7 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         shapes: list[str] | None = None,
         baseline: list[Baseline] | None = None,
         device: Device = "auto",
+        counters: bool = False,
     ) -> BenchResult:
         """Check and time a CUDA kernel for a named problem on the GPU (an H100), against PyTorch;
         without a GPU, check its correctness on the CPU emulator.
@@ -83,12 +84,14 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         an error and cannot harm the server.
 
         `device`: "auto" (default: the GPU when one is usable, else the CPU emulator), "gpu" (an error
-        without one) or "emulator". The CPU emulator runs the kernel's own source, every CUDA thread,
-        confined, on the problem's small emulator shapes (see list_problems) with the same checks,
-        and also reports shared-memory races, uninitialised shared reads and out-of-bounds accesses
-        with the buffer, index, threads and line. Its result says verified_on "cpu-emulator", has no
-        time, speedup or roofline (timing needs a GPU), and its `limits` say what is not modelled.
-        It needs `source` (not compile_id). verified_on "gpu" results name the device.
+        without one) or "emulator". The CPU emulator runs the PTX NVRTC compiled, every CUDA thread, on
+        the problem's small emulator shapes (see list_problems) with the same checks, and also reports
+        races, uninitialised shared reads, barrier divergence and out-of-bounds accesses with the
+        buffer, index, threads and line. Its result says verified_on "cpu-emulator" and has no time,
+        speedup or roofline; instead `counters` (sectors per request, bank conflicts, traffic vs ideal,
+        waves) with `findings` ranked by cost, each naming its line, and `estimate`, an H100 time
+        modelled from the counters (not a measurement). `counters`: true on a GPU also runs the
+        emulator, for the counters and the estimate beside the measured time.
         """
         from kernel_skills.bench.models import BenchRequest
         from kernel_skills.dispatch import benchmark
@@ -106,6 +109,7 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
                 shapes=shapes,
                 baseline=baseline,
                 device=device,
+                counters=counters,
             )
         except ValueError as exc:
             raise RefusedInput(f"bad benchmark request: {exc}") from exc

@@ -186,9 +186,10 @@ How to work:
 4. Write the simplest correct kernel first (extern "C", fp32 accumulation), then call compile_kernel with
    block_size (and shared_mem) until there are no errors, no spills, no local memory and no lint findings.
 5. Call benchmark_kernel(problem="{info.name}", compile_id=<from compile_kernel>, block=[...], grid=[...]).
-   Fix every failed check before tuning; then tune against the roofline fraction it reports.
+   Fix every failed check before tuning; then tune against the roofline fraction it reports (on the CPU
+   emulator, without a GPU: against its counters' findings and its H100 estimate, a model).
 6. Report only what a benchmark_kernel result says: correct or not, median time, speedup over torch eager,
-   fraction of the roofline, and the result_id.
+   fraction of the roofline (or the estimate, named as one), and the result_id.
 """
 
 
@@ -239,8 +240,13 @@ def render_optimise_result(result: BenchResult, result_id: int) -> str:
         )
     if result.warnings:
         lines.append("Warnings: " + "; ".join(result.warnings[:4]))
-    lines.append(
-        f"""
+    if result.counters is not None:
+        lines += counter_lines(result)
+    if result.time_us is None and result.counters is not None:
+        lines.append(optimise_by_counters(result.problem, reference))
+    else:
+        lines.append(
+            f"""
 Next:
 1. Compare with list_results(problem="{result.problem}") to see the best attempt so far.
 2. Read skill://{KERNEL_SKILL}/references/{reference} for this kind of kernel, and
@@ -249,8 +255,50 @@ Next:
    benchmark_kernel with the same problem, block and grid, and keep the change only if the median drops
    and every check still passes.
 4. Stop when the roofline fraction stops improving; report the result_id of your best attempt."""
-    )
+        )
     return "\n".join(lines) + "\n"
+
+
+def counter_lines(result: BenchResult) -> list[str]:
+    """The emulator's counters in a few lines: traffic, waves, the estimate, the findings by cost."""
+    c = result.counters
+    if c is None:
+        return []
+    text = f"Counters (CPU emulator, one launch at {c.shape}): traffic {c.traffic_vs_ideal}x the ideal bytes"
+    text += (
+        f" ({c.unique_traffic_vs_ideal}x distinct), {c.shared.bank_conflicts} shared-memory bank conflicts"
+    )
+    if c.launch is not None:
+        text += f", {c.launch.waves_on_h100:g} waves on 132 SMs at {c.launch.shape}"
+    lines = [text + "."]
+    e = result.estimate
+    if e is not None:
+        fraction = f", {100 * e.fraction_of_peak:.0f}% of the roofline" if e.fraction_of_peak else ""
+        measured = f"; measured {e.measured_us:.2f} us" if e.measured_us is not None else ""
+        lines.append(
+            f"H100 estimate: {e.time_us:.2f} us, {e.bound}-bound{fraction} (a model from the counters, "
+            f"not a measurement{measured})."
+        )
+    if c.findings:
+        lines.append("Findings, most costly first (each links its section of the skill):")
+        lines += [f"  - {f.message} (see {f.doc})" for f in c.findings[:6]]
+    else:
+        lines.append("The counters show no finding.")
+    return lines
+
+
+def optimise_by_counters(problem: str, reference: str) -> str:
+    """Next steps where no GPU timed the kernel: iterate on the counters, not on a median."""
+    return f"""
+Next (no GPU timed this kernel: there is no median; iterate on the counters):
+1. Compare with list_results(problem="{problem}") to see the best attempt so far.
+2. Fix the biggest finding first; read the skill section it links, and
+   skill://{KERNEL_SKILL}/references/{reference} for this kind of kernel.
+3. Change one thing at a time; benchmark_kernel again with the same problem, block and grid, and keep
+   the change only if every check still passes and the counters improve (the finding is gone, traffic
+   closer to 1.0x, fewer bank conflicts, a lower estimate).
+4. Stop when no finding is left and the estimate is near the roofline floor; report the result_id of
+   your best attempt, and say that its time is an estimate (timing needs a GPU)."""
 
 
 def render_optimise_compile(report: CompileResult, compile_id: str) -> str:
@@ -282,7 +330,8 @@ Next:
    (skill://{KERNEL_SKILL}/references/reading-reports.md explains every field).
 2. Benchmark it: benchmark_kernel(problem=<problem name>, compile_id="{compile_id}", block=[...], grid=[...]);
    only a benchmark result says whether it is correct and how fast.
-3. Then tune against the roofline fraction the benchmark reports, one change at a time."""
+3. Then tune against the roofline fraction the benchmark reports (without a GPU: its counters' findings
+   and H100 estimate), one change at a time."""
     )
     return "\n".join(lines) + "\n"
 
