@@ -62,6 +62,8 @@ copies=("$log")
     # shellcheck disable=SC2086
     python3 -m perf ${BENCH_ARGS:-} --json-out "$json"
     echo "bench exit: $?"
+    echo "## kernel-skills calibrate --estimate (the emulator's estimate refitted to the section 'estimate')"
+    python3 -m kernel_skills.cli calibrate --estimate
   fi
 } 2>&1 | tee "${copies[@]}"
 if [ -n "${OUT:-}" ] && [ -f "$json" ]; then

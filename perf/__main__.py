@@ -11,7 +11,7 @@ import importlib
 import json
 import sys
 
-SECTIONS = ("catalog", "compile", "kernels", "emulator", "pool", "eval")
+SECTIONS = ("catalog", "compile", "kernels", "emulator", "estimate", "pool", "eval")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,8 +7,9 @@ For every problem in kernels/solutions.json (the reference solutions), in a fres
 - warm: the verdict again (compile cached, program cached), p50 over a few repeats;
 - the engine's throughput on the same shapes: thread-instructions per second of engine wall time
   (process start and confinement included), from one pass of the checks outside the verdict;
-- counting: the engine time of the launch the verdict counts (the first seed of the largest emulator
-  shape) with counters over the same launch without them, median of 3 each (issue 20: <= 1.5x).
+- counting: the engine time of the launch the verdict counts (the first seed of the emulator shape
+  nearest the first timed shape) with counters over the same launch without them, median of 3 each
+  (issue 20: <= 1.5x).
 Targets (issue 19): warm p50 <= 1.0 s memory-bound, <= 3 s attention; cold extra <= 0.5 s. Ratios
 against them are printed; the engine is built once first (its build time printed, not counted).
 """
@@ -99,15 +100,20 @@ def _throughput(fields: dict[str, Any]) -> tuple[int, float]:
 
 
 def counting_cost(fields: dict[str, Any], repeats: int = 3) -> tuple[float, float]:
-    """(median engine seconds of one launch without counters, with them) on the problem's largest
-    emulator shape, the launch the verdict counts: the counters' cost, process start included."""
+    """(median engine seconds of one launch without counters, with them) on the emulator shape the
+    verdict counts (``counted_shape``): the counters' cost, process start included."""
     from kernel_skills.bench.launch import parse_launch
     from kernel_skills.bench.registry import load_registry
     from kernel_skills.emulator.harness import emulated_kernel, emulator_harness
 
     problem = load_registry(use_env=False).get(fields["problem"])
     kernel = emulated_kernel(fields["source"], fields["kernel"], options=fields.get("options"))
-    sizes = max((s for _, s in problem.emulator_shape_list()), key=problem.bytes_moved)
+    from kernel_skills.bench.verdicts import timed_shapes
+    from kernel_skills.emulator.verdict import counted_shape
+
+    timed = timed_shapes(problem.shape_list())
+    shapes = [s for _, s in problem.emulator_shape_list()]
+    sizes = counted_shape(problem, shapes, timed[0][1] if timed else None)
     spec = parse_launch(fields["block"], fields["grid"], fields.get("shared_mem", "0"), problem.size_names)
     h = emulator_harness(kernel, problem, sizes, spec.resolve(sizes))
     inputs = h.make_inputs(1)

@@ -229,3 +229,17 @@ async def test_the_mcp_tool_reports_progress_and_returns_the_verdict() -> None:
     assert not result.is_error, result.content
     assert result.structured_content["correct"] is True
     assert len(seen) >= 4 and seen == sorted(seen)
+
+
+def test_counters_beside_the_measured_time_record_the_estimates_error(executor: LocalExecutor) -> None:
+    """`bench --counters`: the emulator's counters and estimate of the same kernel beside the GPU's
+    median; the error lands in the results DB, where `calibrate --estimate` refits the model."""
+    from kernel_skills.bench import results_db
+
+    result = _run(executor, HERE / "good_kernels" / "gelu_tanh.cu", counters=True)
+    assert result.ok and result.time_us is not None and result.counters is not None
+    e = result.estimate
+    assert e is not None and e.measured_us == result.time_us.median and e.error is not None
+    [row] = [r for r in results_db.list_results("gelu_tanh").results if r.id == result.result_id]
+    assert row.estimate_us == e.time_us and row.estimate_error == pytest.approx(e.error)
+    assert (e.throughput_us, result.time_us.median) in results_db.estimate_pairs()

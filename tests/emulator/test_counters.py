@@ -222,3 +222,25 @@ def test_a_two_pass_rmsnorm_reads_x_twice_and_a_one_pass_one_once(
     re_reads = [f.message for f in c.findings if f.rule == "counter-re-read"]
     expected = "x is read 2.0x (bytes asked for over distinct bytes): a second pass or other blocks"
     assert [m[: len(expected)] for m in re_reads] == ([] if one_pass else [expected])
+
+
+def test_the_counted_launch_is_the_emulator_shape_nearest_the_first_timed_shape() -> None:
+    """layernorm_modulate keeps rows of up to 4096 in registers and streams wider ones: counting its
+    largest emulator shape (dim 4104) would report the streaming path's re-reads for a timed shape
+    (dim 3072) that never takes it."""
+    from kernel_skills.bench.verdicts import timed_shapes
+    from kernel_skills.emulator.verdict import counted_shape
+
+    registry = load_registry(use_env=False)
+    for name, expected in (
+        ("layernorm_modulate", {"batch": 2, "tokens": 17, "dim": 2048}),
+        ("rmsnorm", {"rows": 127, "dim": 128}),
+        ("gelu_tanh", {"n": 100003}),
+    ):
+        problem = registry.get(name)
+        shapes = [s for _, s in problem.emulator_shape_list()]
+        timed = timed_shapes(problem.shape_list())[0][1]
+        assert counted_shape(problem, shapes, timed) == expected, name
+    layernorm = registry.get("layernorm_modulate")
+    shapes = [s for _, s in layernorm.emulator_shape_list()]
+    assert counted_shape(layernorm, shapes, None) == max(shapes, key=layernorm.bytes_moved)

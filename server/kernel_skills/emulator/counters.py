@@ -31,7 +31,8 @@ H100_BLOCKS_PER_SM = 32
 H100_SHARED_PER_SM = 228 * 1024
 SHARED_RESERVED_PER_BLOCK = 1024
 BASIS = (
-    "counted by the CPU emulator on one launch: the first seed of the largest emulator shape {shape}; "
+    "counted by the CPU emulator on one launch: the first seed of the emulator shape nearest the first "
+    "timed shape, {shape}; "
     "ratios are those of that launch; at_shape scales its totals to the first timed shape (memory by the "
     "problem's bytes_moved, instructions by its flops); the counts are of PTX instructions, so register "
     "spills and other ptxas effects are invisible"
