@@ -44,7 +44,7 @@ def test_the_verdict_entry_points_live_above_bench_emulator_and_executors() -> N
     import kernel_skills.dispatch as dispatch
     import kernel_skills.emulator as emulator
 
-    assert sorted(dispatch.__all__) == ["benchmark", "calibrate", "on_emulator"]
+    assert sorted(dispatch.__all__) == ["add_counters", "benchmark", "calibrate", "on_emulator"]
     assert sorted(emulator.__all__) == ["LIMITS", "TIMING_NOTE", "verify"]
 
 

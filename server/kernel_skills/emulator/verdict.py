@@ -54,8 +54,8 @@ if TYPE_CHECKING:
     from kernel_skills.bench.spec import Problem
 
 TIMING_NOTE = (
-    "verified on the CPU emulator: not timed (time_us, speedup and the roofline need a GPU); `estimate` is "
-    "an H100 time modelled from the counters, not a measurement"
+    "verified on the CPU emulator: correctness only, not timed (timing, speedup and the roofline need a "
+    "GPU); `estimate` is an H100 time modelled from the counters, not a measurement"
 )
 LIMITS = (
     "Runs the PTX NVRTC compiled for sm_90a (the code the GPU runs; nothing of the submission runs "
