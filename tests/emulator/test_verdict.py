@@ -340,7 +340,7 @@ def test_a_correct_kernel_gets_an_h100_estimate_labelled_as_a_model_and_a_wrong_
     assert e is not None and c is not None and c.at_shape is not None and result.time_us is None
     assert e.shape == c.at_shape.shape == c.launch.shape  # the first timed shape
     assert c.at_shape.bytes_scale > 100 and c.at_shape.unique_bytes > c.global_load.bytes_requested
-    assert e.basis.startswith("an estimate from the CPU emulator's counters, not a measurement")
+    assert e.basis.startswith("a model from the CPU emulator's counters, not a measurement")
     assert e.measured_us is None and e.error is None
     dram_us = c.at_shape.unique_bytes / (e.peaks.copy_gbps * 1e3)
     assert e.terms_us["memory"] == pytest.approx(dram_us, rel=1e-3)

@@ -48,11 +48,10 @@ DATASHEET_PEAKS = Peaks(copy_gbps=3000.0, bf16_tflops=800.0)
 DATASHEET_SOURCE = "H100 SXM figures from the notes (copy 3000 GB/s measured, bf16 800 TFLOP/s via cuBLAS)"
 
 BASIS = (
-    "an estimate from the CPU emulator's counters, not a measurement: {totals} scaled to {shape} by the "
-    "problem's bytes_moved, each resource at its H100 rate (peaks: {source}), the slowest one bounding "
-    "the launch, a partial last wave's idle SMs, plus {launch:g} us of launch cost; model scale {scale:g}. "
-    "It misses latency with few resident warps, ptxas scheduling and spills, and partial L2 hits "
-    '(docs/emulator.md, "The estimate")'
+    "a model from the CPU emulator's counters, not a measurement: totals scaled to {shape}, each resource "
+    "at its H100 rate (peaks_source), the slowest bounding, idle SMs of a partial wave, plus {launch:g} us "
+    "per launch, scale {scale:g}; it misses latency, ptxas scheduling and spills, partial L2 hits "
+    "(docs/emulator.md)"
 )
 
 
@@ -98,13 +97,7 @@ def estimate(
         time_us=round(time_us, 3),
         bound=bound,
         fraction_of_peak=round(roof.floor_us / time_us, 4) if time_us > 0 else None,
-        basis=BASIS.format(
-            totals="totals of one emulated launch",
-            shape=at.shape,
-            source=peaks_source,
-            launch=model.launch_us,
-            scale=model.scale,
-        ),
+        basis=BASIS.format(shape=at.shape, launch=model.launch_us, scale=model.scale),
         shape=dict(at.shape),
         terms_us=terms,
         utilisation=round(utilisation, 4),
