@@ -124,7 +124,8 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
     @tool_errors
     async def list_results(problem: str) -> ResultList:
         """Your stored benchmark attempts for a problem, best first (accepted, correct, fastest), with
-        the source hash, median time, speedup over torch eager, device and a one-line summary."""
+        the source hash, median time, speedup over torch eager, device, the CPU emulator's H100
+        estimate (a model) and its error where a GPU timed the same kernel, and a one-line summary."""
         from kernel_skills.bench.api import list_results as domain_results
 
         return await anyio.to_thread.run_sync(lambda: domain_results(problem, registry=registry()))
