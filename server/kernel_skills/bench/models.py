@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kernel_skills.bench.roofline import Achieved, Peaks, Roofline
 from kernel_skills.bench.stats import TimeStats
@@ -41,6 +41,28 @@ class BenchRequest(BaseModel):
     # on a GPU, also run the CPU emulator on the same kernel for its counters and H100 estimate beside
     # the measured time (the estimate's error is then stored); the emulator always counts
     counters: bool = False
+
+    @field_validator("block", mode="before")
+    @classmethod
+    def _block_forms(cls, value: object) -> object:
+        """256, "256" and "32,8" mean [256] and [32, 8] (a block is only integers: unambiguous)."""
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            return [value]
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace("x", ",").split(",")]
+            return [int(p) if p.isdigit() else p for p in parts]
+        return value
+
+    @field_validator("grid", mode="before")
+    @classmethod
+    def _grid_forms(cls, value: object) -> object:
+        """One expression or integer means a 1-D grid (a string is never split: ceil_div(a, b) has a
+        comma)."""
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            return [value]
+        return value
 
 
 class Check(BaseModel):

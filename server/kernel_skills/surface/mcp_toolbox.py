@@ -7,7 +7,6 @@ server lists them (name, description, input schema), limited to the agent's tool
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -46,8 +45,7 @@ class McpToolbox:
         texts = [getattr(c, "text", "") for c in result.content]
         if result.is_error:
             return ToolOutcome(text=" ".join(t for t in texts if t) or "tool error", is_error=True)
-        if result.structured_content is not None:
-            return ToolOutcome(text=json.dumps(result.structured_content, separators=(",", ":")))
+        # the text content, as a client like Claude Code gives the model (structured content is for apps)
         return ToolOutcome(text="\n".join(texts))
 
     @property
