@@ -125,3 +125,33 @@ def test_a_kernel_the_emulator_cannot_run_exits_5(tmp_path: Path, capsys) -> Non
     assert main(argv) == 5
     doc = json.loads(capsys.readouterr().out)
     assert doc["error"]["type"] == "EmulatorUnsupported" and "wgmma" in doc["error"]["message"]
+
+
+LAYERNORM = {
+    "problem": "layernorm_affine",
+    "kernel": "layernorm_affine",
+    "block": [32],
+    "grid": ["ceil_div(rows, 32)"],
+}
+
+
+def test_parameters_are_built_by_make_params_and_a_kernel_using_them_is_verified() -> None:
+    result = _judge("layernorm_affine.cu", LAYERNORM)
+    assert result.correct, _failed(result)
+    assert "inputs unchanged" in [c.name for c in result.checks]  # parameters are checked like inputs
+
+
+def test_a_kernel_that_ignores_a_parameter_fails() -> None:
+    detail = _failed(_judge("layernorm_no_bias.cu", LAYERNORM))["correct on emulator (rows=7, dim=333)"]
+    assert "out: " in detail and "fail" in detail
+
+
+def test_the_documented_example_kernel_is_verified_on_the_emulator(tmp_path: Path) -> None:
+    from tests.bench.test_problem_format import doc_block
+
+    (tmp_path / "rms_scale.py").write_text(doc_block("python"))
+    request = BenchRequest(
+        source=doc_block("cuda"), device="emulator", problem="rms_scale", block=[128], grid=["rows"]
+    )
+    result = benchmark(request, registry=load_registry([tmp_path], use_env=False), timeouts=Timeouts(check=8))
+    assert result.correct, _failed(result)

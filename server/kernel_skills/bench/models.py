@@ -229,6 +229,8 @@ class ProblemInfo(BaseModel):
     description: str
     signature: str
     size_variables: list[str]
+    inputs: list[str] = Field(default_factory=list)  # per call, from make_inputs
+    parameters: list[str] = Field(default_factory=list)  # per shape and seed, from make_params
     outputs: list[str]
     shapes: dict[str, list[dict[str, int]]]
     tolerance: dict[str, tuple[float, float]]
