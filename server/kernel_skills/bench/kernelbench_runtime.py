@@ -83,7 +83,7 @@ class KernelBenchFile:
     def model(self, sizes: dict[str, int], seed: int) -> Any:
         """``Model(*get_init_inputs())`` with its parameters initialised under ``seed``."""
         with self.at(sizes, seed) as module:
-            return module.Model(*module.get_init_inputs()).eval()
+            return module.Model(*module.get_init_inputs())  # as KernelBench runs it: training mode
 
     def make_params(self, sizes: dict[str, int], generator: Any) -> dict[str, Any]:
         model = self.model(sizes, generator.initial_seed())
