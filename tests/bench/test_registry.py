@@ -58,6 +58,16 @@ def test_a_valid_user_problem_loads_beside_the_bundled_ones(tmp_path: Path) -> N
             "SHAPES['ragged']",
             "an int in 1..2147483647; given -1",
         ),
+        (
+            lambda s: s.replace('Scalar("n", "int")', 'Scalar("n", "int"), Scalar("k", "int", "4")'),
+            "ABI entry 'k'",
+            "expected an int value, or none for a size variable; given '4'",
+        ),
+        (
+            lambda s: s.replace('TOLERANCE = {"f32": (1e-6, 1e-6)}', 'TOLERANCE = {"f32": "tight"}'),
+            "TOLERANCE['f32']",
+            "given 'tight'",
+        ),
         (lambda s: s + "\nraise ImportError('boom')\n", "import", "importing it raised ImportError: boom"),
         (lambda s: s + "\ndef reference(:\n", "import", "importing it raised SyntaxError"),
         (
@@ -94,6 +104,11 @@ def test_asking_for_a_broken_problem_by_name_raises_its_problem_error(tmp_path: 
     ) as info:
         registry.get("scale2")
     assert str(info.value).count("problem module") == 1
+
+
+def test_a_pointer_shape_given_as_a_list_is_accepted(tmp_path: Path) -> None:
+    _write(tmp_path, "scale2.py", GOOD.replace('Pointer("x", "f32", ("n",))', 'Pointer("x", "f32", ["n"])'))
+    assert load_registry([tmp_path], use_env=False).get("scale2").inputs[0].shape == ("n",)
 
 
 def test_only_name_abi_shapes_make_inputs_and_reference_are_required(tmp_path: Path) -> None:

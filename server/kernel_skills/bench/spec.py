@@ -206,11 +206,11 @@ def _fail(origin: str, entry: str, expected: str, given: object) -> ProblemError
 
 def _validate_abi(origin: str, abi: object) -> tuple[Pointer | Scalar, ...]:
     if not isinstance(abi, list | tuple) or not abi:
-        raise _fail(origin, "ABI", "a non-empty list of Pointer(...) and Scalar(...)", abi)
+        raise _fail(origin, "ABI", "a non-empty list of Pointer(...) and Scalar(...)", repr(abi))
     seen: set[str] = set()
     for p in abi:
         if not isinstance(p, Pointer | Scalar):
-            raise _fail(origin, "ABI", "Pointer or Scalar entries from kernel_skills.bench.spec", p)
+            raise _fail(origin, "ABI", "Pointer or Scalar entries from kernel_skills.bench.spec", repr(p))
         where = f"ABI entry {p.name!r}"
         if not isinstance(p.name, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", p.name):
             raise _fail(origin, "ABI", "parameter names that are C identifiers", repr(p.name))
@@ -220,15 +220,18 @@ def _validate_abi(origin: str, abi: object) -> tuple[Pointer | Scalar, ...]:
         if isinstance(p, Pointer):
             if p.dtype not in C_TYPES:
                 raise _fail(origin, where, f"a dtype in {sorted(C_TYPES)}", repr(p.dtype))
-            if not isinstance(p.shape, tuple) or not p.shape:
-                raise _fail(origin, where, "a non-empty shape tuple of expressions", p.shape)
+            if not isinstance(p.shape, tuple | list) or not p.shape:
+                raise _fail(origin, where, "a non-empty shape tuple of expressions", repr(p.shape))
             if p.param and p.output:
                 raise _fail(origin, where, "param=True (built by make_params) or output=True", "both")
         else:
             if p.ctype not in ("int", "float"):
                 raise _fail(origin, where, "C type 'int' or 'float'", repr(p.ctype))
             if p.ctype == "float" and not isinstance(p.value, int | float):
-                raise _fail(origin, where, "a fixed value for a float scalar", p.value)
+                raise _fail(origin, where, "a fixed value for a float scalar", repr(p.value))
+            if p.ctype == "int" and not (p.value is None or type(p.value) is int):
+                raise _fail(origin, where, "an int value, or none for a size variable", repr(p.value))
+    abi = [dataclasses.replace(p, shape=tuple(p.shape)) if isinstance(p, Pointer) else p for p in abi]
     pointers = [p for p in abi if isinstance(p, Pointer)]
     if not any(p.output for p in pointers):
         raise _fail(origin, "ABI", "at least one output pointer (Pointer(..., output=True))", "none")
@@ -241,13 +244,13 @@ def _validate_shapes(
     origin: str, shapes: object, size_names: tuple[str, ...]
 ) -> dict[str, list[dict[str, int]]]:
     if not isinstance(shapes, dict) or not shapes:
-        raise _fail(origin, "SHAPES", "a non-empty dict of set name -> list of {size: int}", shapes)
+        raise _fail(origin, "SHAPES", "a non-empty dict of set name -> list of {size: int}", repr(shapes))
     want = set(size_names)
     for set_name, entries in shapes.items():
         if not isinstance(set_name, str) or not _NAME_RE.match(set_name):
             raise _fail(origin, "SHAPES", "set names matching [a-z][a-z0-9_]*", repr(set_name))
         if not isinstance(entries, list) or not entries:
-            raise _fail(origin, f"SHAPES[{set_name!r}]", "a non-empty list of dicts", entries)
+            raise _fail(origin, f"SHAPES[{set_name!r}]", "a non-empty list of dicts", repr(entries))
         for sizes in entries:
             _validate_sizes(origin, f"SHAPES[{set_name!r}]", sizes, want)
     return shapes  # type: ignore[return-value]
@@ -256,10 +259,10 @@ def _validate_shapes(
 def _validate_sizes(origin: str, where: str, sizes: object, want: set[str]) -> None:
     if not isinstance(sizes, dict) or set(sizes) != want:
         got = sorted(sizes) if isinstance(sizes, dict) else sizes
-        raise _fail(origin, where, f"shapes naming exactly the size variables {sorted(want)}", got)
+        raise _fail(origin, where, f"shapes naming exactly the size variables {sorted(want)}", repr(got))
     for key, value in sizes.items():
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT32_MAX:
-            raise _fail(origin, where, f"size {key!r} an int in 1..{INT32_MAX}", value)
+            raise _fail(origin, where, f"size {key!r} an int in 1..{INT32_MAX}", repr(value))
 
 
 def _emulator_shapes(
@@ -276,7 +279,9 @@ def _emulator_shapes(
             return (dict(min(fits, key=problem.largest_tensor)),), True
         return (), True
     if not isinstance(declared, list) or not 1 <= len(declared) <= EMULATOR_MAX_SHAPES:
-        raise _fail(origin, where, f"a list of 1 to {EMULATOR_MAX_SHAPES} dicts of size -> int", declared)
+        raise _fail(
+            origin, where, f"a list of 1 to {EMULATOR_MAX_SHAPES} dicts of size -> int", repr(declared)
+        )
     for sizes in declared:
         _validate_sizes(origin, where, sizes, set(problem.size_names))
         _check_pointer_dims(origin, problem, sizes)
@@ -297,7 +302,7 @@ def _functions(origin: str, module: ModuleType, abi: tuple[Pointer | Scalar, ...
     for entry in ("make_inputs", "reference", *OPTIONAL_FUNCTIONS):
         fn = getattr(module, entry, None)
         if fn is not None and not callable(fn):
-            raise _fail(origin, entry, "a function", fn)
+            raise _fail(origin, entry, "a function", repr(fn))
         found[entry] = fn
     if any(isinstance(p, Pointer) and p.param for p in abi) and found["make_params"] is None:
         raise _fail(origin, "make_params", "a function building the param=True pointers", "none")
@@ -333,13 +338,13 @@ def _tolerance(
     if declared is None:
         declared = {}
     if not isinstance(declared, dict):
-        raise _fail(origin, "TOLERANCE", "a dict of dtype -> (atol, rtol)", declared)
+        raise _fail(origin, "TOLERANCE", "a dict of dtype -> (atol, rtol)", repr(declared))
     merged: dict[str, tuple[float, float]] = {}
     for dtype in dict.fromkeys(p.dtype for p in abi if isinstance(p, Pointer) and p.output):
         tol = declared.get(dtype, DEFAULT_TOLERANCE[dtype])
         ok = isinstance(tol, tuple | list) and len(tol) == 2
         if not ok or not all(isinstance(v, int | float) and math.isfinite(v) and v >= 0 for v in tol):
-            raise _fail(origin, f"TOLERANCE[{dtype!r}]", "(atol, rtol), finite and >= 0", tol)
+            raise _fail(origin, f"TOLERANCE[{dtype!r}]", "(atol, rtol), finite and >= 0", repr(tol))
         merged[dtype] = (float(tol[0]), float(tol[1]))
     return merged
 
@@ -349,7 +354,7 @@ def _description(origin: str, module: ModuleType) -> str:
     if text is None:
         return ((module.__doc__ or "").strip().splitlines() or [""])[0]
     if not isinstance(text, str):
-        raise _fail(origin, "DESCRIPTION", "a string", text)
+        raise _fail(origin, "DESCRIPTION", "a string", repr(text))
     return text.strip()
 
 
