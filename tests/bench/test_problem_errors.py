@@ -133,3 +133,30 @@ def test_problems_check_passes_good_modules_and_names_the_broken_entry(tmp_path:
 def test_problems_check_of_a_missing_path_is_bad_input(tmp_path: Path, capsys) -> None:
     assert main(["problems", "check", str(tmp_path / "nope"), "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["error"]["type"] == "RefusedInput"
+
+
+def test_bench_on_a_broken_problem_module_exits_4_with_one_json_document(tmp_path: Path, capsys) -> None:
+    (tmp_path / "scale2.py").write_text(GOOD.replace("def reference", "def _reference"), encoding="utf-8")
+    kernel = tmp_path / "k.cu"
+    kernel.write_text('extern "C" __global__ void k(const float* x, float* out, int n) {}\n')
+    argv = [
+        "bench",
+        str(kernel),
+        "--problem",
+        "scale2",
+        "--grid",
+        "n",
+        "--problems-dir",
+        str(tmp_path),
+        "--json",
+    ]
+    assert main(argv) == 4
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["error"]["type"] == "ProblemError"
+    assert doc["error"][
+        "message"
+    ] == f"problem module {tmp_path / 'scale2.py'}: reference: expected defined " + (
+        "(every problem defines NAME, ABI, SHAPES, make_inputs, reference); given missing"
+    )
+    assert "Traceback" not in captured.err
