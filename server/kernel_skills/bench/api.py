@@ -40,6 +40,7 @@ def problem_info(problem: Problem) -> ProblemInfo:
             ),
         },
         origin=problem.module_path or "bundled",
+        origin_kind=problem.kind,
     )
 
 

@@ -290,6 +290,7 @@ _KB = KernelBenchFile(
     outputs={outputs!r},
 )
 NAME = {name!r}
+KERNELBENCH_SOURCE = {source!r}  # marks the problem's origin as "kernelbench"
 DESCRIPTION = {description!r}
 ABI = [
 {abi}

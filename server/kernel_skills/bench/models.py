@@ -239,6 +239,7 @@ class ProblemInfo(BaseModel):
     # which shapes each device checks: {"gpu": ..., "cpu-emulator": ...}
     device_shapes: dict[str, str] = Field(default_factory=dict)
     origin: str
+    origin_kind: str = "bundled"  # "bundled", "user" (--problems-dir) or "kernelbench" (imported)
 
 
 class ProblemList(BaseModel):

@@ -138,6 +138,7 @@ class Problem:
     bytes_moved: Callable[[dict[str, int]], int]  # checked likewise
     make_params: Callable[..., dict[str, Any]] | None = None
     origin: str = ""  # how errors name the module: its file, or the bundled module's name
+    kind: str = "bundled"  # where it comes from: "bundled", "user" (--problems-dir) or "kernelbench"
     module_path: str | None = None  # file a worker re-imports; None for bundled (imported by name)
     module_name: str = ""
     emulator_shapes: tuple[dict[str, int], ...] = ()
@@ -358,6 +359,12 @@ def _description(origin: str, module: ModuleType) -> str:
     return text.strip()
 
 
+def _kind(module: ModuleType, module_path: str | None) -> str:
+    if module_path is None:
+        return "bundled"
+    return "kernelbench" if isinstance(getattr(module, "KERNELBENCH_SOURCE", None), str) else "user"
+
+
 def problem_from_module(module: ModuleType, *, origin: str, module_path: str | None = None) -> Problem:
     """Validate a problem module's entries; a ProblemError naming the module, the entry and what was
     expected vs. given."""
@@ -389,6 +396,7 @@ def problem_from_module(module: ModuleType, *, origin: str, module_path: str | N
         tolerance=_tolerance(origin, getattr(module, "TOLERANCE", None), abi),
         **functions,
         origin=origin,
+        kind=_kind(module, module_path),
         module_path=module_path,
         module_name=module.__name__,
         _shape_exprs=shape_exprs,
