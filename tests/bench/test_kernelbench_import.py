@@ -14,6 +14,7 @@ from kernel_skills.bench import authored
 from kernel_skills.bench.kernelbench import fit_dim, import_files, problem_name
 from kernel_skills.bench.registry import import_problem_file
 from kernel_skills.cli import main
+from kernel_skills.errors import RefusedInput
 
 FILES = Path(__file__).parent / "kernelbench" / "files"
 HEADER = "import torch\nimport torch.nn as nn\n\n"
@@ -147,3 +148,13 @@ def test_dims_are_fitted_to_one_size_variable_or_a_constant() -> None:
     assert fit_dim([700, 1400, 1400, 150], points, candidates) == "m * n"
     assert fit_dim([10, 11, 12, 13], points, candidates) is None
     assert problem_name(Path("95_CrossEntropyLoss.py")) == "kb_95_crossentropyloss"
+
+
+def test_two_files_with_one_problem_name_and_a_file_as_out_are_refused(tmp_path: Path) -> None:
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    (twin / "19_relu.py").write_text((FILES / "19_ReLU.py").read_text())
+    report = import_files([FILES / "19_ReLU.py", twin / "19_relu.py"], tmp_path / "out")
+    assert report.imported == 1 and "also" in (report.files[1].reason or "")
+    with pytest.raises(RefusedInput, match="not a directory"):
+        import_files([FILES / "19_ReLU.py"], twin / "19_relu.py")

@@ -360,8 +360,17 @@ def import_files(files: list[Path], out: Path) -> ImportReport:
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise RefusedInput(f"not a file: {', '.join(missing)}; give KernelBench problem files (*.py)")
+    if out.exists() and not out.is_dir():
+        raise RefusedInput(f"--out {out}: not a directory")
     out.mkdir(parents=True, exist_ok=True)
-    results = [import_file(f, out) for f in files]
+    results, named = [], {}
+    for f in files:
+        other = named.setdefault(problem_name(f), f)
+        if other is not f:
+            reason = f"its problem name {problem_name(f)!r} is also {other}'s; rename one of the files"
+            results.append(ImportedFile(file=str(f), ok=False, reason=reason))
+        else:
+            results.append(import_file(f, out))
     imported = sum(r.ok for r in results)
     return ImportReport(imported=imported, refused=len(results) - imported, files=results)
 
