@@ -160,3 +160,26 @@ def test_bench_on_a_broken_problem_module_exits_4_with_one_json_document(tmp_pat
         "(every problem defines NAME, ABI, SHAPES, make_inputs, reference); given missing"
     )
     assert "Traceback" not in captured.err
+
+
+def test_a_problem_error_crosses_process_boundaries_with_its_fields() -> None:
+    from kernel_skills.bench.worker import rebuilt_error
+    from kernel_skills.executors.base import raise_error
+    from kernel_skills.executors.models import ErrorInfo
+
+    fault = ProblemError("p.py", "make_inputs['x']", "f32", "torch.float16 of shape [3]")
+    rebuilt = rebuilt_error("ProblemError", str(fault), fault.fields)
+    assert isinstance(rebuilt, ProblemError) and rebuilt.fields == fault.fields
+    with pytest.raises(ProblemError) as caught:
+        raise_error(ErrorInfo.of(fault))
+    assert caught.value.fields == fault.fields and str(caught.value) == str(fault)
+    assert type(rebuilt_error("EmulatorUnsupported", "wgmma")) is EmulatorUnsupported
+
+
+def test_mcp_tools_say_problem_module_error_and_emulator_cannot_run_this() -> None:
+    from kernel_skills.surface import errors as surface_errors
+
+    fault = ProblemError("p.py", "reference", "a dict", "list")
+    assert str(surface_errors.tool_error(fault)) == f"problem module error: {fault}"
+    unsupported = EmulatorUnsupported("wgmma (line 3)")
+    assert str(surface_errors.tool_error(unsupported)) == "emulator cannot run this: wgmma (line 3)"
