@@ -224,11 +224,16 @@ def emulator_shapes(analysis: _Analysis) -> list[dict[str, int]]:
         size = _largest(analysis, sizes)
         if size is None or size <= EMULATOR_TARGET:
             break
-        movable = [n for n, v in sizes.items() if v > 1 and n not in frozen]
+        # below 3 only when the emulator's limit needs it (a batch of 1 tests little)
+        floor = 1 if size > EMULATOR_MAX_ELEMENTS else 3
+        movable = [n for n, v in sizes.items() if v > floor and n not in frozen]
         if not movable:
             break
         name = max(movable, key=lambda n: sizes[n])
-        tries = [{**sizes, name: max(1, sizes[name] // 2) | 1}, {**sizes, name: sizes[name] // 2}]
+        tries = [
+            {**sizes, name: max(floor, sizes[name] // 2) | 1},
+            {**sizes, name: max(floor, sizes[name] // 2)},
+        ]
         fits = [t for t in tries if t[name] < sizes[name] and _largest(analysis, t) is not None]
         if fits:
             sizes = fits[0]  # odd (ragged) where the model allows it
@@ -242,7 +247,7 @@ def emulator_shapes(analysis: _Analysis) -> list[dict[str, int]]:
         skewed, used = dict(sizes), set()
         for i, n in enumerate(list(sizes)[::order]):
             if sizes[n] > 1:
-                skewed[n] = sizes[n] + 2 * i
+                skewed[n] = sizes[n] + 2 * (i + (order < 0))  # the second differs even with one size
                 while skewed[n] in used:
                     skewed[n] += 2
                 used.add(skewed[n])
