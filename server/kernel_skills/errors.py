@@ -7,6 +7,16 @@ these where they are caught, always with ``raise ... from exc``.
 
 from __future__ import annotations
 
+# Every exit code the CLI uses, in one table (each error class below names its own code).
+EXIT_CODES: dict[int, str] = {
+    0: "ok (a kernel judged correct, a command that succeeded)",
+    1: "the kernel was judged and failed (compile error, incorrect, fault, time-out)",
+    2: "bad input: an option, path or name we do not accept (RefusedInput)",
+    3: "no usable device: no GPU, or no confinement/g++ for the CPU emulator (DeviceUnavailable)",
+    4: "a problem module is broken: the problem author's mistake, not the kernel's (ProblemError)",
+    5: "the CPU emulator cannot run this kernel; nothing was judged (EmulatorUnsupported)",
+}
+
 
 class KernelSkillsError(Exception):
     """Base of every error this project raises on purpose. The message is for the user/agent."""
@@ -25,7 +35,28 @@ class RefusedInput(KernelSkillsError):
 
 class EmulatorUnsupported(RefusedInput):
     """The CPU emulator cannot run this kernel (a limit of the emulator, not a verdict on the kernel:
-    on a GPU it may well be correct). Nothing of it ran."""
+    on a GPU it may well be correct). Nothing of it ran. A RefusedInput for callers that catch
+    those, with its own exit code."""
+
+    exit_code = 5
+
+
+class ProblemError(KernelSkillsError):
+    """A problem module (the problem author's code, not the kernel) is broken: it does not import, an
+    entry is missing or mistyped, or ``make_inputs``/``reference``/... gave or did the wrong thing.
+
+    Carries the module, the entry and what was expected vs. given (``given`` may be an exception)."""
+
+    exit_code = 4
+
+    def __init__(self, module: str, entry: str, expected: str, given: str) -> None:
+        self.module, self.entry, self.expected, self.given = module, entry, expected, given
+        super().__init__(f"problem module {module}: {entry}: expected {expected}; given {given}")
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """The error as data, to rebuild it across a process boundary: ``ProblemError(**fields)``."""
+        return {"module": self.module, "entry": self.entry, "expected": self.expected, "given": self.given}
 
 
 class SkillError(KernelSkillsError):
@@ -59,10 +90,13 @@ class Timeout(KernelSkillsError):
 
 
 __all__ = [
+    "EXIT_CODES",
     "CompileError",
     "DeviceUnavailable",
+    "EmulatorUnsupported",
     "KernelFault",
     "KernelSkillsError",
+    "ProblemError",
     "RefusedInput",
     "SkillError",
     "Timeout",

@@ -30,6 +30,8 @@ def problem_info(problem: Problem) -> ProblemInfo:
         description=problem.description,
         signature=f'extern "C" __global__ void KERNEL{problem.signature}',
         size_variables=list(problem.size_names),
+        inputs=[p.name for p in problem.inputs],
+        parameters=[p.name for p in problem.params],
         outputs=[p.name for p in problem.outputs],
         shapes=problem.shapes,
         tolerance=problem.tolerance,
@@ -47,6 +49,7 @@ def problem_info(problem: Problem) -> ProblemInfo:
             ),
         },
         origin=problem.module_path or "bundled",
+        origin_kind=problem.kind,
     )
 
 

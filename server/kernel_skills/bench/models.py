@@ -306,6 +306,8 @@ class ProblemInfo(BaseModel):
     description: str
     signature: str
     size_variables: list[str]
+    inputs: list[str] = Field(default_factory=list)  # per call, from make_inputs
+    parameters: list[str] = Field(default_factory=list)  # per shape and seed, from make_params
     outputs: list[str]
     shapes: dict[str, list[dict[str, int]]]
     tolerance: dict[str, tuple[float, float]]
@@ -314,6 +316,7 @@ class ProblemInfo(BaseModel):
     # which shapes each device checks: {"gpu": ..., "cpu-emulator": ...}
     device_shapes: dict[str, str] = Field(default_factory=dict)
     origin: str
+    origin_kind: str = "bundled"  # "bundled", "user" (--problems-dir) or "kernelbench" (imported)
 
 
 class ProblemList(BaseModel):

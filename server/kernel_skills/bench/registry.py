@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kernel_skills.bench.spec import Problem, problem_from_module
-from kernel_skills.errors import RefusedInput
+from kernel_skills.errors import ProblemError, RefusedInput
 
 PROBLEMS_DIR_ENV = "KERNEL_SKILLS_PROBLEMS_DIR"  # os.pathsep-separated list of directories
 _BUNDLED_PACKAGE = "kernel_skills.bench.problems"
@@ -26,6 +26,7 @@ _BUNDLED_PACKAGE = "kernel_skills.bench.problems"
 class InvalidProblem:
     path: str
     error: str
+    fault: ProblemError | None = None  # raised again when the problem is asked for by name
 
 
 @dataclass
@@ -40,8 +41,10 @@ class ProblemRegistry:
         if name in self.problems:
             return self.problems[name]
         broken = [p for p in self.invalid if Path(p.path).stem == name]
+        if broken and broken[0].fault is not None:
+            raise broken[0].fault
         if broken:
-            raise RefusedInput(f"problem {name!r} failed to load: {broken[0].error}")
+            raise RefusedInput(broken[0].error)
         raise RefusedInput(f"unknown problem {name!r}; available: {', '.join(self.names())}")
 
 
@@ -57,19 +60,27 @@ def _bundled_problems() -> list[Problem]:
 
 
 def import_problem_file(path: Path) -> Problem:
-    """Import one user problem module by path and validate it (RefusedInput on any fault)."""
+    """Import one user problem module by path and validate it (ProblemError on any fault)."""
     module_name = f"kernel_skills_user_problem_{abs(hash(str(path.resolve())))}_{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        raise RefusedInput(f"problem module {path}: cannot be imported as a Python module")
+        raise ProblemError(str(path), "the module", "a Python file (*.py)", "a file Python cannot import")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # a user's module may raise anything while importing
         sys.modules.pop(module_name, None)
-        raise RefusedInput(f"problem module {path}: importing it raised {type(exc).__name__}: {exc}") from exc
+        raise ProblemError(
+            str(path), "import", "a module that imports", f"importing it raised {_raised(exc)}"
+        ) from exc
     return problem_from_module(module, origin=str(path), module_path=str(path.resolve()))
+
+
+def _raised(exc: Exception) -> str:
+    """``SyntaxError: invalid syntax (line 3)``: the exception and, where Python knows it, the line."""
+    line = getattr(exc, "lineno", None)
+    return f"{type(exc).__name__}: {exc}" + (f" (line {line})" if line and "line" not in str(exc) else "")
 
 
 def _dirs_from_env() -> list[Path]:
@@ -91,18 +102,18 @@ def load_registry(problems_dirs: list[Path] | None = None, *, use_env: bool = Tr
                 continue
             try:
                 problem = import_problem_file(path)
-            except RefusedInput as exc:
-                registry.invalid.append(InvalidProblem(path=str(path), error=str(exc)))
+            except ProblemError as exc:
+                registry.invalid.append(InvalidProblem(path=str(path), error=str(exc), fault=exc))
                 continue
             if problem.name in registry.problems:
                 other = registry.problems[problem.name].module_path or "the bundled problems"
-                registry.invalid.append(
-                    InvalidProblem(
-                        path=str(path),
-                        error=f"problem module {path}: NAME {problem.name!r} is already defined by {other}; "
-                        "rename one of them",
-                    )
+                fault = ProblemError(
+                    str(path),
+                    "NAME",
+                    f"a name no other problem uses ({other} defines it)",
+                    repr(problem.name),
                 )
+                registry.invalid.append(InvalidProblem(path=str(path), error=str(fault), fault=fault))
                 continue
             registry.problems[problem.name] = problem
     return registry

@@ -22,6 +22,7 @@ from kernel_skills.errors import (
     EmulatorUnsupported,
     KernelFault,
     KernelSkillsError,
+    ProblemError,
     RefusedInput,
     Timeout,
 )
@@ -33,6 +34,14 @@ ERROR_TYPES: dict[str, type[KernelSkillsError]] = {
     cls.__name__: cls
     for cls in (RefusedInput, EmulatorUnsupported, DeviceUnavailable, KernelFault, Timeout, CompileError)
 }
+
+
+def rebuilt_error(kind: str, message: str, fields: object = None) -> KernelSkillsError:
+    """A domain error that crossed a process boundary, as its own class (an unknown name is a
+    KernelFault); a ProblemError is rebuilt from its ``fields``."""
+    if kind == "ProblemError" and isinstance(fields, dict):
+        return ProblemError(**{k: str(fields.get(k, "")) for k in ("module", "entry", "expected", "given")})
+    return ERROR_TYPES.get(kind, KernelFault)(message)
 
 
 def _describe_exit(returncode: int | None) -> str:
@@ -106,7 +115,7 @@ class WorkerProcess:
             self._child.kill()
             self._replaced(f"{what} faulted")
             message += " (the GPU worker was replaced; the next job runs in a fresh CUDA context)"
-        raise cls(message)
+        raise rebuilt_error(str(error.get("type")), message, error.get("fields"))
 
     def _replaced(self, why: str) -> None:
         self.restarts += 1
@@ -139,4 +148,4 @@ def default_pool() -> WorkerPool:
     return _POOL.get()
 
 
-__all__ = ["ERROR_TYPES", "TEST_JOBS_ENV", "WorkerPool", "WorkerProcess", "default_pool"]
+__all__ = ["ERROR_TYPES", "TEST_JOBS_ENV", "WorkerPool", "WorkerProcess", "default_pool", "rebuilt_error"]

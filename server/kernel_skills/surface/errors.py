@@ -23,6 +23,7 @@ from kernel_skills.errors import (
     EmulatorUnsupported,
     KernelFault,
     KernelSkillsError,
+    ProblemError,
     RefusedInput,
     SkillError,
     Timeout,
@@ -38,7 +39,8 @@ class ErrorKind(NamedTuple):
 
 KINDS: dict[type[KernelSkillsError], ErrorKind] = {
     RefusedInput: ErrorKind("refused", INVALID_PARAMS),
-    EmulatorUnsupported: ErrorKind("refused", INVALID_PARAMS),  # the emulator's limit, said in the text
+    EmulatorUnsupported: ErrorKind("emulator cannot run this", INVALID_PARAMS),
+    ProblemError: ErrorKind("problem module error", INTERNAL_ERROR),  # the server's trusted author's fault
     SkillError: ErrorKind("skill error", INVALID_PARAMS),
     CompileError: ErrorKind("compiler unavailable", INTERNAL_ERROR),
     DeviceUnavailable: ErrorKind("no GPU", INTERNAL_ERROR),

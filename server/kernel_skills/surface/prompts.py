@@ -172,6 +172,7 @@ Problem: {info.description}
 Exact kernel signature (name the kernel as you like; the parameters must match in order and type):
   {info.signature}
 Outputs (written by the kernel): {", ".join(info.outputs) or "none"}
+Parameters (read-only inputs fixed per shape, like weights): {", ".join(info.parameters) or "none"}
 Size variables (usable in grid and shared_mem expressions): {", ".join(info.size_variables)}
 Shape sets:
 {shapes}
