@@ -9,32 +9,19 @@ so the same seed gives the same inputs and parameters and the caller's RNG is le
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from kernel_skills.bench.pyfile import import_python_file
 from kernel_skills.errors import ProblemError
 
 
 def load_kernelbench_file(path: Path) -> ModuleType:
     """Import a KernelBench file by path (trusted: the user named it); ProblemError if it fails."""
-    name = f"kernel_skills_kernelbench_{abs(hash(str(path.resolve())))}_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ProblemError(str(path), "the file", "a Python file", "a file Python cannot import")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # the file may raise anything while importing
-        sys.modules.pop(name, None)
-        raise ProblemError(
-            str(path), "import", "a module that imports", f"{type(exc).__name__}: {exc}"
-        ) from exc
+    module = import_python_file(path, "kernel_skills_kernelbench")
     for entry in ("Model", "get_inputs", "get_init_inputs"):
         if not callable(getattr(module, entry, None)):
             raise ProblemError(str(path), entry, "defined (a KernelBench problem file)", "missing")

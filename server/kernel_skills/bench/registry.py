@@ -11,10 +11,10 @@ import importlib
 import importlib.util
 import os
 import pkgutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kernel_skills.bench.pyfile import import_python_file
 from kernel_skills.bench.spec import Problem, problem_from_module
 from kernel_skills.errors import ProblemError, RefusedInput
 
@@ -61,26 +61,8 @@ def _bundled_problems() -> list[Problem]:
 
 def import_problem_file(path: Path) -> Problem:
     """Import one user problem module by path and validate it (ProblemError on any fault)."""
-    module_name = f"kernel_skills_user_problem_{abs(hash(str(path.resolve())))}_{path.stem}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ProblemError(str(path), "the module", "a Python file (*.py)", "a file Python cannot import")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # a user's module may raise anything while importing
-        sys.modules.pop(module_name, None)
-        raise ProblemError(
-            str(path), "import", "a module that imports", f"importing it raised {_raised(exc)}"
-        ) from exc
+    module = import_python_file(path, "kernel_skills_user_problem")
     return problem_from_module(module, origin=str(path), module_path=str(path.resolve()))
-
-
-def _raised(exc: Exception) -> str:
-    """``SyntaxError: invalid syntax (line 3)``: the exception and, where Python knows it, the line."""
-    line = getattr(exc, "lineno", None)
-    return f"{type(exc).__name__}: {exc}" + (f" (line {line})" if line and "line" not in str(exc) else "")
 
 
 def _dirs_from_env() -> list[Path]:
