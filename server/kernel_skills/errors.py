@@ -7,6 +7,9 @@ these where they are caught, always with ``raise ... from exc``.
 
 from __future__ import annotations
 
+import errno as _errno
+import os
+
 
 class KernelSkillsError(Exception):
     """Base of every error this project raises on purpose. The message is for the user/agent."""
@@ -58,12 +61,41 @@ class Timeout(KernelSkillsError):
     exit_code = 1
 
 
+class ServerFault(KernelSkillsError):
+    """The machine failed, not the submission: a full disk, a permission, a worker killed or stopped
+    from outside, a binary that vanished. The message names the resource and the cause, and says the
+    submission was not judged and may be retried."""
+
+    exit_code = 6
+
+
+NOT_JUDGED = "the submission was not judged; retry it once the server has recovered"
+
+
+def errno_text(exc: OSError) -> str:
+    """``ENOSPC (No space left on device)`` for an OSError, ``OSError`` when it carries no errno."""
+    if exc.errno is None:
+        return type(exc).__name__
+    name = _errno.errorcode.get(exc.errno, str(exc.errno))
+    return f"{name} ({exc.strerror or os.strerror(exc.errno)})"
+
+
+def server_fault(resource: str, exc: OSError) -> ServerFault:
+    """A ``ServerFault`` for an OSError on ``resource`` ("the compile cache /x/y"); raise it ``from exc``."""
+    where = f" {exc.filename}" if exc.filename and str(exc.filename) not in resource else ""
+    return ServerFault(f"{resource}{where}: {errno_text(exc)}; {NOT_JUDGED}")
+
+
 __all__ = [
+    "NOT_JUDGED",
     "CompileError",
     "DeviceUnavailable",
     "KernelFault",
     "KernelSkillsError",
     "RefusedInput",
+    "ServerFault",
     "SkillError",
     "Timeout",
+    "errno_text",
+    "server_fault",
 ]
