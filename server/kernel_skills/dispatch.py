@@ -64,14 +64,14 @@ def benchmark(
     if on_emulator(request.device, executor):
         result = executor.emulate(the_plan, progress=progress or no_progress, timeouts=timeouts or Timeouts())
         if store and result.verified_on is not None:
-            result.result_id = results_db.store(result)
+            results_db.keep(result)
         return result
     steps = gpu_steps(the_plan, progress or no_progress)
     result = _on_gpu(the_plan, executor, steps, timeouts or Timeouts())
     if result.verified_on is None:
         return result  # a compile error: judged without a device, never stored
     if store:
-        result.result_id = results_db.store(result)
+        results_db.keep(result)
     steps.finish()
     return result
 
