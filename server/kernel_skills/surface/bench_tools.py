@@ -41,7 +41,7 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         return load_registry(dirs)
 
     @tool_errors
-    async def list_problems() -> ProblemList:
+    async def list_problems(ctx: Context) -> ProblemList:
         """The benchmark problems: each one's exact kernel C signature (pointers and scalars, which are
         outputs), size variables, named shape sets (a set named "ragged" is correctness-only),
         tolerances, and the expression syntax for grid and shared_mem."""
@@ -118,7 +118,7 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         )
 
     @tool_errors
-    async def list_results(problem: str) -> ResultList:
+    async def list_results(problem: str, ctx: Context) -> ResultList:
         """Your stored benchmark attempts for a problem, best first (accepted, correct, fastest), with
         the source hash, median time, speedup over torch eager, device and a one-line summary."""
         from kernel_skills.bench.api import list_results as domain_results
