@@ -9,8 +9,11 @@ call) is moved aside and its readable rows copied into a fresh one (``results_re
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import os
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -174,11 +177,25 @@ def _flush(path: Path) -> list[str]:
     return [text]
 
 
-def _why(exc: BaseException) -> str:
+def _why(exc: BaseException, path: Path) -> str:
     if isinstance(exc, OSError):
         return errno_text(exc)
     name = getattr(exc, "sqlite_errorname", None)
-    return f"{name}: {exc}" if name else f"{type(exc).__name__}: {exc}"
+    text = f"{name}: {exc}" if name else f"{type(exc).__name__}: {exc}"
+    return text + _folder_fault(path.parent)
+
+
+def _folder_fault(folder: Path) -> str:
+    """What the file system says about the DB's folder (SQLite's codes do not carry the errno)."""
+    try:
+        stats = os.statvfs(folder)
+        if stats.f_bavail == 0 or stats.f_favail == 0:
+            return f"; {folder}: ENOSPC ({os.strerror(errno.ENOSPC)})"
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return f"; {folder}: {errno_text(exc)}"
+    return ""
 
 
 def store(result: BenchResult, *, path: Path | None = None) -> int:
@@ -197,8 +214,8 @@ def keep(result: BenchResult, *, path: Path | None = None) -> BenchResult:
     except (sqlite3.Error, OSError) as exc:
         held = journal_for(path).hold(stored)
         text = (
-            f"this verdict was not stored: the results DB {path} cannot be written ({_why(exc)}). It is "
-            f"held in memory ({held} held) and stored when the DB can be written again, then list_results "
+            f"this verdict was not stored: the results DB {path} cannot be written ({_why(exc, path)}). "
+            f"It is held in memory ({held} held) and stored when the DB can be written again, then list_results "
             "shows it; a server restart loses what is held"
         )
         _LOG.warning(text)
@@ -211,8 +228,8 @@ def keep(result: BenchResult, *, path: Path | None = None) -> BenchResult:
 def _unreadable(path: Path, exc: BaseException) -> ServerFault:
     held = len(journal_for(path))
     return ServerFault(
-        f"the results DB {path} cannot be read ({_why(exc)}); {held} verdict(s) are held in memory until "
-        "it can be written; nothing was lost, retry later"
+        f"the results DB {path} cannot be read ({_why(exc, path)}); {held} verdict(s) are held in memory "
+        "until it can be written; nothing was lost, retry later"
     )
 
 

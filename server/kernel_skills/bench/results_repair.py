@@ -81,11 +81,16 @@ def move_aside(path: Path) -> Path:
 
 def readable_rows(aside: Path) -> tuple[list[str], list[tuple[object, ...]], int]:
     """The column names, every row that reads and parses, and the highest id seen anywhere."""
+    # without a WAL of its own, read the file as it is (no -wal or -shm made beside it)
+    has_wal = aside.with_name(aside.name + "-wal").exists()
+    target = str(aside) if has_wal else f"file:{aside}?immutable=1"
     try:
-        conn = sqlite3.connect(aside, timeout=10)
+        conn = sqlite3.connect(target, timeout=10, uri=not has_wal)
     except sqlite3.Error:
         return [], [], 0
     try:
+        # a truncated file: read the pages that are there (SQLite refuses the whole file otherwise)
+        _safe(lambda: conn.execute("PRAGMA writable_schema = ON"))
         info = _safe(lambda: conn.execute("PRAGMA table_info(results)").fetchall())
         columns = [str(row[1]) for row in info] if isinstance(info, list) else []
         if "id" not in columns:
@@ -109,12 +114,16 @@ def copy_rows(conn: sqlite3.Connection, columns: list[str], rows: list[tuple[obj
     sequence continues after ``top`` so no id a client was told is handed out again."""
     fresh = [row[1] for row in conn.execute("PRAGMA table_info(results)").fetchall()]
     shared = [c for c in columns if c in fresh]
+    if not rows or "id" not in shared:
+        rows = []
+        shared = []
     picks = [columns.index(c) for c in shared]
     placeholders = ", ".join("?" for _ in shared)
-    conn.executemany(
-        f"INSERT OR IGNORE INTO results ({', '.join(shared)}) VALUES ({placeholders})",
-        [tuple(row[i] for i in picks) for row in rows],
-    )
+    if rows:
+        conn.executemany(
+            f"INSERT OR IGNORE INTO results ({', '.join(shared)}) VALUES ({placeholders})",
+            [tuple(row[i] for i in picks) for row in rows],
+        )
     if top:
         conn.execute("INSERT OR IGNORE INTO sqlite_sequence (name, seq) VALUES ('results', 0)")
         conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'results'", (top,))
