@@ -215,8 +215,8 @@ def keep(result: BenchResult, *, path: Path | None = None) -> BenchResult:
         held = journal_for(path).hold(stored)
         text = (
             f"this verdict was not stored: the results DB {path} cannot be written ({_why(exc, path)}). "
-            f"It is held in memory ({held} held) and stored when the DB can be written again, then list_results "
-            "shows it; a server restart loses what is held"
+            f"It is held in memory ({held} held) and stored when the DB can be written again, then "
+            "list_results shows it; a server restart loses what is held"
         )
         _LOG.warning(text)
         result_id, warnings = None, [text]
