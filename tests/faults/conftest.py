@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,16 @@ from pathlib import Path
 import pytest
 
 from kernel_skills import tempdirs
+from kernel_skills.emulator import sandbox
+
+_EMULATOR_REASON = (
+    "the CPU emulator builds its engine with g++ (apt-get install g++)"
+    if shutil.which("g++") is None
+    else None
+    if sandbox.confinement_available()
+    else "the CPU emulator runs its engine only under Linux Landlock, which this kernel lacks"
+)
+needs_emulator = pytest.mark.skipif(_EMULATOR_REASON is not None, reason=_EMULATOR_REASON or "")
 
 
 @dataclass
@@ -100,6 +111,13 @@ def descendants(root: int | None = None) -> dict[int, str]:
     return found
 
 
-def my_temp_dirs() -> list[Path]:
-    """This process's own temp folders (``kernel-skills-<kind>-<this pid>-...``)."""
-    return [p for p in tempdirs.ours() if tempdirs.owner(p) == os.getpid()]
+def my_temp_dirs(*, live_workers: bool = False) -> list[Path]:
+    """This process's own temp folders (``kernel-skills-<kind>-<this pid>-...``); those that live as
+    long as a worker or the process (a compile worker's private folder, a privately built engine)
+    only with ``live_workers``."""
+    lasting = ("kernel-skills-nvrtc-", "kernel-skills-engine-")
+    return [
+        p
+        for p in tempdirs.ours()
+        if tempdirs.owner(p) == os.getpid() and (live_workers or not p.name.startswith(lasting))
+    ]
