@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,16 +83,22 @@ def build_engine(cache_dir: Path) -> Engine:
     exe = folder / "ptxvm"
     if exe.is_file():
         return Engine(exe, True, 0.0, sanitize)
-    private = _PRIVATE.get(digest)
-    if private is not None and private.exe.is_file():
-        return private
-    start = time.perf_counter()
-    try:
-        _build_cached(folder, gxx, sanitize)
-    except OSError as exc:
-        FAULTS.record("emulator engine", "build", folder, exc)
-        return _build_private(digest, gxx, sanitize, start)
-    return Engine(exe, False, (time.perf_counter() - start) * 1000, sanitize)
+    with _BUILD_LOCK:  # concurrent requests after a removal wait for one build, not start their own
+        if exe.is_file():
+            return Engine(exe, True, 0.0, sanitize)
+        private = _PRIVATE.get(digest)
+        if private is not None and private.exe.is_file():
+            return private
+        start = time.perf_counter()
+        try:
+            _build_cached(folder, gxx, sanitize)
+        except OSError as exc:
+            FAULTS.record("emulator engine", "build", folder, exc)
+            return _build_private(digest, gxx, sanitize, start)
+        return Engine(exe, False, (time.perf_counter() - start) * 1000, sanitize)
+
+
+_BUILD_LOCK = threading.Lock()
 
 
 _PRIVATE: dict[str, Engine] = {}
