@@ -156,16 +156,17 @@ def _faults(rig: Rig, hold_s: float) -> list[tuple[str, Any, Any]]:
     """(name, make, undo): each ``make`` returns what it did."""
     nothing = lambda: None  # noqa: E731
     worker = "toolchain.worker_main"
+    wait_s = max(hold_s, 60.0)  # a target may be busy behind another fault's recovery
     return [
-        ("compile worker SIGKILL", lambda: _signal_child(worker, signal.SIGKILL, hold_s), nothing),
-        ("engine SIGKILL", lambda: _signal_child("ptxvm", signal.SIGKILL, hold_s), nothing),
+        ("compile worker SIGKILL", lambda: _signal_child(worker, signal.SIGKILL, wait_s), nothing),
+        ("engine SIGKILL", lambda: _signal_child("ptxvm", signal.SIGKILL, wait_s), nothing),
         ("data dir immutable", lambda: _chattr(rig.data, "+i"), lambda: _chattr(rig.data, "-i")),
         ("cache disk full", lambda: rig.cache.fill() or "filled", rig.cache.free),
         ("temp disk full", lambda: rig.temp.fill() or "filled", rig.temp.free),
         ("results DB damaged", rig.damage_index, nothing),
         ("engine binary removed", lambda: _remove(rig.engine_exe()), nothing),
-        ("compile worker SIGSTOP", lambda: _signal_child(worker, signal.SIGSTOP, hold_s), nothing),
-        ("engine SIGSTOP", lambda: _signal_child("ptxvm", signal.SIGSTOP, hold_s), nothing),
+        ("compile worker SIGSTOP", lambda: _signal_child(worker, signal.SIGSTOP, wait_s), nothing),
+        ("engine SIGSTOP", lambda: _signal_child("ptxvm", signal.SIGSTOP, wait_s), nothing),
     ]  # fmt: skip
 
 

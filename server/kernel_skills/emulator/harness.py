@@ -27,7 +27,7 @@ from kernel_skills.bench.spec import Problem
 from kernel_skills.emulator import protocol
 from kernel_skills.emulator.engine_build import sanitized
 from kernel_skills.emulator.ptx import Program
-from kernel_skills.emulator.sandbox import run_confined
+from kernel_skills.emulator.sandbox import ConfinedResult, run_confined
 from kernel_skills.errors import (
     NOT_JUDGED,
     DeviceUnavailable,
@@ -124,10 +124,7 @@ class EmulatedKernel:
         schedule: int = 0,
     ) -> None:
         if not self.engine.is_file():
-            raise ServerFault(
-                f"the emulator engine binary {self.engine} is missing (ENOENT: it was removed while the "
-                f"server ran); the next request builds it again; {NOT_JUDGED}"
-            )
+            raise self._engine_missing()
         try:
             with tempdirs.private_dir("emu") as tmp:
                 self._run(Path(tmp), problem, sizes, launch, tensors, schedule)
@@ -158,17 +155,12 @@ class EmulatedKernel:
         )
         files["job"].write_bytes(job)
         sanitize = sanitized()
-        done = run_confined(
-            [
-                str(self.engine),
-                *(str(files[n]) for n in ("program", "job", "out", "report.json", "printf")),
-            ],
-            workdir=work,
-            read_only=[self.engine],
-            timeout_s=self.timeout_s * (4 if sanitize else 1),
-            memory_mb=0 if sanitize else self.memory_mb,  # ASan reserves terabytes of address space
-            env=SANITIZER_ENV if sanitize else None,
-        )
+        try:
+            done = self._confined(files, work, sanitize)
+        except DeviceUnavailable as exc:
+            if not self.engine.is_file():  # removed between the check and the exec
+                raise self._engine_missing() from exc
+            raise
         if done.timed_out and done.stopped:
             raise ServerFault(
                 "the emulator engine was stopped from outside the server (SIGSTOP) and did not finish "
@@ -180,6 +172,22 @@ class EmulatedKernel:
                 "killed and the next request starts afresh"
             )
         self._outcome(done, files, problem, tensors)
+
+    def _confined(self, files: dict[str, Path], work: Path, sanitize: bool) -> ConfinedResult:
+        return run_confined(
+            [str(self.engine), *(str(files[n]) for n in ("program", "job", "out", "report.json", "printf"))],
+            workdir=work,
+            read_only=[self.engine],
+            timeout_s=self.timeout_s * (4 if sanitize else 1),
+            memory_mb=0 if sanitize else self.memory_mb,  # ASan reserves terabytes of address space
+            env=SANITIZER_ENV if sanitize else None,
+        )
+
+    def _engine_missing(self) -> ServerFault:
+        return ServerFault(
+            f"the emulator engine binary {self.engine} is missing (ENOENT: it was removed while the "
+            f"server ran); the next request builds it again; {NOT_JUDGED}"
+        )
 
     def _outcome(self, done: Any, files: dict[str, Path], problem: Problem, tensors: dict[str, Any]) -> None:
         if done.returncode == protocol.EXIT_FAULT and files["report.json"].exists():
