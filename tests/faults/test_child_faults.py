@@ -76,6 +76,7 @@ def _running(pid: int) -> int | None:
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGSTOP])
 def test_the_compile_worker_stopped_or_killed_mid_compile(sig: signal.Signals, tmp_path: Path) -> None:
+    others = set(my_temp_dirs(live_workers=True))  # folders of workers other tests left running
     worker = CompileWorker(timeout_s=4.0)
     chain = Toolchain(worker=worker, cache_root=tmp_path / "cache")
     try:
@@ -94,10 +95,9 @@ def test_the_compile_worker_stopped_or_killed_mid_compile(sig: signal.Signals, t
         assert chain.compile(CompileRequest(source=QUICK.replace("2.0f", "5.0f"))).ok
         assert worker.started == 2
         assert pid not in descendants()
-        nvrtc = [p for p in my_temp_dirs(live_workers=True) if "-nvrtc-" in p.name]
     finally:
         worker.close()
-    assert all(not p.exists() for p in nvrtc)
+    assert set(my_temp_dirs(live_workers=True)) <= others  # its private folders went with it
 
 
 @pytest.fixture
