@@ -64,9 +64,15 @@ class Timeout(KernelSkillsError):
 class ServerFault(KernelSkillsError):
     """The machine failed, not the submission: a full disk, a permission, a worker killed or stopped
     from outside, a binary that vanished. The message names the resource and the cause, and says the
-    submission was not judged and may be retried."""
+    submission was not judged and may be retried. ``resource`` and ``errno_name`` carry the data
+    (``"/var/cache/x"``, ``"ENOSPC"``) where one is known."""
 
     exit_code = 6
+
+    def __init__(self, message: str, *, resource: str | None = None, errno_name: str | None = None) -> None:
+        super().__init__(message)
+        self.resource = resource
+        self.errno_name = errno_name
 
 
 NOT_JUDGED = "the submission was not judged; retry it once the server has recovered"
@@ -83,7 +89,12 @@ def errno_text(exc: OSError) -> str:
 def server_fault(resource: str, exc: OSError) -> ServerFault:
     """A ``ServerFault`` for an OSError on ``resource`` ("the compile cache /x/y"); raise it ``from exc``."""
     where = f" {exc.filename}" if exc.filename and str(exc.filename) not in resource else ""
-    return ServerFault(f"{resource}{where}: {errno_text(exc)}; {NOT_JUDGED}")
+    name = _errno.errorcode.get(exc.errno) if exc.errno is not None else None
+    return ServerFault(
+        f"{resource}{where}: {errno_text(exc)}; {NOT_JUDGED}",
+        resource=str(exc.filename) if exc.filename else resource,
+        errno_name=name,
+    )
 
 
 __all__ = [

@@ -81,8 +81,9 @@ def test_a_full_temp_folder_is_a_server_fault_and_leaves_nothing(
     monkeypatch.setattr(tempfile, "tempdir", str(full_disk.path))
     full_disk.fill()
     expected = r"cubin for analysis .*ENOSPC \(No space left on device\).*not judged"
-    with pytest.raises(ServerFault, match=expected):
+    with pytest.raises(ServerFault, match=expected) as caught:
         chain.compile(CompileRequest(source=KERNEL.format(v=8.0)))
+    assert caught.value.errno_name == "ENOSPC" and caught.value.exit_code == 6
     assert not [p for p in full_disk.path.iterdir() if not p.name.startswith(".")]
     full_disk.free()
     assert chain.compile(CompileRequest(source=KERNEL.format(v=8.0))).ok

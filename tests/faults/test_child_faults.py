@@ -69,6 +69,12 @@ def _wait_for(find: Callable[[], int | None], what: str, deadline_s: float = 60.
     raise AssertionError(f"never saw {what}")
 
 
+def _in_job(pid: int) -> int | None:
+    """``pid`` once it has read its job: no longer blocked in read(2) (syscall 0) on its stdin."""
+    syscall = Path(f"/proc/{pid}/syscall").read_text().split()
+    return pid if syscall and syscall[0] not in ("0", "running") else None
+
+
 def _running(pid: int) -> int | None:
     status = Path(f"/proc/{pid}/status").read_text()
     return pid if "State:\tR" in status else None
@@ -113,7 +119,7 @@ def test_the_gpu_worker_stopped_or_killed_mid_job(sig: signal.Signals, gpu_worke
     thread, errors = _in_background(
         lambda: gpu_worker.request({"kind": "sleep", "seconds": 30}, timeout_s=3, what="the sleep job")
     )
-    time.sleep(0.5)
+    _wait_for(lambda: _in_job(pid), "the worker inside the sleep job")
     os.kill(pid, sig)
     thread.join(timeout=60)
     [error] = errors

@@ -16,6 +16,7 @@ a wall-clock overrun (a backstop) -> ``Timeout``; a crash -> KernelFault.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,15 @@ class EmulatorFault(KernelFault):
     def __init__(self, message: str, report: dict[str, Any]) -> None:
         super().__init__(message)
         self.report = report
+
+
+def _full(folder: Path) -> bool:
+    """Whether the file system holding ``folder`` has no block or no inode left."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return False
+    return stats.f_bavail == 0 or stats.f_favail == 0
 
 
 def describe(report: dict[str, Any]) -> str:
@@ -206,16 +216,20 @@ class EmulatedKernel:
                 "the emulator engine could not install its seccomp filter, so the kernel was not run: "
                 f"{done.stderr[-500:].strip()}"
             )
+        if done.returncode != 0 and (_DISK_FULL in done.stderr or _full(files["job"].parent)):
+            raise ServerFault(
+                f"the emulator engine could not write its work folder {files['job'].parent}: ENOSPC "
+                f"({_DISK_FULL}); {NOT_JUDGED}"
+            )
         if done.returncode == protocol.EXIT_BAD_JOB:
-            raise KernelFault(f"the emulator engine refused its job (a harness fault): {done.stderr[-500:]}")
+            raise ServerFault(
+                "the emulator engine refused the job the server wrote (a fault of the server's harness, "
+                f"not of the kernel): {done.stderr[-500:].strip() or 'no message'}; {NOT_JUDGED}"
+            )
         if done.signal is not None and procs.from_outside(done.returncode):
             raise ServerFault(
                 f"the emulator engine was killed by {procs.signal_name(done.signal)}, a signal it did not "
                 f"raise itself (sent from outside the server); not the kernel's doing; {NOT_JUDGED}"
-            )
-        if _DISK_FULL in done.stderr:
-            raise ServerFault(
-                f"the emulator engine could not write its work folder: ENOSPC ({_DISK_FULL}); {NOT_JUDGED}"
             )
         if done.returncode != 0:
             how = f"signal {done.signal}" if done.signal else f"exit {done.returncode}"
