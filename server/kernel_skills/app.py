@@ -16,7 +16,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from pydantic import BaseModel, Field
 
-from kernel_skills import __version__
+from kernel_skills import __version__, tempdirs
 from kernel_skills.executors import default_executor
 from kernel_skills.surface import bench_tools, compile_tools, completions, prompts, skills
 from kernel_skills.surface.client_log import ClientLog
@@ -77,6 +77,7 @@ class App:
 
 
 def build(config: ServerConfig) -> App:
+    tempdirs.sweep()  # temp folders of servers that exited without removing them (never by age)
     bus = InMemorySubscriptionBus()
     state = SkillsState(config.load_catalog, ChangeNotifier(bus), debounce_ms=config.debounce_ms)
     client_log = ClientLog(state.notifier)

@@ -7,6 +7,9 @@ these where they are caught, always with ``raise ... from exc``.
 
 from __future__ import annotations
 
+import errno as _errno
+import os
+
 # Every exit code the CLI uses, in one table (each error class below names its own code).
 EXIT_CODES: dict[int, str] = {
     0: "ok (a kernel judged correct, a command that succeeded)",
@@ -15,6 +18,7 @@ EXIT_CODES: dict[int, str] = {
     3: "no usable device: no GPU, or no confinement/g++ for the CPU emulator (DeviceUnavailable)",
     4: "a problem module is broken: the problem author's mistake, not the kernel's (ProblemError)",
     5: "the CPU emulator cannot run this kernel; nothing was judged (EmulatorUnsupported)",
+    6: "the machine failed (disk full, permission, a killed worker): not judged, retry (ServerFault)",
 }
 
 
@@ -89,8 +93,45 @@ class Timeout(KernelSkillsError):
     exit_code = 1
 
 
+class ServerFault(KernelSkillsError):
+    """The machine failed, not the submission: a full disk, a permission, a worker killed or stopped
+    from outside, a binary that vanished. The message names the resource and the cause, and says the
+    submission was not judged and may be retried. ``resource`` and ``errno_name`` carry the data
+    (``"/var/cache/x"``, ``"ENOSPC"``) where one is known."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, *, resource: str | None = None, errno_name: str | None = None) -> None:
+        super().__init__(message)
+        self.resource = resource
+        self.errno_name = errno_name
+
+
+NOT_JUDGED = "the submission was not judged; retry it once the server has recovered"
+
+
+def errno_text(exc: OSError) -> str:
+    """``ENOSPC (No space left on device)`` for an OSError, ``OSError`` when it carries no errno."""
+    if exc.errno is None:
+        return type(exc).__name__
+    name = _errno.errorcode.get(exc.errno, str(exc.errno))
+    return f"{name} ({exc.strerror or os.strerror(exc.errno)})"
+
+
+def server_fault(resource: str, exc: OSError) -> ServerFault:
+    """A ``ServerFault`` for an OSError on ``resource`` ("the compile cache /x/y"); raise it ``from exc``."""
+    where = f" {exc.filename}" if exc.filename and str(exc.filename) not in resource else ""
+    name = _errno.errorcode.get(exc.errno) if exc.errno is not None else None
+    return ServerFault(
+        f"{resource}{where}: {errno_text(exc)}; {NOT_JUDGED}",
+        resource=str(exc.filename) if exc.filename else resource,
+        errno_name=name,
+    )
+
+
 __all__ = [
     "EXIT_CODES",
+    "NOT_JUDGED",
     "CompileError",
     "DeviceUnavailable",
     "EmulatorUnsupported",
@@ -98,6 +139,9 @@ __all__ = [
     "KernelSkillsError",
     "ProblemError",
     "RefusedInput",
+    "ServerFault",
     "SkillError",
     "Timeout",
+    "errno_text",
+    "server_fault",
 ]

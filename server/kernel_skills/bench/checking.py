@@ -28,7 +28,7 @@ from typing import Any
 from kernel_skills.bench import authored
 from kernel_skills.bench.compare import compare, unravel
 from kernel_skills.bench.spec import Pointer, Problem, Scalar, torch_dtype
-from kernel_skills.errors import KernelFault
+from kernel_skills.errors import KernelFault, ServerFault
 
 Tensors = dict[str, Any]
 _SAME_SIZE_INT = {1: "uint8", 2: "int16", 4: "int32", 8: "int64"}
@@ -161,6 +161,8 @@ class Harness:
         try:
             self.launch(inputs, outputs)
             self.sync()
+        except ServerFault:
+            raise  # the machine failed, not the kernel
         except Exception as exc:
             raise KernelFault(
                 f"the kernel faulted on {self.where}, {what}: {type(exc).__name__}: {exc}. Typical causes: "

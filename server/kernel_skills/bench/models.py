@@ -353,3 +353,5 @@ class ResultSummary(BaseModel):
 class ResultList(BaseModel):
     problem: str
     results: list[ResultSummary]
+    # what the results DB had to do or could not do (a repair, verdicts held in memory)
+    warnings: list[str] = Field(default_factory=list)

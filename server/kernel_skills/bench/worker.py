@@ -16,7 +16,9 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from kernel_skills import procs
 from kernel_skills.errors import (
+    NOT_JUDGED,
     CompileError,
     DeviceUnavailable,
     EmulatorUnsupported,
@@ -24,15 +26,24 @@ from kernel_skills.errors import (
     KernelSkillsError,
     ProblemError,
     RefusedInput,
+    ServerFault,
     Timeout,
 )
-from kernel_skills.workerproc import ChildDied, ChildTimeout, LazyDefault, SupervisedChild
+from kernel_skills.workerproc import ChildDied, ChildStopped, ChildTimeout, LazyDefault, SupervisedChild
 
 _LOG = logging.getLogger(__name__)  # forwarded to MCP clients as log messages while serving
 TEST_JOBS_ENV = "KERNEL_SKILLS_WORKER_TEST_JOBS"  # enables sleep/hang/crash jobs (tests only)
 ERROR_TYPES: dict[str, type[KernelSkillsError]] = {
     cls.__name__: cls
-    for cls in (RefusedInput, EmulatorUnsupported, DeviceUnavailable, KernelFault, Timeout, CompileError)
+    for cls in (
+        RefusedInput,
+        EmulatorUnsupported,
+        DeviceUnavailable,
+        KernelFault,
+        Timeout,
+        CompileError,
+        ServerFault,
+    )
 }
 
 
@@ -92,6 +103,12 @@ class WorkerProcess:
         what = what or f"job {job.get('kind')!r}"
         try:
             reply = self._child.request(job, timeout_s)
+        except ChildStopped as exc:
+            self._replaced(f"{what}: it was stopped from outside")
+            raise ServerFault(
+                f"the GPU worker (pid {exc.pid}) was stopped from outside the server (SIGSTOP) during "
+                f"{what}; it was replaced; {NOT_JUDGED}"
+            ) from exc
         except ChildTimeout as exc:
             self._replaced(f"{what} ran past {timeout_s:g} s")
             raise Timeout(
@@ -105,6 +122,11 @@ class WorkerProcess:
                 message = f"the benchmark worker died before {what} started"
             else:
                 message = f"the GPU worker died while running {what}"
+            if procs.from_outside(exc.returncode):
+                raise ServerFault(
+                    f"{message} ({_describe_exit(exc.returncode)}, a signal it did not raise itself: sent "
+                    f"from outside the server); it was replaced; {NOT_JUDGED}"
+                ) from exc
             raise KernelFault(f"{message} ({_describe_exit(exc.returncode)}); it was replaced") from exc
         if reply.get("ok"):
             return reply.get("result") or {}

@@ -31,7 +31,7 @@ def _test_jobs() -> dict[str, Handler]:
             time.sleep(0.5)
 
     def crash(job: dict[str, Any]) -> dict[str, Any]:
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGSEGV)  # as a crash in a CUDA library would
         return {}
 
     def fail(job: dict[str, Any]) -> dict[str, Any]:

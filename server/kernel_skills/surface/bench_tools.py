@@ -43,7 +43,7 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         return load_registry(dirs)
 
     @tool_errors
-    async def list_problems(name: str | None = None) -> Annotated[CallToolResult, ProblemList]:
+    async def list_problems(ctx: Context, name: str | None = None) -> Annotated[CallToolResult, ProblemList]:
         """The benchmark problems, one line each; with `name`, that problem's exact kernel signature,
         outputs, size names (for grid and shared_mem expressions), shapes, timed sets and tolerance."""
         from kernel_skills.bench.api import list_problems as domain_list
@@ -107,7 +107,7 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         return answer(result, bench_text(result))
 
     @tool_errors
-    async def list_results(problem: str) -> Annotated[CallToolResult, ResultList]:
+    async def list_results(problem: str, ctx: Context) -> Annotated[CallToolResult, ResultList]:
         """Your stored attempts for a problem, best first (accepted, correct, fastest): id, kernel,
         median time, speedup, device, the emulator's H100 estimate (a model) and its error where a GPU
         timed the same kernel, and a one-line summary."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
@@ -25,11 +26,14 @@ from kernel_skills.errors import (
     KernelSkillsError,
     ProblemError,
     RefusedInput,
+    ServerFault,
     SkillError,
     Timeout,
+    errno_text,
 )
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_LOG = logging.getLogger(__name__)
 
 
 class ErrorKind(NamedTuple):
@@ -46,6 +50,7 @@ KINDS: dict[type[KernelSkillsError], ErrorKind] = {
     DeviceUnavailable: ErrorKind("no GPU", INTERNAL_ERROR),
     KernelFault: ErrorKind("kernel fault", INTERNAL_ERROR),
     Timeout: ErrorKind("timed out", INTERNAL_ERROR),
+    ServerFault: ErrorKind("server fault", INTERNAL_ERROR),  # the machine, not the submission
     KernelSkillsError: ErrorKind("error", INTERNAL_ERROR),
 }
 
@@ -77,8 +82,34 @@ def invalid_params(text: str, **data: Any) -> MCPError:
     return MCPError(code=INVALID_PARAMS, message=text, data=data or None)
 
 
+def unexpected(tool: str, exc: BaseException, request_id: object = None) -> ServerFault:
+    """A ``ServerFault`` for an exception no domain code mapped, logged with its traceback: the
+    client reads the tool, the request id and the cause, never a bare "Error executing tool"."""
+    where = f"{tool} (request {request_id})" if request_id is not None else tool
+    cause = errno_text(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, OSError) and exc.filename:
+        cause = f"{exc.filename}: {cause}"
+    _LOG.error("unexpected error in %s: %s", where, cause, exc_info=exc)
+    return ServerFault(
+        f"{where} failed on the server ({cause}); the server logged the details and keeps serving. "
+        "Nothing was judged or stored by this call; it may be retried"
+    )
+
+
+def _request_id(args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
+    for value in (*args, *kwargs.values()):
+        if type(value).__name__ == "Context":
+            try:
+                return value.request_id
+            except Exception:  # outside a request (a direct call in a test)
+                return None
+    return None
+
+
 def tool_errors(fn: _F) -> _F:
-    """Decorate a tool function (sync or async) so domain errors become tool errors, here and only here."""
+    """Decorate a tool function (sync or async) so domain errors become tool errors, here and only
+    here; any other exception becomes a named ``ServerFault`` (logged with its traceback)."""
+    name = getattr(fn, "__name__", "tool")
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
@@ -87,6 +118,10 @@ def tool_errors(fn: _F) -> _F:
                 return await fn(*args, **kwargs)
             except KernelSkillsError as exc:
                 raise tool_error(exc) from exc
+            except (ToolError, MCPError):
+                raise
+            except Exception as exc:
+                raise tool_error(unexpected(name, exc, _request_id(args, kwargs))) from exc
 
         return async_wrapper  # type: ignore[return-value]
 
@@ -96,5 +131,9 @@ def tool_errors(fn: _F) -> _F:
             return fn(*args, **kwargs)
         except KernelSkillsError as exc:
             raise tool_error(exc) from exc
+        except (ToolError, MCPError):
+            raise
+        except Exception as exc:
+            raise tool_error(unexpected(name, exc, _request_id(args, kwargs))) from exc
 
     return wrapper  # type: ignore[return-value]
