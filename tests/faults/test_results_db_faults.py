@@ -144,7 +144,7 @@ def test_rows_are_copied_by_the_columns_both_schemas_have(tmp_path: Path) -> Non
     db = tmp_path / "results.sqlite3"
     results_db.keep(verdict(1), path=db)
     with sqlite3.connect(db) as conn:
-        conn.execute("ALTER TABLE results ADD COLUMN estimate_us REAL")
+        conn.execute("ALTER TABLE results ADD COLUMN a_later_field REAL")
     _filled(db, 60)
     _damage_page(db, sqlite3.connect(db).execute("PRAGMA page_count").fetchone()[0] - 1)
     listing = results_db.list_results("rmsnorm", limit=200, path=db)
