@@ -114,7 +114,8 @@ def print_report(report: AgentEvalReport) -> None:
         calls = ", ".join(f"{k} {v}" for k, v in t.tool_calls.items()) or "-"
         problems = []
         for label, n in (
-            ("errors", t.tool_errors),
+            ("no answer", t.errors),
+            ("tool errors", t.tool_errors),
             ("malformed", t.malformed_arguments),
             ("unknown", t.unknown_tools),
             ("loops", t.loops),
