@@ -67,6 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KernelSkillsError as exc:
         emit_error(exc, as_json=getattr(args, "json", False))
         return exc.exit_code
+    except ModuleNotFoundError as exc:  # an optional package (torch, CuPy, Ray) missing deep in a job
+        from kernel_skills.errors import missing_module
+
+        named = missing_module(exc)
+        if named is None:
+            raise
+        emit_error(named, as_json=getattr(args, "json", False))
+        return named.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

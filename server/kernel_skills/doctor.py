@@ -20,10 +20,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from kernel_skills.errors import OPTIONAL_MODULES
+
 Status = Literal["ok", "warning", "missing", "error"]
-TORCH_INSTALL = "pip install torch==2.13.0"
-CUPY_INSTALL = "pip install cupy-cuda13x (the `gpu` extra: pip install 'kernel-skills[gpu]')"
-RAY_INSTALL = "pip install 'kernel-skills[ray]' (Ray 2.60.0)"
+TORCH_INSTALL = OPTIONAL_MODULES["torch"][1]
+CUPY_INSTALL = OPTIONAL_MODULES["cupy"][1]
+RAY_INSTALL = OPTIONAL_MODULES["ray"][1]
 DATA_DIR_ENV = "KERNEL_SKILLS_DATA_DIR"
 CACHE_DIR_ENV = "KERNEL_SKILLS_CACHE_DIR"
 

@@ -46,6 +46,37 @@ class DeviceUnavailable(KernelSkillsError):
     exit_code = 3
 
 
+class MissingDependency(DeviceUnavailable):
+    """A piece this machine lacks and the request needs (torch, g++, CuPy, Ray): the message names it,
+    what needs it and how to install it; ``piece`` and ``install`` carry the same for a program."""
+
+    def __init__(self, piece: str, *, needed_for: str, install: str):
+        super().__init__(f"{piece} is not installed here, and {needed_for} needs it: {install}")
+        self.piece = piece
+        self.needed_for = needed_for
+        self.install = install
+
+
+# Optional Python packages: what needs each and how to install it (the doctor and the adapters say so).
+OPTIONAL_MODULES: dict[str, tuple[str, str]] = {
+    "torch": (
+        "benchmarking (the problems' PyTorch references, on the CPU emulator or a GPU)",
+        "pip install torch==2.13.0",
+    ),
+    "cupy": ("a benchmark on a GPU", "pip install cupy-cuda13x (the `gpu` extra)"),
+    "ray": ("--executor ray", "pip install 'kernel-skills[ray]'"),
+}
+
+
+def missing_module(exc: ModuleNotFoundError) -> MissingDependency | None:
+    """The named error for an optional package that failed to import; None for any other module."""
+    root = (exc.name or "").split(".")[0]
+    if root not in OPTIONAL_MODULES:
+        return None
+    needed_for, install = OPTIONAL_MODULES[root]
+    return MissingDependency(root, needed_for=needed_for, install=install)
+
+
 class KernelFault(KernelSkillsError):
     """The submitted kernel faulted on the device (illegal address, trap, misaligned access...)."""
 
@@ -59,11 +90,14 @@ class Timeout(KernelSkillsError):
 
 
 __all__ = [
+    "OPTIONAL_MODULES",
     "CompileError",
     "DeviceUnavailable",
     "KernelFault",
     "KernelSkillsError",
+    "MissingDependency",
     "RefusedInput",
     "SkillError",
     "Timeout",
+    "missing_module",
 ]

@@ -23,9 +23,11 @@ from kernel_skills.errors import (
     EmulatorUnsupported,
     KernelFault,
     KernelSkillsError,
+    MissingDependency,
     RefusedInput,
     SkillError,
     Timeout,
+    missing_module,
 )
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -42,6 +44,7 @@ KINDS: dict[type[KernelSkillsError], ErrorKind] = {
     SkillError: ErrorKind("skill error", INVALID_PARAMS),
     CompileError: ErrorKind("compiler unavailable", INTERNAL_ERROR),
     DeviceUnavailable: ErrorKind("no GPU", INTERNAL_ERROR),
+    MissingDependency: ErrorKind("not installed", INTERNAL_ERROR),
     KernelFault: ErrorKind("kernel fault", INTERNAL_ERROR),
     Timeout: ErrorKind("timed out", INTERNAL_ERROR),
     KernelSkillsError: ErrorKind("error", INTERNAL_ERROR),
@@ -75,6 +78,15 @@ def invalid_params(text: str, **data: Any) -> MCPError:
     return MCPError(code=INVALID_PARAMS, message=text, data=data or None)
 
 
+def _as_domain_error(exc: ModuleNotFoundError) -> KernelSkillsError:
+    """An optional package missing deep in a job (torch, CuPy, Ray) becomes its named error; any other
+    missing module is a broken install and stays a server fault."""
+    named = missing_module(exc)
+    if named is None:
+        raise exc
+    return named
+
+
 def tool_errors(fn: _F) -> _F:
     """Decorate a tool function (sync or async) so domain errors become tool errors, here and only here."""
     if inspect.iscoroutinefunction(fn):
@@ -85,6 +97,8 @@ def tool_errors(fn: _F) -> _F:
                 return await fn(*args, **kwargs)
             except KernelSkillsError as exc:
                 raise tool_error(exc) from exc
+            except ModuleNotFoundError as exc:
+                raise tool_error(_as_domain_error(exc)) from exc
 
         return async_wrapper  # type: ignore[return-value]
 
@@ -94,5 +108,7 @@ def tool_errors(fn: _F) -> _F:
             return fn(*args, **kwargs)
         except KernelSkillsError as exc:
             raise tool_error(exc) from exc
+        except ModuleNotFoundError as exc:
+            raise tool_error(_as_domain_error(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
