@@ -9,6 +9,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from kernel_skills.catalog.containment import check_relative_path
 from kernel_skills.catalog.files import is_junk, is_text_type, mime_type
 from kernel_skills.catalog.loader import Loaded, load_source, source_for
@@ -309,6 +311,50 @@ def _is_candidate_entry(entry: os.DirEntry) -> bool:
     if name.startswith(".") or is_junk(name):
         return False
     return entry.is_dir() or (name.endswith(".skill") and entry.is_file())
+
+
+class SkippedEntry(BaseModel):
+    """Something in a folder of skills that the catalog does not load, and why."""
+
+    path: str
+    reason: str
+
+
+def skill_entries(folder: Path) -> tuple[list[Path], list[SkippedEntry]]:
+    """The skills in a folder of skills, for validation: every `.skill` package and every folder
+    with a SKILL.md (any case: a `skill.md` is a skill with that error), and the entries skipped, each
+    with why (a folder without one, a hidden skill folder, a file that is no package)."""
+    found: list[Path] = []
+    skipped: list[SkippedEntry] = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        path = Path(entry.path)
+        has_skill_md = entry.is_dir() and _holds_skill_md(path)
+        if _is_candidate_entry(entry) and (has_skill_md or not entry.is_dir()):
+            found.append(path)
+            continue
+        reason = _why_skipped(entry, has_skill_md)
+        if reason is not None:
+            skipped.append(SkippedEntry(path=entry.path, reason=reason))
+    return found, skipped
+
+
+def _holds_skill_md(folder: Path) -> bool:
+    try:
+        return any(p.name.lower() == "skill.md" for p in folder.iterdir())
+    except OSError:  # unreadable: validating it says so
+        return True
+
+
+def _why_skipped(entry: os.DirEntry, has_skill_md: bool) -> str | None:
+    """Why an entry is no skill to validate; None for what is not skill-like at all (dotfiles)."""
+    hidden = entry.name.startswith(".") or is_junk(entry.name)
+    if entry.is_dir() and has_skill_md:
+        return "a hidden or leftover folder name: the catalog does not serve it (rename it)"
+    if entry.is_dir() and not hidden:
+        return "no SKILL.md in it (served from a skills root, it would be listed as an invalid skill)"
+    if entry.is_file() and not hidden:
+        return "a file, not a skill folder or a .skill package (a zipped skill's name ends in .skill)"
+    return None
 
 
 def _is_candidate(path: Path) -> bool:

@@ -24,7 +24,6 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel
 
 from kernel_skills.errors import RefusedInput, SkillError
@@ -72,25 +71,22 @@ class Progress(BaseModel):
 
 
 def read_skill(skill_dir: Path) -> SkillText:
-    """The skill's name and SKILL.md body (frontmatter removed)."""
+    """The skill's name and SKILL.md body (frontmatter removed), parsed as the catalog parses it."""
+    from kernel_skills.catalog.frontmatter import FrontmatterError, parse_skill_md
+
     skill_md = Path(skill_dir) / "SKILL.md"
     if not skill_md.is_file():
         raise RefusedInput(f"{skill_dir} is not a skill folder: it has no SKILL.md")
     try:
-        text = skill_md.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        parsed = parse_skill_md(skill_md.read_bytes())
+    except OSError as exc:
         raise SkillError(f"cannot read {skill_md}: {exc}") from exc
-    parts = text.split("---", 2) if text.startswith("---") else []
-    if len(parts) < 3:
-        raise SkillError(f"{skill_md} has no YAML frontmatter between '---' lines")
-    try:
-        front = yaml.safe_load(parts[1])
-    except yaml.YAMLError as exc:
-        raise SkillError(f"{skill_md}: frontmatter is not valid YAML: {exc}") from exc
-    name = front.get("name") if isinstance(front, dict) else None
+    except FrontmatterError as exc:
+        raise SkillError(f"{skill_md}: {exc}") from exc
+    name = parsed.frontmatter.get("name")
     if not isinstance(name, str) or not name:
         raise SkillError(f"{skill_md}: frontmatter has no 'name'")
-    return SkillText(name=name, body=parts[2].strip())
+    return SkillText(name=name, body=parsed.body.strip())
 
 
 def system_prompt(skill: SkillText | None) -> str:
