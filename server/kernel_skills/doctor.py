@@ -26,8 +26,6 @@ Status = Literal["ok", "warning", "missing", "error"]
 TORCH_INSTALL = OPTIONAL_MODULES["torch"][1]
 CUPY_INSTALL = OPTIONAL_MODULES["cupy"][1]
 RAY_INSTALL = OPTIONAL_MODULES["ray"][1]
-DATA_DIR_ENV = "KERNEL_SKILLS_DATA_DIR"
-CACHE_DIR_ENV = "KERNEL_SKILLS_CACHE_DIR"
 
 
 class Check(BaseModel):
@@ -278,15 +276,15 @@ def check_dir(name: str, folder: Path, env: str, needed_for: str) -> Check:
 def check_data_dir() -> Check:
     from kernel_skills import paths
 
-    return check_dir("data-dir", paths.data_dir(), DATA_DIR_ENV, "the results DB and device calibration")
+    needed = "the results DB and the device calibration"
+    return check_dir("data-dir", paths.data_dir(), paths.DATA_DIR_ENV, needed)
 
 
 def check_cache_dir() -> Check:
     from kernel_skills import paths
 
-    return check_dir(
-        "cache-dir", paths.cache_dir(), CACHE_DIR_ENV, "the compile cache and the emulator's engine"
-    )
+    needed = "the compile cache and the emulator's engine"
+    return check_dir("cache-dir", paths.cache_dir(), paths.CACHE_DIR_ENV, needed)
 
 
 # --- the report ---------------------------------------------------------------------------------

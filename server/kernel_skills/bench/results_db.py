@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from kernel_skills import paths
@@ -140,11 +140,21 @@ def list_results(problem: str, *, limit: int = DEFAULT_LIMIT, path: Path | None 
     return ResultList(problem=problem, results=results)
 
 
-def recent_ids(limit: int = 100, *, path: Path | None = None) -> list[int]:
-    """The ids of the newest stored results, newest first (what a client may complete an id from)."""
+def recent_ids(
+    limit: int = 100, *, problems: Collection[str] | None = None, path: Path | None = None
+) -> list[int]:
+    """The ids of the newest stored results, newest first (what a client may complete an id from);
+    with ``problems``, only results for those problems (the ones a server serves)."""
+    where, args = "", []
+    if problems is not None:
+        names = sorted(problems)
+        if not names:
+            return []
+        where = f"WHERE problem IN ({', '.join('?' * len(names))}) "
+        args = names
     with _connect(path) as conn:
         rows = conn.execute(
-            "SELECT id FROM results ORDER BY id DESC LIMIT ?", (max(1, int(limit)),)
+            f"SELECT id FROM results {where}ORDER BY id DESC LIMIT ?", (*args, max(1, int(limit)))
         ).fetchall()
     return [int(row[0]) for row in rows]
 

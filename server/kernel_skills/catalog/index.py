@@ -8,6 +8,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel
 
@@ -15,10 +16,12 @@ from kernel_skills.catalog.containment import check_relative_path
 from kernel_skills.catalog.files import is_junk, is_text_type, mime_type
 from kernel_skills.catalog.loader import Loaded, load_source, source_for
 from kernel_skills.catalog.models import CatalogChange, FileContent, InvalidSkill, Skill
+from kernel_skills.catalog.redact import PathHider
 from kernel_skills.catalog.roots import CatalogConfig, SkillRoot, dedupe_roots
 from kernel_skills.errors import SkillError
 
 logger = logging.getLogger("kernel_skills.catalog")
+T = TypeVar("T")
 
 
 @dataclass
@@ -40,8 +43,11 @@ class _Served:
 class Catalog:
     """All skills from all roots. Reads are lock-free on an immutable snapshot; reloads swap it."""
 
-    def __init__(self, roots: list[SkillRoot]) -> None:
+    def __init__(self, roots: list[SkillRoot], *, expose_paths: bool = True) -> None:
         self._roots = dedupe_roots(list(roots))  # absolute paths, each folder once
+        # False: what is shown to a client names each root by a label, never its absolute path
+        self.expose_paths = expose_paths
+        self._hider = PathHider(self._roots)
         self._real_roots = [_real(root.path) for root in self._roots]
         # Skill folders that are symlinks in a root: real target -> (root index, path in the root),
         # so that edits reported under the target's real path find their skill.
@@ -65,7 +71,13 @@ class Catalog:
 
     @classmethod
     def from_config(cls, config: CatalogConfig | None = None) -> Catalog:
-        return cls((config or CatalogConfig()).roots())
+        config = config or CatalogConfig()
+        return cls(config.roots(), expose_paths=config.expose_paths)
+
+    def shown(self, value: T) -> T:
+        """``value`` (text, or nested dicts and lists of it) as a client may see it: with each root's
+        path replaced by its label unless this catalog exposes paths."""
+        return value if self.expose_paths else self._hider.value(value)
 
     @property
     def roots(self) -> list[SkillRoot]:

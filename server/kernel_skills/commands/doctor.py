@@ -13,6 +13,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from kernel_skills.commands.serve import add_data_dir_argument, use_data_dir
+
 if TYPE_CHECKING:
     from kernel_skills.doctor import DoctorReport
 
@@ -28,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-build", action="store_true", help="do not build the emulator's engine, only say if it is"
     )
+    add_data_dir_argument(parser)
     parser.set_defaults(func=_handle)
 
 
@@ -35,6 +38,7 @@ def _handle(args: argparse.Namespace) -> int:
     from kernel_skills.commands.output import emit_json
     from kernel_skills.doctor import diagnose
 
+    use_data_dir(args.data_dir)
     report = diagnose(build=not args.no_build)
     if args.json:
         emit_json(report)
