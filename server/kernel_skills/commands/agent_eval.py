@@ -68,8 +68,9 @@ def handle(args: argparse.Namespace) -> int:
     def show(e: Episode) -> None:
         if not quiet:
             error = f", {e.error[:80]}" if e.error else ""
+            status = "no answer" if e.ended == "error" else e.score.status
             sys.stderr.write(
-                f"[{args.model[0]}] case {e.case} {e.condition} run {e.run}: {e.score.status} "
+                f"[{args.model[0]}] case {e.case} {e.condition} run {e.run}: {status} "
                 f"({e.turns} turns, {len(e.tool_calls)} tool calls, {e.wall_s:.1f} s{error})\n"
             )
 
