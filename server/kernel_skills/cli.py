@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from kernel_skills import __version__
 from kernel_skills.commands.output import emit_error
 
-COMMAND_MODULES = ("serve", "skills", "compile", "bench", "pool", "kernels", "eval", "traces", "doctor")
+COMMAND_MODULES = (
+    "serve", "skills", "compile", "problems", "bench", "pool", "kernels", "eval", "traces", "doctor",
+)  # fmt: skip
 
 # Options whose value is itself a compiler flag (`--option -use_fast_math`): argparse would read the
 # value as an unknown flag, so the pair is joined into `--option=-use_fast_math` before parsing.

@@ -65,7 +65,7 @@ def benchmark(
     if on_emulator(request.device, executor):
         result = executor.emulate(the_plan, progress=progress or no_progress, timeouts=timeouts or Timeouts())
         if store and result.verified_on is not None:
-            result.result_id = results_db.store(result)
+            results_db.keep(result)
         return result
     steps = gpu_steps(the_plan, progress or no_progress)
     result = _on_gpu(the_plan, executor, steps, timeouts or Timeouts())
@@ -75,7 +75,7 @@ def benchmark(
         steps.step("counting on the CPU emulator")
         add_counters(result, the_plan, executor, timeouts or Timeouts())
     if store:
-        result.result_id = results_db.store(result)
+        results_db.keep(result)
     steps.finish()
     return result
 

@@ -7,6 +7,21 @@ these where they are caught, always with ``raise ... from exc``.
 
 from __future__ import annotations
 
+import errno as _errno
+import os
+
+# Every exit code the CLI uses, in one table (each error class below names its own code).
+EXIT_CODES: dict[int, str] = {
+    0: "ok (a kernel judged correct, a command that succeeded)",
+    1: "the kernel was judged and failed (compile error, incorrect, fault, time-out)",
+    2: "bad input: an option, path or name we do not accept (RefusedInput)",
+    3: "no usable device: no GPU, or no confinement/g++/torch for the CPU emulator (DeviceUnavailable, "
+    "MissingDependency)",
+    4: "a problem module is broken: the problem author's mistake, not the kernel's (ProblemError)",
+    5: "the CPU emulator cannot run this kernel; nothing was judged (EmulatorUnsupported)",
+    6: "the machine failed (disk full, permission, a killed worker): not judged, retry (ServerFault)",
+}
+
 
 class KernelSkillsError(Exception):
     """Base of every error this project raises on purpose. The message is for the user/agent."""
@@ -25,7 +40,28 @@ class RefusedInput(KernelSkillsError):
 
 class EmulatorUnsupported(RefusedInput):
     """The CPU emulator cannot run this kernel (a limit of the emulator, not a verdict on the kernel:
-    on a GPU it may well be correct). Nothing of it ran."""
+    on a GPU it may well be correct). Nothing of it ran. A RefusedInput for callers that catch
+    those, with its own exit code."""
+
+    exit_code = 5
+
+
+class ProblemError(KernelSkillsError):
+    """A problem module (the problem author's code, not the kernel) is broken: it does not import, an
+    entry is missing or mistyped, or ``make_inputs``/``reference``/... gave or did the wrong thing.
+
+    Carries the module, the entry and what was expected vs. given (``given`` may be an exception)."""
+
+    exit_code = 4
+
+    def __init__(self, module: str, entry: str, expected: str, given: str) -> None:
+        self.module, self.entry, self.expected, self.given = module, entry, expected, given
+        super().__init__(f"problem module {module}: {entry}: expected {expected}; given {given}")
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """The error as data, to rebuild it across a process boundary: ``ProblemError(**fields)``."""
+        return {"module": self.module, "entry": self.entry, "expected": self.expected, "given": self.given}
 
 
 class SkillError(KernelSkillsError):
@@ -89,15 +125,58 @@ class Timeout(KernelSkillsError):
     exit_code = 1
 
 
+class ServerFault(KernelSkillsError):
+    """The machine failed, not the submission: a full disk, a permission, a worker killed or stopped
+    from outside, a binary that vanished. The message names the resource and the cause, and says the
+    submission was not judged and may be retried. ``resource`` and ``errno_name`` carry the data
+    (``"/var/cache/x"``, ``"ENOSPC"``) where one is known."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, *, resource: str | None = None, errno_name: str | None = None) -> None:
+        super().__init__(message)
+        self.resource = resource
+        self.errno_name = errno_name
+
+
+NOT_JUDGED = "the submission was not judged; retry it once the server has recovered"
+
+
+def errno_text(exc: OSError) -> str:
+    """``ENOSPC (No space left on device)`` for an OSError, ``OSError`` when it carries no errno."""
+    if exc.errno is None:
+        return type(exc).__name__
+    name = _errno.errorcode.get(exc.errno, str(exc.errno))
+    return f"{name} ({exc.strerror or os.strerror(exc.errno)})"
+
+
+def server_fault(resource: str, exc: OSError) -> ServerFault:
+    """A ``ServerFault`` for an OSError on ``resource`` ("the compile cache /x/y"); raise it ``from exc``."""
+    where = f" {exc.filename}" if exc.filename and str(exc.filename) not in resource else ""
+    name = _errno.errorcode.get(exc.errno) if exc.errno is not None else None
+    return ServerFault(
+        f"{resource}{where}: {errno_text(exc)}; {NOT_JUDGED}",
+        resource=str(exc.filename) if exc.filename else resource,
+        errno_name=name,
+    )
+
+
 __all__ = [
+    "EXIT_CODES",
+    "NOT_JUDGED",
     "OPTIONAL_MODULES",
     "CompileError",
     "DeviceUnavailable",
+    "EmulatorUnsupported",
     "KernelFault",
     "KernelSkillsError",
     "MissingDependency",
+    "ProblemError",
     "RefusedInput",
+    "ServerFault",
     "SkillError",
     "Timeout",
+    "errno_text",
     "missing_module",
+    "server_fault",
 ]

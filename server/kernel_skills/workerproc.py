@@ -26,6 +26,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from kernel_skills import procs
+
 MAX_FRAME_BYTES = 256 * 1024 * 1024
 _HEADER_SIZE = 4
 _CHUNK = 1 << 20
@@ -170,6 +172,17 @@ class ChildTimeout(ChildGone):
         self.timeout_s = timeout_s
 
 
+class ChildStopped(ChildTimeout):
+    """The deadline passed while the child was stopped (SIGSTOP from outside): not its own doing."""
+
+    def __init__(self, timeout_s: float, pid: int) -> None:
+        super().__init__(timeout_s)
+        self.args = (
+            f"the child (pid {pid}) was stopped from outside and gave no reply within {timeout_s:g} s",
+        )
+        self.pid = pid
+
+
 class ChildDied(ChildGone):
     def __init__(self, returncode: int | None, *, before_send: bool) -> None:
         super().__init__(f"the child died (exit status {returncode})")
@@ -237,7 +250,9 @@ class SupervisedChild:
                 *(self._args() if self._args else ()),
             ]
             if self._private_cwd is not None:
-                self._workdir = tempfile.TemporaryDirectory(prefix=self._private_cwd)
+                self._workdir = tempfile.TemporaryDirectory(
+                    prefix=self._private_cwd, ignore_cleanup_errors=True
+                )
             self._buffer = FrameBuffer(self._codec)
             self._proc = subprocess.Popen(
                 argv,
@@ -288,8 +303,9 @@ class SupervisedChild:
                 while (reply := self._buffer.pop()) is None:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
+                        was_stopped = procs.stopped(proc.pid)
                         self.kill()
-                        raise ChildTimeout(timeout_s)
+                        raise ChildStopped(timeout_s, proc.pid) if was_stopped else ChildTimeout(timeout_s)
                     if not select.select([fd], [], [], remaining)[0]:
                         continue
                     chunk = os.read(fd, _CHUNK)
@@ -384,6 +400,7 @@ __all__ = [
     "MAX_FRAME_BYTES",
     "ChildDied",
     "ChildGone",
+    "ChildStopped",
     "ChildTimeout",
     "Codec",
     "FrameBuffer",

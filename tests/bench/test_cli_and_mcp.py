@@ -40,12 +40,16 @@ def test_problems_lists_every_problem_with_its_signature(capsys: pytest.CaptureF
     assert "ceil_div" in listing["expression_syntax"]
 
 
-def test_problems_with_a_broken_problems_dir_module_exits_1(tmp_path: Path, capsys) -> None:
+def test_problems_with_a_broken_problems_dir_module_exits_4(tmp_path: Path, capsys) -> None:
     (tmp_path / "bad.py").write_text("NAME = 'bad'\n", encoding="utf-8")
-    assert main(["problems", "--problems-dir", str(tmp_path)]) == 1
+    assert main(["problems", "--problems-dir", str(tmp_path)]) == 4
     captured = capsys.readouterr()
     assert "rmsnorm" in captured.out
-    assert "invalid problem module" in captured.err and "missing entries" in captured.err
+    assert (
+        f"invalid: problem module {tmp_path / 'bad.py'}: ABI, SHAPES, make_inputs, reference:" in captured.err
+    )
+    assert captured.err.count("problem module") == 1  # the prefix is not repeated
+    assert "missing" in captured.err
 
 
 def test_bench_on_the_gpu_without_one_exits_3_naming_the_missing_device(capsys) -> None:

@@ -1,7 +1,7 @@
 """Table-driven agreement with the reference validator `skills-ref` (PyPI, command `agentskills`).
 
 Every case runs both validators on the same real folder. Where we differ, we differ on purpose
-and the case says why (the README repeats these reasons):
+and the case says why (docs/skills.md repeats these reasons):
 - unknown frontmatter keys: a warning for us (real skills carry client keys such as Claude Code's
   `disable-model-invocation`), an error for skills-ref;
 - non-ASCII letters in names: refused by us (names are `skill://` URI segments and folder names,

@@ -12,7 +12,7 @@ from kernel_skills.bench.models import BenchRequest
 from kernel_skills.bench.registry import import_problem_file, load_registry
 from kernel_skills.bench.spec import EMULATOR_MAX_ELEMENTS
 from kernel_skills.dispatch import benchmark
-from kernel_skills.errors import RefusedInput
+from kernel_skills.errors import ProblemError
 
 from .conftest import needs_emulator
 
@@ -64,19 +64,19 @@ def test_declared_emulator_shapes_are_used(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("declared", "fragment"),
     [
-        ('[{"rows": 3}]', "must name exactly the size variables ['n']"),
-        ('[{"n": 0}]', "must be an int in 1.."),
-        ('{"n": 3}', "EMULATOR_SHAPES must be a list"),
-        ("[]", "EMULATOR_SHAPES must be a list of 1 to"),
+        ('[{"rows": 3}]', "expected shapes naming exactly the size variables ['n']; given ['rows']"),
+        ('[{"n": 0}]', "expected size 'n' an int in 1..2147483647; given 0"),
+        ('{"n": 3}', "EMULATOR_SHAPES: expected a list of 1 to 16 dicts"),
+        ("[]", "EMULATOR_SHAPES: expected a list of 1 to 16 dicts of size -> int; given []"),
         (f'[{{"n": {EMULATOR_MAX_ELEMENTS + 1}}}]', "keep these small"),
     ],
 )
 def test_bad_emulator_shapes_are_refused_naming_the_module_and_the_fault(
     tmp_path: Path, declared: str, fragment: str
 ) -> None:
-    with pytest.raises(RefusedInput, match="problem module") as caught:
+    with pytest.raises(ProblemError, match="problem module") as caught:
         import_problem_file(_user_problem(tmp_path, declared))
-    assert fragment in str(caught.value)
+    assert fragment in str(caught.value) and caught.value.entry == "EMULATOR_SHAPES"
 
 
 @needs_emulator

@@ -385,3 +385,36 @@ def test_cli_takes_an_upskill_tests_file_several_models_and_writes_the_reports(
     assert (tmp_path / "r.html").read_text().count("<h2>model ") == 2
     (folder,) = (tmp_path / "runs").iterdir()
     assert (folder / "report.html").is_file()
+
+
+def test_task_cases_on_kernelbench_and_bundled_problems_are_reported_by_origin(
+    fake_endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kernel_skills.bench.kernelbench import import_files
+    from kernel_skills.bench.registry import PROBLEMS_DIR_ENV
+
+    problems = tmp_path / "problems"
+    kb_file = Path(__file__).parents[1] / "bench" / "kernelbench" / "files" / "19_ReLU.py"
+    assert import_files([kb_file], problems).imported == 1
+    monkeypatch.setenv(PROBLEMS_DIR_ENV, str(problems))
+    relu = "Write a ReLU kernel for kb_19_relu."
+    gelu = "Write a GELU kernel for gelu_tanh."
+    meta = {
+        "metadata": {"name": "demo-skill"},
+        "tests": [
+            {"input": relu, "expected": {"abi": "kb_19_relu"}},
+            {"input": gelu, "expected": {"abi": "gelu_tanh"}},
+        ],
+    }
+    skill = _make_skill(tmp_path, meta=meta)
+    fake_endpoint.model.skill_marker = MARKER
+    signature = "(const float* x, float* out, int batch_size, int dim)"
+    code = f'```cuda\nextern "C" __global__ void relu{signature} {{}}\n```'
+    fake_endpoint.model.transcript = {(True, relu): code, (False, relu): "no idea"}
+    report = run_eval(skill, "m", base_url=fake_endpoint.base_url)
+    assert [(c.problem, c.origin) for c in report.cases] == [
+        ("kb_19_relu", "kernelbench"),
+        ("gelu_tanh", "bundled"),
+    ]
+    assert set(report.by_origin) == {"kernelbench", "bundled"}
+    assert report.by_origin["kernelbench"].cases == 1 and report.by_origin["kernelbench"].lift == 1.0

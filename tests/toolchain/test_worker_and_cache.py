@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kernel_skills.errors import CompileError, RefusedInput, Timeout
+from kernel_skills.errors import CompileError, RefusedInput, ServerFault, Timeout
 from kernel_skills.toolchain import CompileRequest, Toolchain, load_cubin
 from kernel_skills.toolchain.worker import CompileWorker
 
@@ -59,7 +59,7 @@ def test_worker_is_reused_across_requests(worker, tmp_path, monkeypatch):
     assert worker.pid == first and worker.started == 1
 
 
-def test_worker_killed_mid_compile_gives_compile_error_then_recovers(tmp_path, monkeypatch):
+def test_worker_killed_mid_compile_is_a_server_fault_then_recovers(tmp_path, monkeypatch):
     monkeypatch.setenv("KERNEL_SKILLS_CACHE_DIR", str(tmp_path / "cache"))
     worker = CompileWorker(timeout_s=60)
     chain = Toolchain(worker=worker)
@@ -79,8 +79,9 @@ def test_worker_killed_mid_compile_gives_compile_error_then_recovers(tmp_path, m
     os.kill(pid, signal.SIGKILL)
     thread.join(timeout=30)
     try:
-        assert len(errors) == 1 and isinstance(errors[0], CompileError)
-        assert "worker died" in str(errors[0])
+        assert len(errors) == 1 and isinstance(errors[0], ServerFault)
+        assert "killed by SIGKILL, a signal it did not raise itself" in str(errors[0])
+        assert "memory cap" not in str(errors[0]) and "not judged" in str(errors[0])
         assert chain.compile(CompileRequest(source=QUICK.replace("1.0f", "3.0f"))).ok
         assert worker.started == 2
     finally:

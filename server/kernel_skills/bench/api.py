@@ -30,6 +30,8 @@ def problem_info(problem: Problem) -> ProblemInfo:
         description=problem.description,
         signature=f'extern "C" __global__ void KERNEL{problem.signature}',
         size_variables=list(problem.size_names),
+        inputs=[p.name for p in problem.inputs],
+        parameters=[p.name for p in problem.params],
         outputs=[p.name for p in problem.outputs],
         shapes=problem.shapes,
         tolerance=problem.tolerance,
@@ -47,15 +49,21 @@ def problem_info(problem: Problem) -> ProblemInfo:
             ),
         },
         origin=problem.module_path or "bundled",
+        origin_kind=problem.kind,
     )
 
 
 def list_problems(
-    registry: ProblemRegistry | None = None, problems_dirs: list[Path] | None = None
+    registry: ProblemRegistry | None = None,
+    problems_dirs: list[Path] | None = None,
+    *,
+    name: str | None = None,
 ) -> ProblemList:
+    """Every problem, or only ``name`` (unknown names are refused with the list of problems)."""
     registry = registry or load_registry(problems_dirs)
+    names = [registry.get(name).name] if name is not None else registry.names()
     return ProblemList(
-        problems=[problem_info(registry.problems[name]) for name in registry.names()],
+        problems=[problem_info(registry.problems[n]) for n in names],
         invalid=[{"path": p.path, "error": p.error} for p in registry.invalid],
         expression_syntax=f"grid and shared_mem are expressions over the size variables: {ACCEPTED}",
     )

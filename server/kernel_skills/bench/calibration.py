@@ -10,6 +10,7 @@ from typing import Any
 from kernel_skills import paths
 from kernel_skills.bench.models import Calibration, DeviceInfo, EstimateModel
 from kernel_skills.bench.roofline import Peaks
+from kernel_skills.cache_faults import FAULTS
 
 CALIBRATE_TIMEOUT_S = 300.0
 
@@ -28,7 +29,8 @@ def _load_all() -> dict[str, Any]:
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError) as exc:
+        FAULTS.record("calibration", "read", path, exc)
         return {}  # a corrupt cache is re-measured, never trusted
     return data if isinstance(data, dict) else {}
 
@@ -43,14 +45,21 @@ def cached(device: DeviceInfo) -> Calibration | None:
         return None
 
 
-def save(calibration: Calibration) -> None:
+def save(calibration: Calibration) -> bool:
+    """Keep a calibration; False when the disk refused it (logged once: it is measured again later)."""
     data = _load_all()
     data[calibration.device_key] = calibration.model_dump(mode="json")
     path = cache_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        FAULTS.record("calibration", "write", path, exc)
+        tmp.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def from_worker_result(result: dict[str, Any]) -> Calibration:

@@ -25,9 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kernel_skills.bench import authored
 from kernel_skills.bench.compare import compare, unravel
 from kernel_skills.bench.spec import Pointer, Problem, Scalar, torch_dtype
-from kernel_skills.errors import KernelFault
+from kernel_skills.errors import KernelFault, ServerFault
 
 Tensors = dict[str, Any]
 _SAME_SIZE_INT = {1: "uint8", 2: "int16", 4: "int32", 8: "int64"}
@@ -124,23 +125,8 @@ class Harness:
         return f"{self.problem.name} ({', '.join(f'{k}={v}' for k, v in self.sizes.items())})"
 
     def make_inputs(self, seed: int) -> Tensors:
-        import torch
-
-        gen = torch.Generator(device=self.device)
-        gen.manual_seed(int(seed))
-        inputs = self.problem.make_inputs(self.sizes, gen, self.device)
-        for p in self.problem.inputs:
-            t = inputs.get(p.name)
-            want = self.problem.tensor_shape(p, self.sizes)
-            if (
-                t is None
-                or tuple(t.shape) != want
-                or t.dtype != torch_dtype(p.dtype)
-                or not t.is_contiguous()
-            ):
-                raise KernelFault(
-                    f"problem {self.problem.name}: make_inputs gave a wrong tensor for {p.name!r}"
-                )
+        """Inputs and parameters for ``seed`` (checked: a ProblemError names the author's mistake)."""
+        inputs = authored.make_inputs(self.problem, self.sizes, seed, self.device)
         guarded = {}
         for name, tensor in inputs.items():
             guarded[name] = self._guarded(tuple(tensor.shape), tensor.dtype, "input", name)
@@ -175,6 +161,8 @@ class Harness:
         try:
             self.launch(inputs, outputs)
             self.sync()
+        except ServerFault:
+            raise  # the machine failed, not the kernel
         except Exception as exc:
             raise KernelFault(
                 f"the kernel faulted on {self.where}, {what}: {type(exc).__name__}: {exc}. Typical causes: "
@@ -184,7 +172,7 @@ class Harness:
         self.check_guards(what)
 
     def reference(self, inputs: Tensors) -> Tensors:
-        return self.problem.reference(inputs, self.sizes)
+        return authored.reference(self.problem, inputs, self.sizes)
 
     def compare_all(self, outputs: Tensors, expected: Tensors) -> list[dict[str, Any]]:
         results = []

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kernel_skills import paths
+from kernel_skills.bench import authored
 from kernel_skills.bench.checking import (
     Harness,
     check_shape,
@@ -267,17 +268,13 @@ def time_baseline(job: dict[str, Any]) -> dict[str, Any]:
     problem = _problem(job)
     sizes = {k: int(v) for k, v in job["sizes"].items()}
     with torch.cuda.stream(env.stream):
-        sets = []
-        for seed in job["seeds"]:
-            gen = torch.Generator(device="cuda")
-            gen.manual_seed(int(seed))
-            sets.append(problem.make_inputs(sizes, gen, "cuda"))
+        sets = [authored.make_inputs(problem, sizes, seed, "cuda") for seed in job["seeds"]]
         op = problem.torch_op
         if job["baseline"] == "torch_compile":
             op = torch.compile(problem.torch_op, dynamic=False)
-        first = op(sets[0], sizes)  # compiles when torch_compile; checked against the reference below
+        first = authored.torch_op(problem, op, sets[0], sizes)  # compiles when torch_compile
         torch.cuda.synchronize()
-        expected = problem.reference(sets[0], sizes)
+        expected = authored.reference(problem, sets[0], sizes)
         notes = []
         for p in problem.outputs:
             atol, rtol = problem.tolerance[p.dtype]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kernel_skills.bench.roofline import Achieved, Peaks, Roofline
 from kernel_skills.bench.stats import TimeStats
@@ -41,6 +41,28 @@ class BenchRequest(BaseModel):
     # on a GPU, also run the CPU emulator on the same kernel for its counters and H100 estimate beside
     # the measured time (the estimate's error is then stored); the emulator always counts
     counters: bool = False
+
+    @field_validator("block", mode="before")
+    @classmethod
+    def _block_forms(cls, value: object) -> object:
+        """256, "256" and "32,8" mean [256] and [32, 8] (a block is only integers: unambiguous)."""
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            return [value]
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace("x", ",").split(",")]
+            return [int(p) if p.isdigit() else p for p in parts]
+        return value
+
+    @field_validator("grid", mode="before")
+    @classmethod
+    def _grid_forms(cls, value: object) -> object:
+        """One expression or integer means a 1-D grid (a string is never split: ceil_div(a, b) has a
+        comma)."""
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            return [value]
+        return value
 
 
 class Check(BaseModel):
@@ -284,6 +306,8 @@ class ProblemInfo(BaseModel):
     description: str
     signature: str
     size_variables: list[str]
+    inputs: list[str] = Field(default_factory=list)  # per call, from make_inputs
+    parameters: list[str] = Field(default_factory=list)  # per shape and seed, from make_params
     outputs: list[str]
     shapes: dict[str, list[dict[str, int]]]
     tolerance: dict[str, tuple[float, float]]
@@ -292,6 +316,7 @@ class ProblemInfo(BaseModel):
     # which shapes each device checks: {"gpu": ..., "cpu-emulator": ...}
     device_shapes: dict[str, str] = Field(default_factory=dict)
     origin: str
+    origin_kind: str = "bundled"  # "bundled", "user" (--problems-dir) or "kernelbench" (imported)
 
 
 class ProblemList(BaseModel):
@@ -328,3 +353,5 @@ class ResultSummary(BaseModel):
 class ResultList(BaseModel):
     problem: str
     results: list[ResultSummary]
+    # what the results DB had to do or could not do (a repair, verdicts held in memory)
+    warnings: list[str] = Field(default_factory=list)

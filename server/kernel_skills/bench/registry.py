@@ -11,12 +11,12 @@ import importlib
 import importlib.util
 import os
 import pkgutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kernel_skills.bench.pyfile import import_python_file
 from kernel_skills.bench.spec import Problem, problem_from_module
-from kernel_skills.errors import RefusedInput
+from kernel_skills.errors import ProblemError, RefusedInput
 
 PROBLEMS_DIR_ENV = "KERNEL_SKILLS_PROBLEMS_DIR"  # os.pathsep-separated list of directories
 _BUNDLED_PACKAGE = "kernel_skills.bench.problems"
@@ -26,6 +26,7 @@ _BUNDLED_PACKAGE = "kernel_skills.bench.problems"
 class InvalidProblem:
     path: str
     error: str
+    fault: ProblemError | None = None  # raised again when the problem is asked for by name
 
 
 @dataclass
@@ -40,8 +41,10 @@ class ProblemRegistry:
         if name in self.problems:
             return self.problems[name]
         broken = [p for p in self.invalid if Path(p.path).stem == name]
+        if broken and broken[0].fault is not None:
+            raise broken[0].fault
         if broken:
-            raise RefusedInput(f"problem {name!r} failed to load: {broken[0].error}")
+            raise RefusedInput(broken[0].error)
         raise RefusedInput(f"unknown problem {name!r}; available: {', '.join(self.names())}")
 
 
@@ -57,18 +60,8 @@ def _bundled_problems() -> list[Problem]:
 
 
 def import_problem_file(path: Path) -> Problem:
-    """Import one user problem module by path and validate it (RefusedInput on any fault)."""
-    module_name = f"kernel_skills_user_problem_{abs(hash(str(path.resolve())))}_{path.stem}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise RefusedInput(f"problem module {path}: cannot be imported as a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # a user's module may raise anything while importing
-        sys.modules.pop(module_name, None)
-        raise RefusedInput(f"problem module {path}: importing it raised {type(exc).__name__}: {exc}") from exc
+    """Import one user problem module by path and validate it (ProblemError on any fault)."""
+    module = import_python_file(path, "kernel_skills_user_problem")
     return problem_from_module(module, origin=str(path), module_path=str(path.resolve()))
 
 
@@ -91,18 +84,18 @@ def load_registry(problems_dirs: list[Path] | None = None, *, use_env: bool = Tr
                 continue
             try:
                 problem = import_problem_file(path)
-            except RefusedInput as exc:
-                registry.invalid.append(InvalidProblem(path=str(path), error=str(exc)))
+            except ProblemError as exc:
+                registry.invalid.append(InvalidProblem(path=str(path), error=str(exc), fault=exc))
                 continue
             if problem.name in registry.problems:
                 other = registry.problems[problem.name].module_path or "the bundled problems"
-                registry.invalid.append(
-                    InvalidProblem(
-                        path=str(path),
-                        error=f"problem module {path}: NAME {problem.name!r} is already defined by {other}; "
-                        "rename one of them",
-                    )
+                fault = ProblemError(
+                    str(path),
+                    "NAME",
+                    f"a name no other problem uses ({other} defines it)",
+                    repr(problem.name),
                 )
+                registry.invalid.append(InvalidProblem(path=str(path), error=str(fault), fault=fault))
                 continue
             registry.problems[problem.name] = problem
     return registry

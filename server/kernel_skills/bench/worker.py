@@ -16,23 +16,43 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from kernel_skills import procs
 from kernel_skills.errors import (
+    NOT_JUDGED,
     CompileError,
     DeviceUnavailable,
     EmulatorUnsupported,
     KernelFault,
     KernelSkillsError,
+    ProblemError,
     RefusedInput,
+    ServerFault,
     Timeout,
 )
-from kernel_skills.workerproc import ChildDied, ChildTimeout, LazyDefault, SupervisedChild
+from kernel_skills.workerproc import ChildDied, ChildStopped, ChildTimeout, LazyDefault, SupervisedChild
 
 _LOG = logging.getLogger(__name__)  # forwarded to MCP clients as log messages while serving
 TEST_JOBS_ENV = "KERNEL_SKILLS_WORKER_TEST_JOBS"  # enables sleep/hang/crash jobs (tests only)
 ERROR_TYPES: dict[str, type[KernelSkillsError]] = {
     cls.__name__: cls
-    for cls in (RefusedInput, EmulatorUnsupported, DeviceUnavailable, KernelFault, Timeout, CompileError)
+    for cls in (
+        RefusedInput,
+        EmulatorUnsupported,
+        DeviceUnavailable,
+        KernelFault,
+        Timeout,
+        CompileError,
+        ServerFault,
+    )
 }
+
+
+def rebuilt_error(kind: str, message: str, fields: object = None) -> KernelSkillsError:
+    """A domain error that crossed a process boundary, as its own class (an unknown name is a
+    KernelFault); a ProblemError is rebuilt from its ``fields``."""
+    if kind == "ProblemError" and isinstance(fields, dict):
+        return ProblemError(**{k: str(fields.get(k, "")) for k in ("module", "entry", "expected", "given")})
+    return ERROR_TYPES.get(kind, KernelFault)(message)
 
 
 def _describe_exit(returncode: int | None) -> str:
@@ -83,6 +103,12 @@ class WorkerProcess:
         what = what or f"job {job.get('kind')!r}"
         try:
             reply = self._child.request(job, timeout_s)
+        except ChildStopped as exc:
+            self._replaced(f"{what}: it was stopped from outside")
+            raise ServerFault(
+                f"the GPU worker (pid {exc.pid}) was stopped from outside the server (SIGSTOP) during "
+                f"{what}; it was replaced; {NOT_JUDGED}"
+            ) from exc
         except ChildTimeout as exc:
             self._replaced(f"{what} ran past {timeout_s:g} s")
             raise Timeout(
@@ -96,6 +122,11 @@ class WorkerProcess:
                 message = f"the benchmark worker died before {what} started"
             else:
                 message = f"the GPU worker died while running {what}"
+            if procs.from_outside(exc.returncode):
+                raise ServerFault(
+                    f"{message} ({_describe_exit(exc.returncode)}, a signal it did not raise itself: sent "
+                    f"from outside the server); it was replaced; {NOT_JUDGED}"
+                ) from exc
             raise KernelFault(f"{message} ({_describe_exit(exc.returncode)}); it was replaced") from exc
         if reply.get("ok"):
             return reply.get("result") or {}
@@ -106,7 +137,7 @@ class WorkerProcess:
             self._child.kill()
             self._replaced(f"{what} faulted")
             message += " (the GPU worker was replaced; the next job runs in a fresh CUDA context)"
-        raise cls(message)
+        raise rebuilt_error(str(error.get("type")), message, error.get("fields"))
 
     def _replaced(self, why: str) -> None:
         self.restarts += 1
@@ -139,4 +170,4 @@ def default_pool() -> WorkerPool:
     return _POOL.get()
 
 
-__all__ = ["ERROR_TYPES", "TEST_JOBS_ENV", "WorkerPool", "WorkerProcess", "default_pool"]
+__all__ = ["ERROR_TYPES", "TEST_JOBS_ENV", "WorkerPool", "WorkerProcess", "default_pool", "rebuilt_error"]

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kernel_skills.errors import KernelFault, KernelSkillsError, RefusedInput
+from kernel_skills.errors import KernelFault, KernelSkillsError, ProblemError, RefusedInput
 from kernel_skills.workerproc import claim_channel, serve
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
@@ -31,7 +31,7 @@ def _test_jobs() -> dict[str, Handler]:
             time.sleep(0.5)
 
     def crash(job: dict[str, Any]) -> dict[str, Any]:
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGSEGV)  # as a crash in a CUDA library would
         return {}
 
     def fail(job: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +87,8 @@ def _answer(handlers: dict[str, Handler], job: dict[str, Any]) -> dict[str, Any]
         return {"ok": True, "result": handler(job)}
     except KernelFault as exc:  # the CUDA context may be poisoned: never reuse it
         return _fault_reply(str(exc))
+    except ProblemError as exc:  # the author's fields travel, so the caller raises the same error
+        return {"ok": False, "error": {"type": "ProblemError", "message": str(exc), "fields": exc.fields}}
     except KernelSkillsError as exc:
         return {"ok": False, "error": {"type": type(exc).__name__, "message": str(exc)}}
     except BaseException as exc:  # anything else: report, then leave (fresh context next time)

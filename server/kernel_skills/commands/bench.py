@@ -1,8 +1,9 @@
-"""`kernel-skills problems`, `kernel-skills bench` and `kernel-skills calibrate`.
+"""`kernel-skills bench` and `kernel-skills calibrate` (`problems` is in commands/problems.py).
 
-Exit codes: 0 ok (on the CPU emulator: correct); 1 the kernel was judged and failed (compile error,
-incorrect, implausible) or a problem module is broken; 2 bad input; 3 no usable device
-(DeviceUnavailable: no GPU with --device gpu, or no confinement/g++ for the emulator).
+Exit codes (``errors.EXIT_CODES``): 0 ok (on the CPU emulator: correct); 1 the kernel was judged and
+failed (compile error, incorrect, implausible); 2 bad input; 3 no usable device (DeviceUnavailable: no
+GPU with --device gpu, or no confinement/g++ for the emulator); 4 the problem module is broken
+(ProblemError); 5 the CPU emulator cannot run the kernel (EmulatorUnsupported).
 """
 
 from __future__ import annotations
@@ -54,11 +55,6 @@ def add_problems_dir_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    problems = subparsers.add_parser("problems", help="list the benchmark problems and their kernel ABIs")
-    problems.add_argument("--json", action="store_true", help="print one JSON document")
-    add_problems_dir_argument(problems)
-    problems.set_defaults(func=run_problems)
-
     bench = subparsers.add_parser(
         "bench",
         help="check and time a CUDA kernel against a problem's PyTorch reference on the GPU",
@@ -111,27 +107,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_executor_arguments(calibrate)
     calibrate.set_defaults(func=run_calibrate)
-
-
-def run_problems(args: argparse.Namespace) -> int:
-    from kernel_skills.bench.api import list_problems
-
-    listing = list_problems(problems_dirs=args.problems_dir)
-    if args.json:
-        emit_json(listing)
-    else:
-        for p in listing.problems:
-            print(f"{p.name}: {p.description}")
-            print(f"  {p.signature}")
-            for set_name, shapes in p.shapes.items():
-                shown = "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in shapes)
-                print(f"  {set_name}: {shown}")
-            shown = "; ".join(", ".join(f"{k}={v}" for k, v in s.items()) for s in p.emulator_shapes)
-            print(f"  CPU emulator: {shown}")
-        print(f"\n{listing.expression_syntax}")
-    for bad in listing.invalid:
-        sys.stderr.write(f"invalid problem module {bad['path']}: {bad['error']}\n")
-    return 1 if listing.invalid else 0
 
 
 def build_request(args: argparse.Namespace) -> Any:

@@ -16,19 +16,29 @@ a wall-clock overrun (a backstop) -> ``Timeout``; a crash -> KernelFault.
 
 from __future__ import annotations
 
-import tempfile
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kernel_skills import procs, tempdirs
 from kernel_skills.bench.checking import Harness
 from kernel_skills.bench.launch import Launch
 from kernel_skills.bench.spec import Problem
 from kernel_skills.emulator import protocol
 from kernel_skills.emulator.engine_build import sanitized
 from kernel_skills.emulator.ptx import Program
-from kernel_skills.emulator.sandbox import run_confined
-from kernel_skills.errors import DeviceUnavailable, EmulatorUnsupported, KernelFault, RefusedInput, Timeout
+from kernel_skills.emulator.sandbox import ConfinedResult, run_confined
+from kernel_skills.errors import (
+    NOT_JUDGED,
+    DeviceUnavailable,
+    EmulatorUnsupported,
+    KernelFault,
+    RefusedInput,
+    ServerFault,
+    Timeout,
+    server_fault,
+)
 from kernel_skills.toolchain import SUBMISSION_NAME
 
 ENGINE_MEMORY_MB = 4096
@@ -40,6 +50,7 @@ SANITIZER_ENV = {
     "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=0:exitcode=86",
     "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1:exitcode=86",
 }
+_DISK_FULL = "No space left on device"
 # Engine findings that make the result wrong without faulting a GPU: reported as failed checks.
 CHECK_KINDS = {
     "race": "race-free",
@@ -55,6 +66,15 @@ class EmulatorFault(KernelFault):
     def __init__(self, message: str, report: dict[str, Any]) -> None:
         super().__init__(message)
         self.report = report
+
+
+def _full(folder: Path) -> bool:
+    """Whether the file system holding ``folder`` has no block or no inode left."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return False
+    return stats.f_bavail == 0 or stats.f_favail == 0
 
 
 def describe(report: dict[str, Any]) -> str:
@@ -113,40 +133,71 @@ class EmulatedKernel:
         *,
         schedule: int = 0,
     ) -> None:
-        with tempfile.TemporaryDirectory(prefix="kernel-skills-emu-") as tmp:
-            work = Path(tmp)
-            files = {name: work / name for name in ("program", "job", "out", "report.json", "printf")}
-            files["program"].write_bytes(self.program.data)
-            count, self.count_next = self.count_next, False
-            job = protocol.encode_job(
-                problem,
-                sizes,
-                launch,
-                tensors,
-                self.program,
-                schedule=schedule,
-                budget=self.budget,
-                counters=count,
+        if not self.engine.is_file():
+            raise self._engine_missing()
+        try:
+            with tempdirs.private_dir("emu") as tmp:
+                self._run(Path(tmp), problem, sizes, launch, tensors, schedule)
+        except OSError as exc:
+            raise server_fault("the emulator's work folder in the temp folder", exc) from exc
+
+    def _run(
+        self,
+        work: Path,
+        problem: Problem,
+        sizes: dict[str, int],
+        launch: Launch,
+        tensors: dict[str, Any],
+        schedule: int,
+    ) -> None:
+        files = {name: work / name for name in ("program", "job", "out", "report.json", "printf")}
+        files["program"].write_bytes(self.program.data)
+        count, self.count_next = self.count_next, False
+        job = protocol.encode_job(
+            problem,
+            sizes,
+            launch,
+            tensors,
+            self.program,
+            schedule=schedule,
+            budget=self.budget,
+            counters=count,
+        )
+        files["job"].write_bytes(job)
+        sanitize = sanitized()
+        try:
+            done = self._confined(files, work, sanitize)
+        except DeviceUnavailable as exc:
+            if not self.engine.is_file():  # removed between the check and the exec
+                raise self._engine_missing() from exc
+            raise
+        if done.timed_out and done.stopped:
+            raise ServerFault(
+                "the emulator engine was stopped from outside the server (SIGSTOP) and did not finish "
+                f"in {self.timeout_s:g} s; it was killed; {NOT_JUDGED}"
             )
-            files["job"].write_bytes(job)
-            sanitize = sanitized()
-            done = run_confined(
-                [
-                    str(self.engine),
-                    *(str(files[n]) for n in ("program", "job", "out", "report.json", "printf")),
-                ],
-                workdir=work,
-                read_only=[self.engine],
-                timeout_s=self.timeout_s * (4 if sanitize else 1),
-                memory_mb=0 if sanitize else self.memory_mb,  # ASan reserves terabytes of address space
-                env=SANITIZER_ENV if sanitize else None,
+        if done.timed_out:
+            raise Timeout(
+                f"the emulated launch did not finish in {self.timeout_s:g} s of wall-clock time; it was "
+                "killed and the next request starts afresh"
             )
-            if done.timed_out:
-                raise Timeout(
-                    f"the emulated launch did not finish in {self.timeout_s:g} s of wall-clock time; it was "
-                    "killed and the next request starts afresh"
-                )
-            self._outcome(done, files, problem, tensors)
+        self._outcome(done, files, problem, tensors)
+
+    def _confined(self, files: dict[str, Path], work: Path, sanitize: bool) -> ConfinedResult:
+        return run_confined(
+            [str(self.engine), *(str(files[n]) for n in ("program", "job", "out", "report.json", "printf"))],
+            workdir=work,
+            read_only=[self.engine],
+            timeout_s=self.timeout_s * (4 if sanitize else 1),
+            memory_mb=0 if sanitize else self.memory_mb,  # ASan reserves terabytes of address space
+            env=SANITIZER_ENV if sanitize else None,
+        )
+
+    def _engine_missing(self) -> ServerFault:
+        return ServerFault(
+            f"the emulator engine binary {self.engine} is missing (ENOENT: it was removed while the "
+            f"server ran); the next request builds it again; {NOT_JUDGED}"
+        )
 
     def _outcome(self, done: Any, files: dict[str, Path], problem: Problem, tensors: dict[str, Any]) -> None:
         if done.returncode == protocol.EXIT_FAULT and files["report.json"].exists():
@@ -165,8 +216,21 @@ class EmulatedKernel:
                 "the emulator engine could not install its seccomp filter, so the kernel was not run: "
                 f"{done.stderr[-500:].strip()}"
             )
+        if done.returncode != 0 and (_DISK_FULL in done.stderr or _full(files["job"].parent)):
+            raise ServerFault(
+                f"the emulator engine could not write its work folder {files['job'].parent}: ENOSPC "
+                f"({_DISK_FULL}); {NOT_JUDGED}"
+            )
         if done.returncode == protocol.EXIT_BAD_JOB:
-            raise KernelFault(f"the emulator engine refused its job (a harness fault): {done.stderr[-500:]}")
+            raise ServerFault(
+                "the emulator engine refused the job the server wrote (a fault of the server's harness, "
+                f"not of the kernel): {done.stderr[-500:].strip() or 'no message'}; {NOT_JUDGED}"
+            )
+        if done.signal is not None and procs.from_outside(done.returncode):
+            raise ServerFault(
+                f"the emulator engine was killed by {procs.signal_name(done.signal)}, a signal it did not "
+                f"raise itself (sent from outside the server); not the kernel's doing; {NOT_JUDGED}"
+            )
         if done.returncode != 0:
             how = f"signal {done.signal}" if done.signal else f"exit {done.returncode}"
             raise KernelFault(f"the emulator engine crashed ({how}): {done.stderr[-1500:].strip()}")

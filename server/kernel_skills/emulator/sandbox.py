@@ -36,6 +36,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from kernel_skills import procs
 from kernel_skills.errors import DeviceUnavailable
 from kernel_skills.toolchain import landlock
 
@@ -60,6 +61,7 @@ class ConfinedResult(BaseModel):
     timed_out: bool
     signal: int | None = None
     wall_ms: float
+    stopped: bool = False  # it was stopped from outside (SIGSTOP) when its time ran out
 
 
 def confinement_available() -> bool:
@@ -224,8 +226,11 @@ def run_confined(
         # A blocking wait with a timer that kills the group: Popen.wait(timeout=...) polls with sleeps
         # of up to 50 ms, which short runs (most emulated launches) would pay every time.
         expired = threading.Event()
+        was_stopped = threading.Event()
 
         def expire() -> None:
+            if procs.group_stopped(proc.pid):
+                was_stopped.set()
             expired.set()
             _kill_group(proc.pid)
 
@@ -250,6 +255,7 @@ def run_confined(
         timed_out=timed_out,
         signal=-code if code < 0 else None,
         wall_ms=wall_ms,
+        stopped=was_stopped.is_set(),
     )
 
 

@@ -184,9 +184,15 @@ def _totals(cases: list[CaseReport], condition: Condition, n_runs: int) -> Total
 
 
 def _kinds(cases: list[CaseReport], n_runs: int) -> dict[str, KindReport]:
+    return _groups(cases, n_runs, lambda c: c.kind)
+
+
+def _groups(
+    cases: list[CaseReport], n_runs: int, key: Callable[[CaseReport], str | None]
+) -> dict[str, KindReport]:
     out: dict[str, KindReport] = {}
-    for kind in ("fact", "task"):
-        subset = [c for c in cases if c.kind == kind]
+    for kind in dict.fromkeys(k for c in cases if (k := key(c)) is not None):
+        subset = [c for c in cases if key(c) == kind]
         if subset:
             w, s = _totals(subset, "without_skill", n_runs), _totals(subset, "with_skill", n_runs)
             out[kind] = KindReport(
@@ -217,6 +223,7 @@ def _report(
     model: str,
     meta: SkillMeta,
     results: dict[tuple, RunResult],
+    origins: dict[str, str] | None = None,
     **kw: object,
 ) -> EvalReport:
     n_runs = int(kw["runs"])  # type: ignore[call-overload]
@@ -233,6 +240,8 @@ def _report(
                 without_skill=without,
                 with_skill=with_,
                 lift=with_.pass_rate - without.pass_rate,
+                problem=(problem := next(iter(sorted(case.expected.problems())), None)),
+                origin=(origins or {}).get(problem) if problem else None,
             )
         )
     w, s = _totals(cases, "without_skill", n_runs), _totals(cases, "with_skill", n_runs)
@@ -251,6 +260,7 @@ def _report(
         lift=lift,
         fraction_lift=s.mean_fraction - w.mean_fraction,
         by_kind=_kinds(cases, n_runs),
+        by_origin=_groups(cases, n_runs, lambda c: c.origin),
         lift_spread=spread,
         within_noise=within,
         token_savings=savings,
@@ -302,16 +312,20 @@ def _check_args(models: list[str], runs: int, retries: int, concurrency: int, ma
         raise RefusedInput(f"--max-tokens must be between 1 and 65536, got {max_tokens}")
 
 
-def _check_problems(meta: SkillMeta) -> None:
+def _check_problems(meta: SkillMeta) -> dict[str, str]:
+    """The origin ("bundled", "user", "kernelbench") of every problem the cases name; RefusedInput
+    for a name the server does not know (bundled, KERNEL_SKILLS_PROBLEMS_DIR, imported)."""
     names = {p for case in meta.tests for p in case.expected.problems()}
     if not names:
-        return
+        return {}
     from kernel_skills.bench.registry import load_registry
 
-    known = set(load_registry().names())
-    unknown = sorted(names - known)
+    registry = load_registry()
+    unknown = sorted(names - set(registry.names()))
     if unknown:
-        raise RefusedInput(f"the cases name unknown problems {unknown}; known: {', '.join(sorted(known))}")
+        known = ", ".join(registry.names())
+        raise RefusedInput(f"the cases name unknown problems {unknown}; known: {known}")
+    return {name: registry.problems[name].kind for name in names}
 
 
 def run_batch(
@@ -338,7 +352,7 @@ def run_batch(
     skill_dir = Path(skill_dir)
     skill = read_skill(skill_dir)
     meta: SkillMeta = load_skill_meta(tests if tests is not None else skill_dir)
-    _check_problems(meta)
+    origins = _check_problems(meta)
     prompts: dict[Condition, str] = {"without_skill": system_prompt(None), "with_skill": system_prompt(skill)}
 
     with ChatClient(
@@ -378,6 +392,7 @@ def run_batch(
                         model,
                         meta,
                         results,
+                        origins,
                         **_settings_fields(settings),
                         wall_time_s=time.monotonic() - start,
                         runs_dir=str(folder.path) if folder else None,
@@ -430,6 +445,7 @@ def rejudge_runs(skill_dir: Path, folder: Path, *, tests: Path | None = None) ->
         raise RefusedInput(
             f"--rejudge {folder}: its eval asked other cases; pass the skill (or --tests file) it ran with"
         )
+    origins = _check_problems(meta)
     runs_folder = RunsFolder(folder)
     stored = runs_folder.records()
     previous = folder / "batch_summary.json"
@@ -468,6 +484,7 @@ def rejudge_runs(skill_dir: Path, folder: Path, *, tests: Path | None = None) ->
                 model,
                 meta,
                 results,
+                origins,
                 **_settings_fields(settings),
                 wall_time_s=walls.get(model, 0.0),
                 runs_dir=str(folder),

@@ -45,6 +45,8 @@ class CaseReport(BaseModel):
     without_skill: ConditionResult
     with_skill: ConditionResult
     lift: float  # with_skill.pass_rate - without_skill.pass_rate
+    problem: str | None = None  # the problem a task case is judged on
+    origin: str | None = None  # that problem's origin: "bundled", "user" or "kernelbench"
 
 
 class AssertionTally(BaseModel):
@@ -95,6 +97,7 @@ class EvalReport(BaseModel):
     lift: float  # with_skill.pass_rate - without_skill.pass_rate
     fraction_lift: float  # with_skill.mean_fraction - without_skill.mean_fraction
     by_kind: dict[str, KindReport] = Field(default_factory=dict)
+    by_origin: dict[str, KindReport] = Field(default_factory=dict)  # task cases by their problem's origin
     lift_spread: float | None = None  # standard deviation of the per-run lifts (runs >= 2)
     within_noise: bool | None = None  # |lift| <= 2 standard errors of the per-run lifts (runs >= 2)
     token_savings: float | None = None  # 1 - with_skill tokens / without_skill tokens (upskill's)

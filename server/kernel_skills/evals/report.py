@@ -55,6 +55,9 @@ def _summary(r: EvalReport) -> str:
     rows = [_totals_row("all cases", r.without_skill, r.with_skill, r.lift)]
     for kind, k in r.by_kind.items():
         rows.append(_totals_row(f"{kind} cases ({k.cases})", k.without_skill, k.with_skill, k.lift))
+    for origin, k in r.by_origin.items():
+        label = f"task cases on {origin} problems ({k.cases})"
+        rows.append(_totals_row(label, k.without_skill, k.with_skill, k.lift))
     noise = (
         "runs = 1: spread unknown"
         if r.within_noise is None

@@ -12,7 +12,6 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
-from kernel_skills.errors import KernelFault, KernelSkillsError
 from kernel_skills.executors.models import CpuOutcome, CpuTask, ErrorInfo, ExecutorKind, PoolStatus
 
 if TYPE_CHECKING:
@@ -51,10 +50,9 @@ class Executor(Protocol):
 
 def raise_error(info: ErrorInfo) -> NoReturn:
     """Raise the domain error an ``ErrorInfo`` names (an unknown name is a KernelFault)."""
-    from kernel_skills.bench.worker import ERROR_TYPES
+    from kernel_skills.bench.worker import rebuilt_error
 
-    cls: type[KernelSkillsError] = ERROR_TYPES.get(info.type, KernelFault)
-    raise cls(info.message)
+    raise rebuilt_error(info.type, info.message, info.fields)
 
 
 __all__ = ["CPU_TASK_TIMEOUT_S", "Executor", "Worker", "raise_error"]

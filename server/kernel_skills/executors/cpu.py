@@ -51,7 +51,7 @@ def emulate_many(
             continue
         result = BenchResult.model_validate(outcome.result["result"])
         if store:
-            result.result_id = results_db.store(result)
+            results_db.keep(result)
         answers.append(result)
     return answers
 

@@ -17,10 +17,11 @@ class ErrorInfo(BaseModel):
 
     type: str
     message: str
+    fields: dict[str, str] | None = None  # a ProblemError's module, entry, expected and given
 
     @classmethod
     def of(cls, exc: KernelSkillsError) -> ErrorInfo:
-        return cls(type=type(exc).__name__, message=str(exc))
+        return cls(type=type(exc).__name__, message=str(exc), fields=getattr(exc, "fields", None))
 
 
 class CpuTask(BaseModel):

@@ -9,13 +9,15 @@ server keeps serving.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import anyio.from_thread
 import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
-from mcp_types import ToolAnnotations
+from mcp_types import CallToolResult, ToolAnnotations
 
 from kernel_skills.bench.models import Baseline, BenchResult, Device, ProblemList, ResultList
+from kernel_skills.surface.answers import answer, bench_text, problems_text, results_text
 from kernel_skills.surface.errors import tool_errors
 
 READ_ONLY = ToolAnnotations(
@@ -41,58 +43,40 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         return load_registry(dirs)
 
     @tool_errors
-    async def list_problems() -> ProblemList:
-        """The benchmark problems: each one's exact kernel C signature (pointers and scalars, which are
-        outputs), size variables, named shape sets (a set named "ragged" is correctness-only),
-        tolerances, and the expression syntax for grid and shared_mem."""
+    async def list_problems(ctx: Context, name: str | None = None) -> Annotated[CallToolResult, ProblemList]:
+        """The benchmark problems, one line each; with `name`, that problem's exact kernel signature,
+        outputs, size names (for grid and shared_mem expressions), shapes, timed sets and tolerance."""
         from kernel_skills.bench.api import list_problems as domain_list
 
-        return await anyio.to_thread.run_sync(lambda: domain_list(registry()))
+        listing = await anyio.to_thread.run_sync(lambda: domain_list(registry(), name=name))
+        return answer(listing, problems_text(listing))
 
     @tool_errors
     async def benchmark_kernel(
         problem: str,
-        block: list[int],
-        grid: list[str],
+        block: list[int] | int | str,
+        grid: list[str | int] | str | int,
         ctx: Context,
         kernel: str | None = None,
         source: str | None = None,
         compile_id: str | None = None,
-        shared_mem: str = "0",
+        shared_mem: str | int = "0",
         shapes: list[str] | None = None,
         baseline: list[Baseline] | None = None,
         device: Device = "auto",
         counters: bool = False,
-    ) -> BenchResult:
-        """Check and time a CUDA kernel for a named problem on the GPU (an H100), against PyTorch;
-        without a GPU, check its correctness on the CPU emulator.
+    ) -> Annotated[CallToolResult, BenchResult]:
+        """Check a CUDA kernel for a problem against PyTorch and, on a GPU (an H100), time it.
 
-        Give exactly one of `source` (CUDA C++, compiled for sm_90a with -std=c++17) or `compile_id`
-        (from compile_kernel, to choose options). `kernel`: the extern "C" __global__ name (optional
-        if the module has one kernel); its parameters must match the problem's signature exactly
-        (see list_problems). `block`: [x] or [x, y, z] threads. `grid`: 1-3 expressions over the
-        problem's size variables, e.g. ["ceil_div(rows, 16)"] or ["ceil_div(seq_q, 64)", "batch * heads"];
-        `shared_mem`: dynamic shared bytes, also an expression. Expressions accept integers, size names,
-        + - * // ( ) and ceil_div(a, b), min(a, b), max(a, b). `shapes`: shape-set names (default all).
-        `baseline`: ["torch_eager"] (default) and/or "torch_compile".
-
-        Every shape is checked on 3 fresh random seeds (outputs poisoned with NaN, every element
-        compared, inputs must stay unchanged, a re-run must agree); then the kernel and PyTorch are
-        timed with CUDA events and L2 flushes. Returns ok/correct, checks with mismatch locations,
-        time_us (median, mean, std, n), baseline_us, speedup, achieved GB/s and TFLOP/s, and the
-        roofline (bound, floor_us, fraction_of_peak). A kernel that crashes or hangs is reported as
-        an error and cannot harm the server.
-
-        `device`: "auto" (default: the GPU when one is usable, else the CPU emulator), "gpu" (an error
-        without one) or "emulator". The CPU emulator runs the PTX NVRTC compiled, every CUDA thread, on
-        the problem's small emulator shapes (see list_problems) with the same checks, and also reports
-        races, uninitialised shared reads, barrier divergence and out-of-bounds accesses with the
-        buffer, index, threads and line. Its result says verified_on "cpu-emulator" and has no time,
-        speedup or roofline; instead `counters` (sectors per request, bank conflicts, traffic vs ideal,
-        waves) with `findings` ranked by cost, each naming its line, and `estimate`, an H100 time
-        modelled from the counters (not a measurement). `counters`: true on a GPU also runs the
-        emulator, for the counters and the estimate beside the measured time.
-        """
+        One of `source` (CUDA C++) or `compile_id` (from compile_kernel). `kernel`: the extern "C"
+        name (optional with one kernel); its parameters must match list_problems' signature.
+        `block`: [256] or [x, y, z]; `grid`: expressions over the size names, e.g. ["ceil_div(rows, 8)"]
+        (+ - * // ( ), ceil_div, min, max); `shared_mem`: dynamic shared bytes, also an expression.
+        Every shape is checked on fresh seeds (NaN-poisoned outputs, inputs unchanged, re-run agrees).
+        `device`: "auto" (the GPU if present, else the CPU emulator), "gpu" or "emulator". On a GPU:
+        median time, speedup over torch eager, roofline fraction. On the emulator (never timed): races,
+        out-of-bounds and barrier faults with their line, `counters` with ranked findings, and an H100
+        `estimate` (a model). `counters`: true on a GPU also runs the emulator for those."""
         from kernel_skills.bench.models import BenchRequest
         from kernel_skills.dispatch import benchmark
         from kernel_skills.errors import RefusedInput
@@ -112,27 +96,46 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
                 counters=counters,
             )
         except ValueError as exc:
-            raise RefusedInput(f"bad benchmark request: {exc}") from exc
+            raise RefusedInput(bad_request(exc)) from exc
 
         def progress(done: float, total: float, message: str) -> None:
             anyio.from_thread.run(ctx.report_progress, done, total, message)
 
-        return await anyio.to_thread.run_sync(
+        result = await anyio.to_thread.run_sync(
             lambda: benchmark(request, registry=registry(), progress=progress)
         )
+        return answer(result, bench_text(result))
 
     @tool_errors
-    async def list_results(problem: str) -> ResultList:
-        """Your stored benchmark attempts for a problem, best first (accepted, correct, fastest), with
-        the source hash, median time, speedup over torch eager, device, the CPU emulator's H100
-        estimate (a model) and its error where a GPU timed the same kernel, and a one-line summary."""
+    async def list_results(problem: str, ctx: Context) -> Annotated[CallToolResult, ResultList]:
+        """Your stored attempts for a problem, best first (accepted, correct, fastest): id, kernel,
+        median time, speedup, device, the emulator's H100 estimate (a model) and its error where a GPU
+        timed the same kernel, and a one-line summary."""
         from kernel_skills.bench.api import list_results as domain_results
 
-        return await anyio.to_thread.run_sync(lambda: domain_results(problem, registry=registry()))
+        listing = await anyio.to_thread.run_sync(lambda: domain_results(problem, registry=registry()))
+        return answer(listing, results_text(listing))
 
     server.add_tool(list_problems, title="List benchmark problems", annotations=READ_ONLY)
     server.add_tool(benchmark_kernel, title="Benchmark a CUDA kernel", annotations=BENCH_ANNOTATIONS)
     server.add_tool(list_results, title="List benchmark results", annotations=READ_ONLY)
 
 
-__all__ = ["register"]
+def bad_request(exc: ValueError) -> str:
+    """A request that failed validation, said per field without pydantic's links."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return f"bad benchmark request: {exc}"
+    parts = []
+    for e in errors(include_url=False):
+        field = ".".join(str(x) for x in e.get("loc", ())) or "request"
+        parts.append(f"{field}: {e.get('msg', 'invalid')} (got {e.get('input')!r})")
+    return "bad benchmark request: " + "; ".join(parts) + LAUNCH_FORMS
+
+
+LAUNCH_FORMS = (
+    '. Accepted launch forms: block 256, "256", [256] or [32, 8]; grid "ceil_div(n, 256)", '
+    '["ceil_div(rows, 8)", "batch"] or 64; shared_mem 0 or "4 * dim"'
+)
+
+__all__ = ["bad_request", "register"]

@@ -7,12 +7,13 @@ blocking compile runs in a worker thread so the event loop keeps serving other r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context
-from mcp_types import ToolAnnotations
+from mcp_types import CallToolResult, ToolAnnotations
 
+from kernel_skills.surface.answers import answer, compile_text
 from kernel_skills.surface.errors import tool_errors
 from kernel_skills.toolchain.models import CompileResult
 
@@ -38,17 +39,13 @@ async def compile_kernel(
     block_size: int | None = None,
     want_ptx: bool = False,
     shared_mem: int | None = None,
-) -> CompileResult:
-    """Compile CUDA C++ with NVRTC for an H100 (sm_90a by default) — no GPU needed, about a second.
-
-    Returns errors with line, column and a code frame, or per-kernel registers, spills, shared memory,
-    parameter sizes and occupancy at `block_size`, a SASS summary (features such as ldg.128, cp.async,
-    wgmma, tma, local-memory) and lint findings whose `doc` points into the h100-cuda-kernels skill.
-    `headers` are inline headers {include name: source}; only those and CUDA toolkit headers may be
-    included. `options`: -std=c++17|c++20, -lineinfo, -use_fast_math, -maxrregcount=N, -DNAME[=VALUE],
-    -ftz=, -prec-div=, -prec-sqrt=, -fmad=, --extra-device-vectorization. `shared_mem`: dynamic shared
-    bytes per block you will launch with. Pass the returned `compile_id` to benchmark_kernel.
-    """
+) -> Annotated[CallToolResult, CompileResult]:
+    """Compile CUDA C++ with NVRTC for an H100 (sm_90a) — no GPU needed. Returns errors with line and
+    a code frame, or per kernel registers, spills, occupancy at `block_size` (and `shared_mem`
+    dynamic bytes), SASS features (ldg.128, local-memory...) and lint findings linking the skill.
+    `headers`: inline {name: source}; only those and CUDA toolkit headers may be included.
+    `options`: -std=c++17|c++20, -use_fast_math, -maxrregcount=N, -DNAME[=VALUE], -ftz=, -prec-div=,
+    -prec-sqrt=, -fmad=. Pass the `compile_id` to benchmark_kernel."""
     from kernel_skills.toolchain import CompileRequest, compile_source
 
     request = CompileRequest(
@@ -65,7 +62,7 @@ async def compile_kernel(
     result = await anyio.to_thread.run_sync(compile_source, request)
     done = "cache hit" if result.cached else f"compiled in {result.compile_ms:.0f} ms"
     await ctx.report_progress(1, 1, done if result.ok else f"{done}, with errors")
-    return result
+    return answer(result, compile_text(result))
 
 
 def register(server: MCPServer) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
@@ -24,13 +25,17 @@ from kernel_skills.errors import (
     KernelFault,
     KernelSkillsError,
     MissingDependency,
+    ProblemError,
     RefusedInput,
+    ServerFault,
     SkillError,
     Timeout,
+    errno_text,
     missing_module,
 )
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_LOG = logging.getLogger(__name__)
 
 
 class ErrorKind(NamedTuple):
@@ -40,13 +45,15 @@ class ErrorKind(NamedTuple):
 
 KINDS: dict[type[KernelSkillsError], ErrorKind] = {
     RefusedInput: ErrorKind("refused", INVALID_PARAMS),
-    EmulatorUnsupported: ErrorKind("refused", INVALID_PARAMS),  # the emulator's limit, said in the text
+    EmulatorUnsupported: ErrorKind("emulator cannot run this", INVALID_PARAMS),
+    ProblemError: ErrorKind("problem module error", INTERNAL_ERROR),  # the server's trusted author's fault
     SkillError: ErrorKind("skill error", INVALID_PARAMS),
     CompileError: ErrorKind("compiler unavailable", INTERNAL_ERROR),
     DeviceUnavailable: ErrorKind("no GPU", INTERNAL_ERROR),
     MissingDependency: ErrorKind("not installed", INTERNAL_ERROR),
     KernelFault: ErrorKind("kernel fault", INTERNAL_ERROR),
     Timeout: ErrorKind("timed out", INTERNAL_ERROR),
+    ServerFault: ErrorKind("server fault", INTERNAL_ERROR),  # the machine, not the submission
     KernelSkillsError: ErrorKind("error", INTERNAL_ERROR),
 }
 
@@ -78,17 +85,42 @@ def invalid_params(text: str, **data: Any) -> MCPError:
     return MCPError(code=INVALID_PARAMS, message=text, data=data or None)
 
 
-def _as_domain_error(exc: ModuleNotFoundError) -> KernelSkillsError:
-    """An optional package missing deep in a job (torch, CuPy, Ray) becomes its named error; any other
-    missing module is a broken install and stays a server fault."""
-    named = missing_module(exc)
-    if named is None:
-        raise exc
-    return named
+def unexpected(tool: str, exc: BaseException, request_id: object = None) -> ServerFault:
+    """A ``ServerFault`` for an exception no domain code mapped, logged with its traceback: the
+    client reads the tool, the request id and the cause, never a bare "Error executing tool"."""
+    where = f"{tool} (request {request_id})" if request_id is not None else tool
+    cause = errno_text(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, OSError) and exc.filename:
+        cause = f"{exc.filename}: {cause}"
+    _LOG.error("unexpected error in %s: %s", where, cause, exc_info=exc)
+    return ServerFault(
+        f"{where} failed on the server ({cause}); the server logged the details and keeps serving. "
+        "Nothing was judged or stored by this call; it may be retried"
+    )
+
+
+def _unmapped(tool: str, exc: Exception, request_id: object) -> KernelSkillsError:
+    """An optional package missing deep in a job (torch, CuPy, Ray) is its named error; anything else
+    no domain code mapped is a ServerFault."""
+    if isinstance(exc, ModuleNotFoundError) and (named := missing_module(exc)) is not None:
+        return named
+    return unexpected(tool, exc, request_id)
+
+
+def _request_id(args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
+    for value in (*args, *kwargs.values()):
+        if type(value).__name__ == "Context":
+            try:
+                return value.request_id
+            except Exception:  # outside a request (a direct call in a test)
+                return None
+    return None
 
 
 def tool_errors(fn: _F) -> _F:
-    """Decorate a tool function (sync or async) so domain errors become tool errors, here and only here."""
+    """Decorate a tool function (sync or async) so domain errors become tool errors, here and only
+    here; any other exception becomes a named ``ServerFault`` (logged with its traceback)."""
+    name = getattr(fn, "__name__", "tool")
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
@@ -97,8 +129,10 @@ def tool_errors(fn: _F) -> _F:
                 return await fn(*args, **kwargs)
             except KernelSkillsError as exc:
                 raise tool_error(exc) from exc
-            except ModuleNotFoundError as exc:
-                raise tool_error(_as_domain_error(exc)) from exc
+            except (ToolError, MCPError):
+                raise
+            except Exception as exc:
+                raise tool_error(_unmapped(name, exc, _request_id(args, kwargs))) from exc
 
         return async_wrapper  # type: ignore[return-value]
 
@@ -108,7 +142,9 @@ def tool_errors(fn: _F) -> _F:
             return fn(*args, **kwargs)
         except KernelSkillsError as exc:
             raise tool_error(exc) from exc
-        except ModuleNotFoundError as exc:
-            raise tool_error(_as_domain_error(exc)) from exc
+        except (ToolError, MCPError):
+            raise
+        except Exception as exc:
+            raise tool_error(_unmapped(name, exc, _request_id(args, kwargs))) from exc
 
     return wrapper  # type: ignore[return-value]

@@ -7,7 +7,6 @@ server lists them (name, description, input schema), limited to the agent's tool
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,18 +16,18 @@ from mcp import Client
 from mcp_types import Implementation
 
 from kernel_skills import __version__
-from kernel_skills.app import INSTRUCTIONS, ServerConfig, build
+from kernel_skills.app import ServerConfig, build
 from kernel_skills.evals.agent import ToolboxFactory, ToolOutcome, ToolSpec
 from kernel_skills.evals.agent_models import AGENT_TOOLS
 from kernel_skills.traces.recorder import client_slug
 
 
 class McpToolbox:
-    def __init__(self, client: Client, record_dir: Path | None, client_name: str) -> None:
+    def __init__(self, client: Client, record_dir: Path | None, client_name: str, instructions: str) -> None:
         self._client = client
         self._record_dir = record_dir
         self._client_name = client_name
-        self.instructions = INSTRUCTIONS
+        self.instructions = instructions
 
     async def list_tools(self) -> list[ToolSpec]:
         listed = await self._client.list_tools()
@@ -46,8 +45,7 @@ class McpToolbox:
         texts = [getattr(c, "text", "") for c in result.content]
         if result.is_error:
             return ToolOutcome(text=" ".join(t for t in texts if t) or "tool error", is_error=True)
-        if result.structured_content is not None:
-            return ToolOutcome(text=json.dumps(result.structured_content, separators=(",", ":")))
+        # the text content, as a client like Claude Code gives the model (structured content is for apps)
         return ToolOutcome(text="\n".join(texts))
 
     @property
@@ -66,6 +64,6 @@ def mcp_toolbox_factory(config: ServerConfig) -> ToolboxFactory:
         app = build(config)
         info = Implementation(name=client_name, version=__version__)
         async with Client(app.server, client_info=info) as client:
-            yield McpToolbox(client, config.record_dir, client_name)
+            yield McpToolbox(client, config.record_dir, client_name, app.server.instructions or "")
 
     return factory

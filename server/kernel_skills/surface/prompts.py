@@ -36,6 +36,7 @@ from mcp_types import (
 from kernel_skills.errors import KernelSkillsError, RefusedInput
 from kernel_skills.surface import sdk
 from kernel_skills.surface.errors import invalid_params, protocol_error
+from kernel_skills.surface.guidance import Where, benchmark_steps
 from kernel_skills.surface.index import skill_uri
 
 if TYPE_CHECKING:
@@ -149,7 +150,9 @@ def check_arguments(prompt: PromptDef, arguments: dict[str, str] | None) -> dict
 # --- rendering (plain functions over domain objects; each returns the prompt's text) ----------------
 
 
-def render_write_kernel(registry: ProblemRegistry, problem_name: str, *, skill_served: bool) -> str:
+def render_write_kernel(
+    registry: ProblemRegistry, problem_name: str, *, skill_served: bool, where: Where = "gpu"
+) -> str:
     from kernel_skills.bench.api import problem_info
 
     info = problem_info(registry.get(problem_name))
@@ -172,6 +175,7 @@ Problem: {info.description}
 Exact kernel signature (name the kernel as you like; the parameters must match in order and type):
   {info.signature}
 Outputs (written by the kernel): {", ".join(info.outputs) or "none"}
+Parameters (read-only inputs fixed per shape, like weights): {", ".join(info.parameters) or "none"}
 Size variables (usable in grid and shared_mem expressions): {", ".join(info.size_variables)}
 Shape sets:
 {shapes}
@@ -185,11 +189,7 @@ How to work:
    the larger one is the time to beat.
 4. Write the simplest correct kernel first (extern "C", fp32 accumulation), then call compile_kernel with
    block_size (and shared_mem) until there are no errors, no spills, no local memory and no lint findings.
-5. Call benchmark_kernel(problem="{info.name}", compile_id=<from compile_kernel>, block=[...], grid=[...]).
-   Fix every failed check before tuning; then tune against the roofline fraction it reports (on the CPU
-   emulator, without a GPU: against its counters' findings and its H100 estimate, a model).
-6. Report only what a benchmark_kernel result says: correct or not, median time, speedup over torch eager,
-   fraction of the roofline (or the estimate, named as one), and the result_id.
+{benchmark_steps(where, info.name)}
 """
 
 
@@ -388,16 +388,21 @@ Report each finding with the file and line, and a concrete fix."""
 class PromptSources:
     """What the prompts read: the catalog (through the server state) and the problem registry."""
 
-    def __init__(self, state: SkillsState, problems: Callable[[], ProblemRegistry]) -> None:
+    def __init__(
+        self, state: SkillsState, problems: Callable[[], ProblemRegistry], *, where: Where = "gpu"
+    ) -> None:
         self.state = state
         self.problems = problems
+        self.where = where
 
     async def render(self, prompt: PromptDef, args: dict[str, str]) -> str:
         if prompt is WRITE_KERNEL:
             catalog = await self.state.get_catalog()
             served = any(s.name == KERNEL_SKILL for s in catalog.skills())
             return await anyio.to_thread.run_sync(
-                lambda: render_write_kernel(self.problems(), args["problem"], skill_served=served)
+                lambda: render_write_kernel(
+                    self.problems(), args["problem"], skill_served=served, where=self.where
+                )
             )
         if prompt is OPTIMISE_KERNEL:
             return await anyio.to_thread.run_sync(lambda: render_optimise(args["attempt"]))

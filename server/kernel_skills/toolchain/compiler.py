@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from kernel_skills.errors import CompileError, RefusedInput
+from kernel_skills import tempdirs
+from kernel_skills.errors import CompileError, RefusedInput, server_fault
 from kernel_skills.toolchain import cache, sandbox
 from kernel_skills.toolchain.demangle import demangle
 from kernel_skills.toolchain.diagnostics import parse_diagnostics
@@ -164,13 +164,16 @@ def _analyse(
     cubin: bytes, log: str, cuobjdump: Path, nvdisasm: Path
 ) -> tuple[list[KernelReport], SassSummary]:
     """Resource report from the log; parameter sizes and SASS from the cubin (both tools run at once)."""
-    with tempfile.TemporaryDirectory(prefix="kernel-skills-cubin-") as folder:
-        path = Path(folder) / "kernel.cubin"
-        path.write_bytes(cubin)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            elf_future = pool.submit(_run_tool, [str(cuobjdump), "-elf", str(path)])
-            sass_future = pool.submit(_run_tool, [str(nvdisasm), "-c", "-ndf", str(path)])
-            elf_dump, disassembly = elf_future.result(), sass_future.result()
+    try:
+        with tempdirs.private_dir("cubin") as folder:
+            path = Path(folder) / "kernel.cubin"
+            path.write_bytes(cubin)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                elf_future = pool.submit(_run_tool, [str(cuobjdump), "-elf", str(path)])
+                sass_future = pool.submit(_run_tool, [str(nvdisasm), "-c", "-ndf", str(path)])
+                elf_dump, disassembly = elf_future.result(), sass_future.result()
+    except OSError as exc:
+        raise server_fault("could not write the cubin for analysis to the temp folder", exc) from exc
     resources = parse_ptxas(log)
     params = parse_param_sizes(elf_dump)
     kernels = [
@@ -195,8 +198,10 @@ def _analyse(
 def _run_tool(argv: list[str]) -> str:
     try:
         done = subprocess.run(argv, capture_output=True, timeout=_TOOL_TIMEOUT_S, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        why = exc.strerror if isinstance(exc, OSError) else f"no answer within {_TOOL_TIMEOUT_S:g} s"
+    except OSError as exc:  # the binary vanished, no processes or memory left
+        raise server_fault(f"could not run {argv[0]} on the cubin", exc) from exc
+    except subprocess.TimeoutExpired as exc:
+        why = f"no answer within {_TOOL_TIMEOUT_S:g} s"
         raise CompileError(f"{Path(argv[0]).name} could not run on the cubin: {why}") from exc
     if done.returncode != 0:
         raise CompileError(

@@ -9,12 +9,20 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kernel_skills.errors import CompileError, Timeout
+from kernel_skills import procs, tempdirs
+from kernel_skills.errors import NOT_JUDGED, CompileError, ServerFault, Timeout, server_fault
 from kernel_skills.toolchain.confinement import CONFINE, UNCONFINED, UNCONFINED_ENV, unconfined_opt_in
 from kernel_skills.toolchain.headers import SHIM_LABEL
 from kernel_skills.toolchain.locate import nvrtc_lib_dir, toolkit
 from kernel_skills.toolchain.models import Sandbox
-from kernel_skills.workerproc import ChildDied, ChildGone, ChildTimeout, LazyDefault, SupervisedChild
+from kernel_skills.workerproc import (
+    ChildDied,
+    ChildGone,
+    ChildStopped,
+    ChildTimeout,
+    LazyDefault,
+    SupervisedChild,
+)
 
 
 def _env_number(name: str, default: float) -> float:
@@ -53,7 +61,7 @@ class CompileWorker:
             "kernel_skills.toolchain.worker_main",
             args=self._args,
             python_flags=["-P"],  # never import from the server's cwd or the script's folder
-            private_cwd="kernel-skills-nvrtc-",
+            private_cwd=tempdirs.prefix("nvrtc"),
             on_start=self._handshake,
         )
 
@@ -69,6 +77,12 @@ class CompileWorker:
     def compile(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
             reply = self._child.request(request, self.timeout_s)
+        except ChildStopped as exc:
+            _LOG.warning("compile worker replaced: it was stopped from outside (pid %s)", exc.pid)
+            raise ServerFault(
+                f"the compile worker (pid {exc.pid}) was stopped from outside the server (SIGSTOP) and "
+                f"gave no reply within {self.timeout_s:g} s; it was replaced; {NOT_JUDGED}"
+            ) from exc
         except ChildTimeout as exc:
             _LOG.warning("compile worker replaced: a compile ran past %g s", self.timeout_s)
             raise Timeout(
@@ -77,10 +91,14 @@ class CompileWorker:
             ) from exc
         except ChildDied as exc:
             _LOG.warning("compile worker replaced: it died (exit status %s)", exc.returncode)
+            if procs.from_outside(exc.returncode) or exc.returncode is None:
+                raise _killed(exc.returncode) from exc
             raise CompileError(
                 f"the compiler worker died (exit status {exc.returncode}); the source may need more than the "
                 f"{self.memory_mb} MB memory cap. The worker was replaced; try again or simplify"
             ) from exc
+        except OSError as exc:  # spawning it: no memory, no processes, no temp space
+            raise server_fault("could not start the compile worker", exc) from exc
         return _translate(reply)
 
     def close(self) -> None:
@@ -114,6 +132,18 @@ class CompileWorker:
         self.sandbox = Sandbox.model_validate({**ready["sandbox"], "readable": _READABLE_LABELS})
         if not self.sandbox.confined:
             _LOG.warning("compile worker started unconfined (--unconfined-compile): trusted local use only")
+
+
+def _killed(returncode: int | None) -> ServerFault:
+    if returncode is None:
+        return ServerFault(
+            "the compile worker vanished (its pipe closed with no exit status); it was replaced; "
+            + NOT_JUDGED
+        )
+    return ServerFault(
+        f"the compile worker was killed by {procs.signal_name(-returncode)}, a signal it did not raise "
+        f"itself (sent from outside the server); it was replaced; {NOT_JUDGED}"
+    )
 
 
 _READABLE_LABELS = [SHIM_LABEL, "<cuda-include>", "<cccl-include>", "<nvrtc-lib>"]

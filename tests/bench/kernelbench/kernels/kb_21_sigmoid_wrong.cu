@@ -1,0 +1,8 @@
+// Wrong: a linear approximation of the sigmoid
+extern "C" __global__ void kb_21_sigmoid(const float* x, float* out, int batch_size, int dim) {
+  long long n = (long long)batch_size * dim;
+  long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  float v = x[i];
+  out[i] = 0.5f + 0.25f * v;
+}

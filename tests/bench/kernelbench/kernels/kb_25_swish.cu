@@ -1,0 +1,7 @@
+extern "C" __global__ void kb_25_swish(const float* x, float* out, int batch_size, int dim) {
+  long long n = (long long)batch_size * dim;
+  long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  float v = x[i];
+  out[i] = v / (1.f + expf(-v));
+}
