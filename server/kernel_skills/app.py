@@ -49,6 +49,9 @@ class ServerConfig(BaseModel):
     record_dir: Path | None = Field(
         None, description="--record: trace each client's kernel work in this folder"
     )
+    expose_paths: bool = Field(
+        False, description="--expose-paths: show clients absolute server paths (default: root labels)"
+    )
 
     def load_catalog(self) -> Catalog:
         """Scan every root; called once, in a worker thread, when the server starts serving."""
@@ -59,6 +62,7 @@ class ServerConfig(BaseModel):
             use_env=self.use_env,
             bundled=self.bundled,
             agent_dirs=self.agent_dirs,
+            expose_paths=self.expose_paths,
         )
         return Catalog.from_config(roots)
 

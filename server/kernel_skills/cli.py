@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from kernel_skills import __version__
 from kernel_skills.commands.output import emit_error
 
-COMMAND_MODULES = ("serve", "skills", "compile", "problems", "bench", "pool", "kernels", "eval", "traces")
+COMMAND_MODULES = (
+    "serve", "skills", "compile", "problems", "bench", "pool", "kernels", "eval", "traces", "doctor",
+)  # fmt: skip
 
 # Options whose value is itself a compiler flag (`--option -use_fast_math`): argparse would read the
 # value as an unknown flag, so the pair is joined into `--option=-use_fast_math` before parsing.
@@ -67,6 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KernelSkillsError as exc:
         emit_error(exc, as_json=getattr(args, "json", False))
         return exc.exit_code
+    except ModuleNotFoundError as exc:  # an optional package (torch, CuPy, Ray) missing deep in a job
+        from kernel_skills.errors import missing_module
+
+        named = missing_module(exc)
+        if named is None:
+            raise
+        emit_error(named, as_json=getattr(args, "json", False))
+        return named.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

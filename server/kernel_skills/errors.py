@@ -15,7 +15,8 @@ EXIT_CODES: dict[int, str] = {
     0: "ok (a kernel judged correct, a command that succeeded)",
     1: "the kernel was judged and failed (compile error, incorrect, fault, time-out)",
     2: "bad input: an option, path or name we do not accept (RefusedInput)",
-    3: "no usable device: no GPU, or no confinement/g++ for the CPU emulator (DeviceUnavailable)",
+    3: "no usable device: no GPU, or no confinement/g++/torch for the CPU emulator (DeviceUnavailable, "
+    "MissingDependency)",
     4: "a problem module is broken: the problem author's mistake, not the kernel's (ProblemError)",
     5: "the CPU emulator cannot run this kernel; nothing was judged (EmulatorUnsupported)",
     6: "the machine failed (disk full, permission, a killed worker): not judged, retry (ServerFault)",
@@ -81,6 +82,37 @@ class DeviceUnavailable(KernelSkillsError):
     exit_code = 3
 
 
+class MissingDependency(DeviceUnavailable):
+    """A piece this machine lacks and the request needs (torch, g++, CuPy, Ray): the message names it,
+    what needs it and how to install it; ``piece`` and ``install`` carry the same for a program."""
+
+    def __init__(self, piece: str, *, needed_for: str, install: str):
+        super().__init__(f"{piece} is not installed here, and {needed_for} needs it: {install}")
+        self.piece = piece
+        self.needed_for = needed_for
+        self.install = install
+
+
+# Optional Python packages: what needs each and how to install it (the doctor and the adapters say so).
+OPTIONAL_MODULES: dict[str, tuple[str, str]] = {
+    "torch": (
+        "benchmarking (the problems' PyTorch references, on the CPU emulator or a GPU)",
+        "pip install torch==2.13.0",
+    ),
+    "cupy": ("a benchmark on a GPU", "pip install cupy-cuda13x (the `gpu` extra)"),
+    "ray": ("--executor ray", "pip install 'kernel-skills[ray]'"),
+}
+
+
+def missing_module(exc: ModuleNotFoundError) -> MissingDependency | None:
+    """The named error for an optional package that failed to import; None for any other module."""
+    root = (exc.name or "").split(".")[0]
+    if root not in OPTIONAL_MODULES:
+        return None
+    needed_for, install = OPTIONAL_MODULES[root]
+    return MissingDependency(root, needed_for=needed_for, install=install)
+
+
 class KernelFault(KernelSkillsError):
     """The submitted kernel faulted on the device (illegal address, trap, misaligned access...)."""
 
@@ -132,16 +164,19 @@ def server_fault(resource: str, exc: OSError) -> ServerFault:
 __all__ = [
     "EXIT_CODES",
     "NOT_JUDGED",
+    "OPTIONAL_MODULES",
     "CompileError",
     "DeviceUnavailable",
     "EmulatorUnsupported",
     "KernelFault",
     "KernelSkillsError",
+    "MissingDependency",
     "ProblemError",
     "RefusedInput",
     "ServerFault",
     "SkillError",
     "Timeout",
     "errno_text",
+    "missing_module",
     "server_fault",
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+CACHE_DIR_ENV = "KERNEL_SKILLS_CACHE_DIR"
+DATA_DIR_ENV = "KERNEL_SKILLS_DATA_DIR"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _REPO_ROOT = _PACKAGE_DIR.parent.parent  # server/kernel_skills -> repo root (source checkout)
 
@@ -27,7 +29,7 @@ def bundled_kernels_dir() -> Path:
 
 def cache_dir() -> Path:
     """Per-user cache (compile cache). ``KERNEL_SKILLS_CACHE_DIR`` overrides (tests use it)."""
-    override = os.environ.get("KERNEL_SKILLS_CACHE_DIR")
+    override = os.environ.get(CACHE_DIR_ENV)
     if override:
         return Path(override)
     import platformdirs
@@ -36,8 +38,9 @@ def cache_dir() -> Path:
 
 
 def data_dir() -> Path:
-    """Per-user data (benchmark results, device calibration). ``KERNEL_SKILLS_DATA_DIR`` overrides."""
-    override = os.environ.get("KERNEL_SKILLS_DATA_DIR")
+    """Per-user data (benchmark results, device calibration), never the current directory.
+    ``KERNEL_SKILLS_DATA_DIR`` (which ``serve --data-dir`` sets) overrides."""
+    override = os.environ.get(DATA_DIR_ENV)
     if override:
         return Path(override)
     import platformdirs

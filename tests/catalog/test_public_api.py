@@ -14,6 +14,8 @@ def test_public_names_are_pinned() -> None:
         "Catalog",
         "CatalogConfig",
         "SkillRoot",
+        "SkippedEntry",
+        "skill_entries",
         "validate_path",
         "watch_catalog",
     ]

@@ -64,6 +64,8 @@ CLI_COMMANDS = [
     ["traces", "export", "T", "--format", "json", "-o", "t.json"],
     ["skills", "generate", "write a kernel", "--from", "T", "--model", "m", "--base-url", "http://x/v1"],
     ["skills", "refine", "skills/x", "--from-eval", "r.json", "--model", "m"],
+    ["doctor", "--json", "--no-build", "--data-dir", "d"],
+    ["serve", "--transport", "http", "--data-dir", "d", "--expose-paths"],
 ]
 
 

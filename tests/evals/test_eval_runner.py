@@ -227,7 +227,7 @@ def test_cli_endpoint_failure_exits_1_with_a_json_error(fake_endpoint, skill: Pa
     assert "HTTP 503" in captured.err
 
 
-def test_a_timed_out_answer_is_that_runs_failed_outcome_and_the_eval_goes_on(
+def test_a_timed_out_answer_is_counted_as_an_error_not_a_wrong_answer_and_the_eval_goes_on(
     fake_endpoint, skill: Path
 ) -> None:
     _teach(fake_endpoint, skill)
@@ -238,8 +238,13 @@ def test_a_timed_out_answer_is_that_runs_failed_outcome_and_the_eval_goes_on(
     for cond in (second.without_skill, second.with_skill):
         (run,) = cond.runs
         assert run.error is not None and "did not answer in time" in run.error
-        assert run.score.status == "failed"
+        assert run.score.status == "not_judged" and not run.score.passed
+        assert (cond.errors, cond.judged, cond.not_judged) == (1, 0, 0)
     assert (report.without_skill.errors, report.with_skill.errors) == (1, 1)
+    # The pass rates are over the answers that came: the lost one is not a wrong answer.
+    assert report.with_skill.pass_rate == 1.0 and report.with_skill.judged == 1
+    assert "no answer" not in str(report.with_skill.assertions)
+    assert any("2 of 4 requests got no answer" in note for note in report.notes)
 
 
 def test_answers_are_written_as_they_arrive_and_resume_asks_only_what_is_missing(

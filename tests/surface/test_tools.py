@@ -122,8 +122,9 @@ def test_domain_errors_become_tool_errors_and_protocol_errors_with_the_domain_me
     assert missing.error.data == {"uri": "skill://q/SKILL.md"}
 
 
-async def test_list_skills_tool_and_skills_list_json_return_the_same_document(app, connect, skills_root):
-    async with connect(app.server) as client:
+async def test_list_skills_tool_and_skills_list_json_return_the_same_document(make_app, connect, skills_root):
+    # The same document with the same paths when the server may show them (--expose-paths).
+    async with connect(make_app(skills_root, expose_paths=True).server) as client:
         tool = (await client.call_tool("list_skills", {})).structured_content
     command = [sys.executable, "-m", "kernel_skills.cli", "skills", "list", "--json", "--no-bundled"]
     cli = subprocess.run(

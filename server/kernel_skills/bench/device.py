@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import ctypes
 import glob
+import importlib.util
 import os
 
-from kernel_skills.errors import DeviceUnavailable
+from kernel_skills.errors import OPTIONAL_MODULES, DeviceUnavailable, MissingDependency
 
 FORCE_NO_DEVICE_ENV = "KERNEL_SKILLS_NO_GPU"  # "1" makes the probe fail (to exercise the no-GPU path)
 _HIDDEN = {"", "-1", "none", "NoDevFiles"}
@@ -38,4 +39,16 @@ def require_cuda_device() -> None:
         )
 
 
-__all__ = ["FORCE_NO_DEVICE_ENV", "require_cuda_device"]
+def require_module(name: str) -> None:
+    """MissingDependency naming ``name`` (one of ``OPTIONAL_MODULES``) and its install command when it
+    cannot be imported here; nothing is imported (a cheap check before a job that needs it)."""
+    try:
+        found = importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a broken install, or a module whose __spec__ is unset
+        found = False
+    if not found:
+        needed_for, install = OPTIONAL_MODULES[name]
+        raise MissingDependency(name, needed_for=needed_for, install=install)
+
+
+__all__ = ["FORCE_NO_DEVICE_ENV", "require_cuda_device", "require_module"]

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -298,12 +298,22 @@ def list_results(problem: str, *, limit: int = DEFAULT_LIMIT, path: Path | None 
     return ResultList(problem=problem, results=results, warnings=warnings)
 
 
-def recent_ids(limit: int = 100, *, path: Path | None = None) -> list[int]:
+def recent_ids(
+    limit: int = 100, *, problems: Collection[str] | None = None, path: Path | None = None
+) -> list[int]:
     """The ids of the newest stored results, newest first (what a client may complete an id from);
-    none while the DB cannot be read."""
-    query = "SELECT id FROM results ORDER BY id DESC LIMIT ?"
+    with ``problems``, only results for those problems (the ones a server serves); none while the DB
+    cannot be read."""
+    where, args = "", []
+    if problems is not None:
+        names = sorted(problems)
+        if not names:
+            return []
+        where = f"WHERE problem IN ({', '.join('?' * len(names))}) "
+        args = names
+    query = f"SELECT id FROM results {where}ORDER BY id DESC LIMIT ?"
     try:
-        rows, _ = _session(path, lambda conn: conn.execute(query, (max(1, int(limit)),)).fetchall())
+        rows, _ = _session(path, lambda conn: conn.execute(query, (*args, max(1, int(limit)))).fetchall())
     except (sqlite3.Error, OSError):
         return []
     return [int(row[0]) for row in rows]

@@ -99,12 +99,16 @@ def split_frontmatter(text: str) -> tuple[str, str]:
     return text[start : closing.start()], body.lstrip("\r\n")
 
 
-def load_frontmatter(raw: str) -> dict[str, Any]:
+def load_frontmatter(raw: str, first_line: int = 2) -> dict[str, Any]:
+    """The frontmatter's values. ``first_line``: the SKILL.md line the YAML starts on (after the
+    opening `---`), so that errors cite the file's own lines."""
     loader = _Loader(raw)
     try:
         node = loader.get_single_node()
     except yaml.YAMLError as exc:
-        raise FrontmatterError("frontmatter", f"frontmatter is not valid YAML: {_yaml_message(exc)}") from exc
+        raise FrontmatterError(
+            "frontmatter", f"frontmatter is not valid YAML: {yaml_message(exc, first_line)}"
+        ) from exc
     except RecursionError as exc:
         raise FrontmatterError(
             "frontmatter", f"frontmatter nests too deeply (the limit is {MAX_YAML_DEPTH} levels)"
@@ -117,18 +121,42 @@ def load_frontmatter(raw: str) -> dict[str, Any]:
         )
     if not isinstance(node, MappingNode) or node.tag != f"{_TAG}map":
         raise FrontmatterError("frontmatter", "frontmatter must be a YAML mapping of `key: value` lines")
-    return _Converter().top(node)
+    return _Converter(first_line).top(node)
 
 
-def _yaml_message(exc: yaml.YAMLError) -> str:
-    text = " ".join(str(exc).split())
-    return text[:300]
+# What to do about the YAML errors skill authors make most (matched on the parser's problem text).
+_HINTS = (
+    ("mapping values are not allowed", "a value contains `: `; put the value in quotes"),
+    ("tab character", "indent with spaces, not tabs"),
+    ("found unexpected end of stream", "a quote or bracket is not closed"),
+    ("expected ',' or ']'", "a `[` list is not closed with `]`"),
+    ("expected ',' or '}'", "a `{` mapping is not closed with `}`"),
+    ("found undefined alias", "`*name` refers to no `&name` anchor; quote a value that starts with `*`"),
+    ("found character that cannot start any token", "quote a value that starts with `@`, `` ` `` or `%`"),
+)
+
+
+def yaml_message(exc: yaml.YAMLError, first_line: int = 1) -> str:
+    """The parser's complaint at the file's own line and column, without its internals (no
+    'in "<unicode string>"'), with a hint for the common mistakes. ``first_line``: the file line of
+    the parsed text's first line."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if mark is None or not problem:
+        return " ".join(str(exc).replace('in "<unicode string>", ', "").split())[:300]
+    text = f"line {mark.line + first_line}, column {mark.column + 1}: {problem}"
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark is not None and context_mark.line != mark.line:
+        text += f" ({context} on line {context_mark.line + first_line})"
+    hint = next((h for needle, h in _HINTS if needle in problem), None)
+    return f"{text}; {hint}" if hint else text
 
 
 class _Converter:
     """Node graph -> JSON-safe values, counting every node visit (aliases count each time)."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_line: int = 2) -> None:
+        self.first_line = first_line  # the file line of the YAML's first line
         self.visited = 0
         self.active: set[int] = set()
         self.constructor: yaml.constructor.SafeConstructor | None = None  # built on first use
@@ -180,7 +208,9 @@ class _Converter:
                 raise FrontmatterError(where, "frontmatter keys must be plain strings, not lists or mappings")
             key = key_node.value
             if key in seen:
-                raise FrontmatterError(where if where != "frontmatter" else key, f"key `{key}` appears twice")
+                line = key_node.start_mark.line + self.first_line
+                field = where if where != "frontmatter" else key
+                raise FrontmatterError(field, f"key `{key}` appears twice (again on line {line})")
             seen.add(key)
             pairs.append((key, value_node))
         return pairs

@@ -8,15 +8,20 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from kernel_skills.catalog.containment import check_relative_path
 from kernel_skills.catalog.files import is_junk, is_text_type, mime_type
 from kernel_skills.catalog.loader import Loaded, load_source, source_for
 from kernel_skills.catalog.models import CatalogChange, FileContent, InvalidSkill, Skill
+from kernel_skills.catalog.redact import PathHider
 from kernel_skills.catalog.roots import CatalogConfig, SkillRoot, dedupe_roots
 from kernel_skills.errors import SkillError
 
 logger = logging.getLogger("kernel_skills.catalog")
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,8 +43,11 @@ class _Served:
 class Catalog:
     """All skills from all roots. Reads are lock-free on an immutable snapshot; reloads swap it."""
 
-    def __init__(self, roots: list[SkillRoot]) -> None:
+    def __init__(self, roots: list[SkillRoot], *, expose_paths: bool = True) -> None:
         self._roots = dedupe_roots(list(roots))  # absolute paths, each folder once
+        # False: what is shown to a client names each root by a label, never its absolute path
+        self.expose_paths = expose_paths
+        self._hider = PathHider(self._roots)
         self._real_roots = [_real(root.path) for root in self._roots]
         # Skill folders that are symlinks in a root: real target -> (root index, path in the root),
         # so that edits reported under the target's real path find their skill.
@@ -63,7 +71,13 @@ class Catalog:
 
     @classmethod
     def from_config(cls, config: CatalogConfig | None = None) -> Catalog:
-        return cls((config or CatalogConfig()).roots())
+        config = config or CatalogConfig()
+        return cls(config.roots(), expose_paths=config.expose_paths)
+
+    def shown(self, value: T) -> T:
+        """``value`` (text, or nested dicts and lists of it) as a client may see it: with each root's
+        path replaced by its label unless this catalog exposes paths."""
+        return value if self.expose_paths else self._hider.value(value)
 
     @property
     def roots(self) -> list[SkillRoot]:
@@ -309,6 +323,50 @@ def _is_candidate_entry(entry: os.DirEntry) -> bool:
     if name.startswith(".") or is_junk(name):
         return False
     return entry.is_dir() or (name.endswith(".skill") and entry.is_file())
+
+
+class SkippedEntry(BaseModel):
+    """Something in a folder of skills that the catalog does not load, and why."""
+
+    path: str
+    reason: str
+
+
+def skill_entries(folder: Path) -> tuple[list[Path], list[SkippedEntry]]:
+    """The skills in a folder of skills, for validation: every `.skill` package and every folder
+    with a SKILL.md (any case: a `skill.md` is a skill with that error), and the entries skipped, each
+    with why (a folder without one, a hidden skill folder, a file that is no package)."""
+    found: list[Path] = []
+    skipped: list[SkippedEntry] = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        path = Path(entry.path)
+        has_skill_md = entry.is_dir() and _holds_skill_md(path)
+        if _is_candidate_entry(entry) and (has_skill_md or not entry.is_dir()):
+            found.append(path)
+            continue
+        reason = _why_skipped(entry, has_skill_md)
+        if reason is not None:
+            skipped.append(SkippedEntry(path=entry.path, reason=reason))
+    return found, skipped
+
+
+def _holds_skill_md(folder: Path) -> bool:
+    try:
+        return any(p.name.lower() == "skill.md" for p in folder.iterdir())
+    except OSError:  # unreadable: validating it says so
+        return True
+
+
+def _why_skipped(entry: os.DirEntry, has_skill_md: bool) -> str | None:
+    """Why an entry is no skill to validate; None for what is not skill-like at all (dotfiles)."""
+    hidden = entry.name.startswith(".") or is_junk(entry.name)
+    if entry.is_dir() and has_skill_md:
+        return "a hidden or leftover folder name: the catalog does not serve it (rename it)"
+    if entry.is_dir() and not hidden:
+        return "no SKILL.md in it (served from a skills root, it would be listed as an invalid skill)"
+    if entry.is_file() and not hidden:
+        return "a file, not a skill folder or a .skill package (a zipped skill's name ends in .skill)"
+    return None
 
 
 def _is_candidate(path: Path) -> bool:

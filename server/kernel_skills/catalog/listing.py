@@ -13,10 +13,11 @@ if TYPE_CHECKING:
 
 def list_skills(catalog: Catalog, query: str | None = None) -> CatalogListing:
     """Served skills by name (only those whose name or description contains ``query``, case-insensitive,
-    when one is given), then every invalid skill folder with its errors, and the roots in precedence order."""
+    when one is given), then every invalid skill folder with its errors, and the roots in precedence order;
+    paths as the catalog shows them (root labels, unless it exposes paths)."""
     needle = (query or "").strip().lower()
     served = catalog.skills()
-    return CatalogListing(
+    listing = CatalogListing(
         roots=[RootInfo(path=str(r.path), origin=r.origin, exists=r.path.is_dir()) for r in catalog.roots],
         skills=[
             SkillSummary.of(skill)
@@ -26,3 +27,4 @@ def list_skills(catalog: Catalog, query: str | None = None) -> CatalogListing:
         invalid=catalog.invalid(),
         total=len(served),
     )
+    return CatalogListing.model_validate(catalog.shown(listing.model_dump()))

@@ -27,6 +27,7 @@ class CatalogConfig(BaseModel):
     use_env: bool = True
     bundled: bool = True
     agent_dirs: bool = False
+    expose_paths: bool = True  # False (a server's default): clients see root labels, not absolute paths
 
     def roots(self) -> list[SkillRoot]:
         """Roots in precedence order (first wins a name clash); duplicates removed."""

@@ -68,8 +68,9 @@ def handle(args: argparse.Namespace) -> int:
     def show(e: Episode) -> None:
         if not quiet:
             error = f", {e.error[:80]}" if e.error else ""
+            status = "no answer" if e.ended == "error" else e.score.status
             sys.stderr.write(
-                f"[{args.model[0]}] case {e.case} {e.condition} run {e.run}: {e.score.status} "
+                f"[{args.model[0]}] case {e.case} {e.condition} run {e.run}: {status} "
                 f"({e.turns} turns, {len(e.tool_calls)} tool calls, {e.wall_s:.1f} s{error})\n"
             )
 
@@ -114,7 +115,8 @@ def print_report(report: AgentEvalReport) -> None:
         calls = ", ".join(f"{k} {v}" for k, v in t.tool_calls.items()) or "-"
         problems = []
         for label, n in (
-            ("errors", t.tool_errors),
+            ("no answer", t.errors),
+            ("tool errors", t.tool_errors),
             ("malformed", t.malformed_arguments),
             ("unknown", t.unknown_tools),
             ("loops", t.loops),

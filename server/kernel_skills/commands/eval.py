@@ -234,7 +234,7 @@ def _print_human(report: EvalReport) -> None:
     errors = w.errors + s.errors
     out.write(
         f"wall time {report.wall_time_s:.1f} s{latency}{speed}"
-        + (f"  errors {errors} (counted as failed)" if errors else "")
+        + (f"  no answer {errors} (not in the pass rates)" if errors else "")
         + f"  beneficial: {'yes' if report.is_beneficial else 'no'}\n"
     )
     for note in report.notes:

@@ -44,6 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help=f"allow a non-loopback --host (also needs a bearer token in ${TOKEN_ENV})",
     )
+    add_data_dir_argument(parser)
+    parser.add_argument(
+        "--expose-paths",
+        action="store_true",
+        help="show clients the server's absolute paths (list_skills, review_skill); by default each "
+        "skills root is named by a label such as cli:skills or bundled",
+    )
     parser.add_argument(
         "--record",
         type=Path,
@@ -52,6 +59,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="record each client's kernel work (skills read, compiles, benchmarks) as a trace in DIR",
     )
     parser.set_defaults(func=handle)
+
+
+def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where the results DB and the device calibration live (default: $KERNEL_SKILLS_DATA_DIR, "
+        "else the per-user data folder, e.g. ~/.local/share/kernel-skills; never the current folder)",
+    )
+
+
+def use_data_dir(folder: Path | None) -> None:
+    """Make ``folder`` (made absolute, created) this process's data dir; its children inherit it."""
+    if folder is None:
+        return
+    from kernel_skills import paths
+
+    folder = folder.expanduser().resolve()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RefusedInput(
+            f"--data-dir {folder}: cannot create it ({exc.strerror or exc}); give a folder you can write"
+        ) from exc
+    os.environ[paths.DATA_DIR_ENV] = str(folder)
 
 
 def _port(text: str) -> int:
@@ -106,6 +140,12 @@ def _warn_if_weakly_confined() -> None:
         )
 
 
+def _log_data_dir() -> None:
+    from kernel_skills.bench.results_db import db_path
+
+    logging.getLogger("kernel_skills").info("results DB: %s (move it with --data-dir)", db_path())
+
+
 def handle(args: argparse.Namespace) -> int:
     token = os.environ.get(TOKEN_ENV) or None
     if args.transport == "http":
@@ -115,6 +155,7 @@ def handle(args: argparse.Namespace) -> int:
             raise RefusedInput(
                 f"--skills-dir {folder} is not a directory; pass a folder that holds skill folders"
             )
+    use_data_dir(args.data_dir)
     _setup_logging()
     _warn_if_weakly_confined()
     configure_executor(args)  # nothing connects or starts until the first GPU job
@@ -128,8 +169,10 @@ def handle(args: argparse.Namespace) -> int:
         agent_dirs=args.agent_dirs,
         problems_dirs=args.problems_dir,
         record_dir=args.record,
+        expose_paths=args.expose_paths,
     )
     if args.transport == "stdio":
+        _log_data_dir()  # over HTTP the banner says it, once the port is bound
         serving.run_stdio(config)
     else:
         serving.run_http(config, host=args.host, port=args.port, token=token)

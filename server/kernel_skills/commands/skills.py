@@ -4,6 +4,7 @@ folders, and skills written by a teacher model (generate, refine: see ``commands
 from __future__ import annotations
 
 import argparse
+import sys
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,7 +12,8 @@ from typing import TYPE_CHECKING
 from kernel_skills.commands import skill_writing
 
 if TYPE_CHECKING:
-    from kernel_skills.catalog.models import CatalogListing
+    from kernel_skills.catalog import SkippedEntry
+    from kernel_skills.catalog.models import CatalogListing, ValidationResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -119,37 +121,40 @@ def _validate(args: argparse.Namespace) -> int:
     from kernel_skills.commands.output import emit_json
 
     # Every path is checked before anything is printed, so bad usage (exit 2) prints no results.
-    results = [validate_path(path) for given in args.paths for path in _expand(given)]
+    expanded = [_expand(given) for given in args.paths]
+    results = [validate_path(path) for paths, _ in expanded for path in paths]
+    for _, skipped in expanded:  # on stderr: --json keeps one document on stdout
+        for entry in skipped:
+            sys.stderr.write(f"{entry.path}: skipped, {entry.reason}\n")
     if args.json:
         emit_json([result.model_dump(mode="json") for result in results])
     else:
         for result in results:
-            verdict = "valid" if result.valid else "INVALID"
-            name = f" ({result.name})" if result.name else ""
-            print(f"{result.path}{name}: {verdict}")
-            for issue in result.errors:
-                print(f"  error: {issue.field}: {issue.message}")
-            for issue in result.warnings:
-                print(f"  warning: {issue.field}: {issue.message}")
-            if result.tokens:
-                print(
-                    f"  tokens (estimate): description ~{result.tokens.description}, "
-                    f"body ~{result.tokens.body}"
-                )
+            _print_result(result)
     return 0 if all(result.valid for result in results) else 1
 
 
-def _expand(path: Path) -> list[Path]:
-    """A folder of skills (no SKILL.md of its own) stands for the skills in it."""
+def _print_result(result: ValidationResult) -> None:
+    verdict = "valid" if result.valid else "INVALID"
+    name = f" ({result.name})" if result.name else ""
+    print(f"{result.path}{name}: {verdict}")
+    for issue in result.errors:
+        print(f"  error: {issue.field}: {issue.message}")
+    for issue in result.warnings:
+        print(f"  warning: {issue.field}: {issue.message}")
+    if result.tokens:
+        print(f"  tokens (estimate): description ~{result.tokens.description}, body ~{result.tokens.body}")
+
+
+def _expand(path: Path) -> tuple[list[Path], list[SkippedEntry]]:
+    """A folder of skills (no SKILL.md of its own) stands for what the catalog would load from it
+    (every folder and .skill package in it, valid or not), with the skill-like entries it skips."""
+    from kernel_skills.catalog import skill_entries
+
     if not path.is_dir() or any((path / name).exists() for name in ("SKILL.md", "skill.md")):
-        return [path]
-    children = [
-        child
-        for child in sorted(path.iterdir())
-        if (child.is_dir() and (child / "SKILL.md").is_file())
-        or (child.suffix == ".skill" and child.is_file())
-    ]
-    return children or [path]
+        return [path], []
+    loaded, skipped = skill_entries(path)
+    return (loaded or [path]), skipped
 
 
 def _wrap(text: str, indent: str) -> list[str]:

@@ -70,6 +70,15 @@ def _digest(sanitize: bool) -> str:
     return h.hexdigest()[:24]
 
 
+def cached_engine(cache_dir: Path) -> Path | None:
+    """The engine this install would run, if it is built already (None otherwise, or without g++)."""
+    try:
+        exe = cache_dir / f"ptxvm-{_digest(sanitized())}" / "ptxvm"
+    except DeviceUnavailable:
+        return None
+    return exe if exe.is_file() else None
+
+
 def build_engine(cache_dir: Path) -> Engine:
     """The engine executable, built now if this install has none (DeviceUnavailable without g++).
 
@@ -162,4 +171,4 @@ def _compile(work: Path, gxx: Path, sanitize: bool) -> None:
     raise DeviceUnavailable(f"the CPU emulator's engine did not build with g++: {done.stderr[-2000:]}")
 
 
-__all__ = ["ENGINE_SOURCES", "SANITIZE_ENV", "Engine", "build_engine", "sanitized"]
+__all__ = ["ENGINE_SOURCES", "SANITIZE_ENV", "Engine", "build_engine", "cached_engine", "sanitized"]

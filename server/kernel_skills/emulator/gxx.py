@@ -8,18 +8,20 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from kernel_skills.errors import DeviceUnavailable
+from kernel_skills.errors import MissingDependency
 
 INSTALL_HINT = "install it with `apt-get install g++` (Debian/Ubuntu) or `dnf install gcc-c++` (Fedora)"
 
 
 @functools.cache
 def find_gxx() -> Path:
-    """The resolved g++; DeviceUnavailable saying how to install it when absent."""
+    """The resolved g++; MissingDependency (a DeviceUnavailable) saying how to install it when absent."""
     found = shutil.which("g++")
     if found is None:
-        raise DeviceUnavailable(
-            f"the CPU emulator builds its engine once with g++, which is not installed: {INSTALL_HINT}"
+        raise MissingDependency(
+            "g++",
+            needed_for="the CPU emulator (it builds its own engine once with g++; no submission is)",
+            install=INSTALL_HINT,
         )
     return Path(found).resolve()
 

@@ -120,15 +120,21 @@ def _launcher_key() -> str:
     return hashlib.sha256(_LAUNCHER_SOURCE.read_bytes() + gxx_version().encode()).hexdigest()[:16]
 
 
+def launcher_path() -> Path:
+    """Where the confined launcher is (or will be) built; DeviceUnavailable without g++."""
+    from kernel_skills import paths
+
+    return paths.cache_dir() / "emulator" / f"confine-{_launcher_key()}"
+
+
 def launcher() -> Path:
     """The confined launcher (``confine.cpp``: Landlock, limits, exec), built with g++ on first use.
 
     It is the project's own source, built unconfined into the cache once per source and compiler;
     a confined start then costs about what a plain exec costs (a Python launcher cost ~100x that)."""
-    from kernel_skills import paths
     from kernel_skills.emulator.gxx import find_gxx
 
-    exe = paths.cache_dir() / "emulator" / f"confine-{_launcher_key()}"
+    exe = launcher_path()
     if exe.exists():
         return exe
     exe.parent.mkdir(parents=True, exist_ok=True)
@@ -270,6 +276,8 @@ __all__ = [
     "UNCONFINED_ENV",
     "ConfinedResult",
     "confinement_available",
+    "launcher",
+    "launcher_path",
     "library_paths",
     "require_confinement",
     "run_confined",

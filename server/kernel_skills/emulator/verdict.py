@@ -31,6 +31,7 @@ from kernel_skills.bench import (
     provenance,
 )
 from kernel_skills.bench.checking import check_shape
+from kernel_skills.bench.device import require_module
 from kernel_skills.bench.estimate import DATASHEET_PEAKS, DATASHEET_SOURCE, estimate
 from kernel_skills.bench.models import BenchResult, Check, Counters, DeviceInfo, Estimate, KernelInfo
 from kernel_skills.emulator.counters import launch_counters, summarise
@@ -95,6 +96,7 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
     prepared = prepare(emu_plan)
     if isinstance(prepared, BenchResult):
         return prepared
+    require_module("torch")  # the problems' inputs and references (after the compile: its verdict stands)
     confinement = require_confinement()
     steps.step("reading the PTX NVRTC produced into the CPU emulator")
     program = compiled_program(prepared.compiled.kernel.compile_id, prepared.compiled.kernel.name)

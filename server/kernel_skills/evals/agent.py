@@ -12,17 +12,21 @@ Small models call tools badly. Arguments that are not a JSON object are answered
 "refused" (they cannot be sent as a tool call at all); everything else, unknown tool names and
 arguments of the wrong shape included, goes to the server and its normal error goes back to the model.
 A third identical call in a row is not run (a loop) and the model is told so. At the turn limit the
-model is asked once, without tools, for its final kernel. Endpoint errors end that episode as failed
-with the error; only an unusable endpoint stops the eval. The final kernel is the last answer's code,
-or (when that has none) the last source the model compiled or benchmarked.
+model is asked once, without tools, for its final kernel. An endpoint error ends that episode with the
+error ("no answer": counted apart, never in a pass rate); an unusable endpoint (refused, unreachable, a
+4xx on an episode's first request, any error before the first answer) stops the eval with its error,
+and an eval without a single answer is an error too: no report and no runs folder are left. The final
+kernel is the last answer's code, or (when that has none) the last source the model compiled or
+benchmarked.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,10 +46,17 @@ from kernel_skills.evals.agent_models import (
     Episode,
     ToolCallRecord,
 )
-from kernel_skills.evals.assertions import AnswerScore, AssertionOutcome, judge_answer, score
-from kernel_skills.evals.client import ChatClient, EndpointError, Usage
+from kernel_skills.evals.assertions import AnswerScore, judge_answer
+from kernel_skills.evals.client import ChatClient, EndpointError, NoAnswers, Usage
 from kernel_skills.evals.code_checks import extract_code
-from kernel_skills.evals.lift import BASE_SYSTEM_PROMPT, _tallies, read_skill, system_prompt
+from kernel_skills.evals.lift import (
+    BASE_SYSTEM_PROMPT,
+    _tallies,
+    no_answer_score,
+    read_skill,
+    system_prompt,
+)
+from kernel_skills.evals.runs import make_dirs, remove_made
 from kernel_skills.evals.skill_meta import SkillMeta, TestCase, load_skill_meta
 
 DEFAULT_MAX_TURNS = 6
@@ -181,7 +192,8 @@ class ToolChatClient(ChatClient):
             raise ToolsUnsupported(
                 f"{self._url} refused a request with tools (HTTP {response.status_code}): "
                 f"{response.text[:300]} — this endpoint or model has no tool-calling support "
-                "(llama.cpp's server needs --jinja)"
+                "(llama.cpp's server needs --jinja)",
+                status=response.status_code,
             )
         if response.status_code >= 400:
             self._parse(response)  # raises the usual EndpointError
@@ -231,6 +243,13 @@ def _tool_message(call_id: str, text: str) -> dict[str, Any]:
     return {"role": "tool", "tool_call_id": call_id, "content": text}
 
 
+class EndpointTally:
+    """Replies the endpoint gave in this eval, over all episodes (one error before any is fatal)."""
+
+    def __init__(self) -> None:
+        self.replies = 0
+
+
 class _EpisodeRun:
     def __init__(
         self,
@@ -240,7 +259,9 @@ class _EpisodeRun:
         sampling: _Sampling,
         max_turns: int,
         text_tool_calls: bool = False,
+        tally: EndpointTally | None = None,
     ) -> None:
+        self.tally = tally if tally is not None else EndpointTally()
         self.text_tool_calls = text_tool_calls
         self.client = client
         self.model = model
@@ -258,6 +279,7 @@ class _EpisodeRun:
         reply = await anyio.to_thread.run_sync(
             lambda: self.client.chat_tools(self.model, messages, tools, **self.sampling.model_dump())
         )
+        self.tally.replies += 1
         if reply.usage is not None:
             self.usage = self.usage + reply.usage
         if tools and not reply.tool_calls and _TEXT_CALL.search(reply.text):
@@ -357,9 +379,10 @@ async def run_episode(
     sampling: _Sampling,
     max_turns: int,
     text_tool_calls: bool = False,
+    tally: EndpointTally | None = None,
 ) -> Episode:
     start = time.monotonic()
-    episode = _EpisodeRun(client, model, case, sampling, max_turns, text_tool_calls)
+    episode = _EpisodeRun(client, model, case, sampling, max_turns, text_tool_calls, tally)
     trace: str | None = None
     try:
         if condition == "bare":
@@ -384,7 +407,8 @@ async def run_episode(
     except ToolsUnsupported:
         raise
     except EndpointError as exc:
-        if episode.turns <= 1 and not exc.timed_out and _is_client_error(str(exc)):
+        never_answered = episode.tally.replies == 0
+        if not exc.timed_out and (never_answered or (episode.turns <= 1 and exc.refused)):
             raise
         return _failed_episode(case, condition, index, run, episode, str(exc), start, trace)
     final, final_from = _final(answer, episode.last_source)
@@ -406,11 +430,6 @@ async def run_episode(
     )
 
 
-def _is_client_error(message: str) -> bool:
-    m = re.search(r"answered HTTP (\d{3})", message)
-    return m is not None and m.group(1).startswith("4") and m.group(1) not in ("408", "429")
-
-
 def _failed_episode(
     case: TestCase,
     condition: AgentCondition,
@@ -421,15 +440,11 @@ def _failed_episode(
     start: float,
     trace: str | None,
 ) -> Episode:
-    outcomes = [
-        AssertionOutcome(name=n, status="failed", detail=f"no answer: {error}")
-        for n in case.expected.assertion_names()
-    ]
     return Episode(
         case=index,
         condition=condition,
         run=run,
-        score=score(outcomes),
+        score=no_answer_score(case, error),
         final_answer="",
         final_from="none",
         turns=episode.turns,
@@ -447,7 +462,8 @@ def _failed_episode(
 
 
 def _totals(episodes: list[Episode]) -> ConditionTotals:
-    judged = [e for e in episodes if e.score.status != "not_judged"]
+    answered = [e for e in episodes if e.ended != "error"]
+    judged = [e for e in answered if e.score.status != "not_judged"]
     calls = [c for e in episodes for c in e.tool_calls]
     by_tool: dict[str, int] = {}
     for c in calls:
@@ -456,13 +472,12 @@ def _totals(episodes: list[Episode]) -> ConditionTotals:
     for e in episodes:
         usage = usage + e.usage
     wall = sum(e.wall_s for e in episodes)
-    runs = [_as_run(e) for e in episodes]
     return ConditionTotals(
         episodes=len(episodes),
         pass_rate=sum(e.score.passed for e in judged) / len(judged) if judged else 0.0,
         judged=len(judged),
-        not_judged=len(episodes) - len(judged),
-        errors=sum(e.ended == "error" for e in episodes),
+        not_judged=len(answered) - len(judged),
+        errors=len(episodes) - len(answered),
         turns_mean=sum(e.turns for e in episodes) / len(episodes) if episodes else 0.0,
         tool_calls=dict(sorted(by_tool.items())),
         tool_errors=sum(not c.ok for c in calls),
@@ -473,7 +488,7 @@ def _totals(episodes: list[Episode]) -> ConditionTotals:
         usage=usage,
         wall_s_total=wall,
         wall_s_mean=wall / len(episodes) if episodes else 0.0,
-        assertions=_tallies(runs),
+        assertions=_tallies([_as_run(e) for e in answered]),
     )
 
 
@@ -539,6 +554,52 @@ def _select(meta: SkillMeta, cases: str) -> list[tuple[int, TestCase]]:
     return chosen
 
 
+async def _run_all(
+    run_one: Callable[..., Awaitable[Episode]],
+    jobs: list[tuple[int, TestCase, AgentCondition, int]],
+    concurrency: int,
+    runs_dir: Path | None,
+    on_episode: Callable[[Episode], None] | None,
+) -> tuple[list[Episode], str | None]:
+    """Every job's episode, ``concurrency`` at a time; the reason tools were refused, if they were."""
+    episodes: list[Episode] = []
+    unsupported: str | None = None
+    limiter = anyio.CapacityLimiter(concurrency)
+
+    async def one(index: int, case: TestCase, condition: AgentCondition, run: int) -> None:
+        nonlocal unsupported
+        if condition == "skill_and_tools" and unsupported is not None:
+            return
+        async with limiter:
+            try:
+                episode = await run_one(case, condition, index=index, run=run)
+            except ToolsUnsupported as exc:
+                unsupported = str(exc)
+                return
+        episodes.append(episode)
+        if runs_dir is not None:
+            name = f"case{index}-{condition}-run{run}.json"
+            (Path(runs_dir) / "episodes" / name).write_text(episode.model_dump_json(indent=2), "utf-8")
+        if on_episode is not None:
+            on_episode(episode)
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for job in jobs:
+                tg.start_soon(one, *job)
+    except BaseExceptionGroup as group:
+        raise _first_domain_error(group) from None
+    return episodes, unsupported
+
+
+def _no_answer_message(url: str, model: str, episodes: list[Episode], unsupported: str | None) -> str:
+    first = unsupported or next((e.error for e in episodes if e.error), None) or "none recorded"
+    return (
+        f"{url} answered none of the requests for model {model!r}, so there is nothing to measure and "
+        f"no report was written. First error: {first}"
+    )
+
+
 async def run_agent_eval(
     skill_dir: Path,
     model: str,
@@ -577,54 +638,33 @@ async def run_agent_eval(
     meta = load_skill_meta(tests if tests is not None else Path(skill_dir))
     chosen = _select(meta, cases)
     sampling = _Sampling(temperature=temperature, max_tokens=max_tokens, seed=seed)
-    body_prompt = system_prompt(skill)
-    episodes: list[Episode] = []
-    unsupported: str | None = None
     start = time.monotonic()
-    limiter = anyio.CapacityLimiter(concurrency)
+    made = make_dirs(Path(runs_dir)) if runs_dir is not None else []
     if runs_dir is not None:
-        (Path(runs_dir) / "episodes").mkdir(parents=True, exist_ok=True)
-
-    with ToolChatClient(base_url, api_key=api_key, timeout_s=timeout_s, retries=retries) as client:
-
-        async def one(index: int, case: TestCase, condition: AgentCondition, run: int) -> None:
-            nonlocal unsupported
-            if condition == "skill_and_tools" and unsupported is not None:
-                return
-            async with limiter:
-                try:
-                    episode = await run_episode(
-                        client,
-                        model,
-                        case,
-                        condition,
-                        index=index,
-                        run=run,
-                        skill_body_prompt=body_prompt,
-                        toolbox_factory=toolbox_factory,
-                        sampling=sampling,
-                        max_turns=max_turns,
-                        text_tool_calls=text_tool_calls,
-                    )
-                except ToolsUnsupported as exc:
-                    unsupported = str(exc)
-                    return
-            episodes.append(episode)
-            if runs_dir is not None:
-                name = f"case{index}-{condition}-run{run}.json"
-                (Path(runs_dir) / "episodes" / name).write_text(episode.model_dump_json(indent=2), "utf-8")
-            if on_episode is not None:
-                on_episode(episode)
-
-        try:
-            async with anyio.create_task_group() as tg:
-                for index, case in chosen:
-                    for condition in conditions:
-                        for run in range(runs):
-                            tg.start_soon(one, index, case, condition, run)
-        except BaseExceptionGroup as group:
-            raise _first_domain_error(group) from None
-        resolved_url = client.base_url
+        (Path(runs_dir) / "episodes").mkdir(exist_ok=True)
+    tally = EndpointTally()
+    try:
+        with ToolChatClient(base_url, api_key=api_key, timeout_s=timeout_s, retries=retries) as client:
+            run_one = functools.partial(
+                run_episode,
+                client,
+                model,
+                skill_body_prompt=system_prompt(skill),
+                toolbox_factory=toolbox_factory,
+                sampling=sampling,
+                max_turns=max_turns,
+                text_tool_calls=text_tool_calls,
+                tally=tally,
+            )
+            jobs = [(i, case, c, r) for i, case in chosen for c in conditions for r in range(runs)]
+            episodes, unsupported = await _run_all(run_one, jobs, concurrency, runs_dir, on_episode)
+            resolved_url = client.base_url
+        if tally.replies == 0:
+            raise NoAnswers(_no_answer_message(resolved_url, model, episodes, unsupported))
+    except BaseException:
+        if tally.replies == 0:
+            remove_made(made)  # nothing was measured: leave nothing behind
+        raise
 
     episodes.sort(key=lambda e: (e.case, AGENT_CONDITIONS.index(e.condition), e.run))
     totals = {c: _totals([e for e in episodes if e.condition == c]) for c in conditions}

@@ -51,7 +51,7 @@ class ConditionTotals(BaseModel):
     pass_rate: float  # passed / judged episodes
     judged: int
     not_judged: int
-    errors: int  # episodes that ended on an endpoint error (counted as failed)
+    errors: int  # episodes that ended on an endpoint error (not judged, not in the pass rate)
     turns_mean: float
     tool_calls: dict[str, int] = Field(default_factory=dict)  # by tool name
     tool_errors: int = 0  # calls the server (or the eval) answered with an error

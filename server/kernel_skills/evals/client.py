@@ -29,13 +29,24 @@ MAX_RETRY_WAIT_S = 30.0
 class EndpointError(KernelSkillsError):
     """The chat endpoint could not be reached, or answered with an HTTP error or an unusable body.
 
-    ``timed_out``: the endpoint did not answer in time (a slow answer, not a broken endpoint)."""
+    ``timed_out``: the endpoint did not answer in time (a slow answer, not a broken endpoint).
+    ``status``: the HTTP status it answered, when it answered one."""
 
     exit_code = 1
 
-    def __init__(self, message: str, *, timed_out: bool = False):
+    def __init__(self, message: str, *, timed_out: bool = False, status: int | None = None):
         super().__init__(message)
         self.timed_out = timed_out
+        self.status = status
+
+    @property
+    def refused(self) -> bool:
+        """An HTTP 4xx other than 408/429: the request itself is refused (bad model, key or path)."""
+        return self.status is not None and 400 <= self.status < 500 and self.status not in (408, 429)
+
+
+class NoAnswers(EndpointError):
+    """Not one request of an eval was answered: there is nothing to measure and no report."""
 
 
 class Usage(BaseModel):
@@ -162,9 +173,14 @@ class ChatClient:
 
     def _parse(self, response: httpx.Response) -> ChatReply:
         if response.status_code >= 400:
-            hint = " (check $OPENAI_API_KEY)" if response.status_code in (401, 403) else ""
+            hint = {
+                401: " (check $OPENAI_API_KEY)",
+                403: " (check $OPENAI_API_KEY)",
+                404: " (check --base-url: the API root, e.g. http://127.0.0.1:8000/v1, and --model)",
+            }.get(response.status_code, "")
             raise EndpointError(
-                f"{self._url} answered HTTP {response.status_code}{hint}: {response.text[:500]}"
+                f"{self._url} answered HTTP {response.status_code}{hint}: {response.text[:500]}",
+                status=response.status_code,
             )
         try:
             completion = _Completion.model_validate_json(response.content)

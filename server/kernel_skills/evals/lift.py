@@ -5,17 +5,18 @@ files are NOT inlined: the score measures what the body alone teaches. Both cond
 same base system prompt, so the body is the only difference (upskill's two conditions differ by
 more). Every model is measured with its own baseline.
 
-An answer that does not arrive (timeout, HTTP error after retries) is recorded as that run's
-failed outcome, with the error, and the eval goes on; the eval stops only when the endpoint is
-unusable (refused, unreachable or answering errors before any answer came, or a 4xx other than
-429). Each answer is written to the runs folder as it arrives, so ``resume=`` continues a killed
-eval.
+An answer that does not arrive (timeout, HTTP error after retries) is recorded with its error
+as that run's outcome — "no answer", counted apart and never in a pass rate — and the eval goes on.
+The eval stops with the endpoint's error when the endpoint is unusable: refused, unreachable or
+answering errors before any answer came, or a 4xx other than 408/429. A model with no answer at all
+is an error too (``NoAnswers``): no report is made from zero answers. Each answer is written to the
+runs folder as it arrives, so ``resume=`` continues a killed eval; an eval that got no answer
+leaves no folder.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import statistics
 import threading
 import time
@@ -23,12 +24,11 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel
 
 from kernel_skills.errors import RefusedInput, SkillError
 from kernel_skills.evals.assertions import AnswerScore, AssertionOutcome, judge_answer, score
-from kernel_skills.evals.client import ChatClient, EndpointError
+from kernel_skills.evals.client import ChatClient, EndpointError, NoAnswers
 from kernel_skills.evals.models import (
     CONDITIONS,
     AssertionTally,
@@ -71,25 +71,22 @@ class Progress(BaseModel):
 
 
 def read_skill(skill_dir: Path) -> SkillText:
-    """The skill's name and SKILL.md body (frontmatter removed)."""
+    """The skill's name and SKILL.md body (frontmatter removed), parsed as the catalog parses it."""
+    from kernel_skills.catalog.frontmatter import FrontmatterError, parse_skill_md
+
     skill_md = Path(skill_dir) / "SKILL.md"
     if not skill_md.is_file():
         raise RefusedInput(f"{skill_dir} is not a skill folder: it has no SKILL.md")
     try:
-        text = skill_md.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        parsed = parse_skill_md(skill_md.read_bytes())
+    except OSError as exc:
         raise SkillError(f"cannot read {skill_md}: {exc}") from exc
-    parts = text.split("---", 2) if text.startswith("---") else []
-    if len(parts) < 3:
-        raise SkillError(f"{skill_md} has no YAML frontmatter between '---' lines")
-    try:
-        front = yaml.safe_load(parts[1])
-    except yaml.YAMLError as exc:
-        raise SkillError(f"{skill_md}: frontmatter is not valid YAML: {exc}") from exc
-    name = front.get("name") if isinstance(front, dict) else None
+    except FrontmatterError as exc:
+        raise SkillError(f"{skill_md}: {exc}") from exc
+    name = parsed.frontmatter.get("name")
     if not isinstance(name, str) or not name:
         raise SkillError(f"{skill_md}: frontmatter has no 'name'")
-    return SkillText(name=name, body=parts[2].strip())
+    return SkillText(name=name, body=parsed.body.strip())
 
 
 def system_prompt(skill: SkillText | None) -> str:
@@ -104,8 +101,17 @@ def system_prompt(skill: SkillText | None) -> str:
 # --- aggregation -------------------------------------------------------------------------------
 
 
+def _answered(runs: list[RunResult]) -> list[RunResult]:
+    return [r for r in runs if r.error is None]
+
+
 def _judged(runs: list[RunResult]) -> list[RunResult]:
-    return [r for r in runs if r.score.status != "not_judged"]
+    return [r for r in _answered(runs) if r.score.status != "not_judged"]
+
+
+def _mean_fraction(runs: list[RunResult]) -> float:
+    answered = _answered(runs)
+    return sum(r.score.fraction for r in answered) / len(answered) if answered else 0.0
 
 
 def _rate(runs: list[RunResult]) -> float:
@@ -115,11 +121,13 @@ def _rate(runs: list[RunResult]) -> float:
 
 def _condition(runs: list[RunResult]) -> ConditionResult:
     judged = _judged(runs)
+    answered = _answered(runs)
     return ConditionResult(
         pass_rate=_rate(runs),
-        mean_fraction=sum(r.score.fraction for r in runs) / len(runs),
+        mean_fraction=_mean_fraction(runs),
         judged=len(judged),
-        not_judged=len(runs) - len(judged),
+        not_judged=len(answered) - len(judged),
+        errors=len(runs) - len(answered),
         runs=runs,
     )
 
@@ -129,6 +137,7 @@ def _assertion_kind(name: str) -> str:
 
 
 def _tallies(runs: list[RunResult]) -> dict[str, AssertionTally]:
+    """Assertion outcomes over the answers that arrived (a run without an answer judged nothing)."""
     tallies: dict[str, AssertionTally] = {}
     for r in runs:
         for a in r.score.assertions:
@@ -156,20 +165,21 @@ def _totals(cases: list[CaseReport], condition: Condition, n_runs: int) -> Total
         for r in runs
         if r.usage is not None and r.latency_s and r.error is None and r.usage.completion_tokens
     ]
+    answered = _answered(runs)
     return Totals(
         pass_rate=_rate(runs),
-        mean_fraction=sum(r.score.fraction for r in runs) / len(runs) if runs else 0.0,
+        mean_fraction=_mean_fraction(runs),
         answers=len(runs),
         judged=len(judged),
-        not_judged=len(runs) - len(judged),
-        errors=sum(r.error is not None for r in runs),
+        not_judged=len(answered) - len(judged),
+        errors=len(runs) - len(answered),
         usage=usage,
         run_pass_rates=per_run,
         spread=statistics.stdev(per_run) if n_runs >= 2 else None,
         latency_s_mean=statistics.fmean(latencies) if latencies else None,
         latency_s_max=max(latencies) if latencies else None,
         completion_tokens_per_s=statistics.fmean(speeds) if speeds else None,
-        assertions=_tallies(runs),
+        assertions=_tallies(answered),
     )
 
 
@@ -256,6 +266,7 @@ def _report(
         token_savings=savings,
         is_beneficial=lift > 0.05 or (lift >= 0 and savings is not None and savings > 0.2),
         notes=[
+            *_error_note(w, s),
             "with_skill puts the SKILL.md body in the system prompt; reference files are not inlined",
             "an answer passes when every assertion passed; pass rates are over judged answers, and "
             "answers with an assertion not judged (no failure) are counted apart, never as passed",
@@ -265,13 +276,24 @@ def _report(
     )
 
 
+def _error_note(without: Totals, with_: Totals) -> list[str]:
+    errors, asked = without.errors + with_.errors, without.answers + with_.answers
+    if not errors:
+        return []
+    return [
+        f"{errors} of {asked} requests got no answer (see each run's error): they are counted as "
+        "errors, not judged and not in any pass rate"
+    ]
+
+
 # --- running -----------------------------------------------------------------------------------
 
 
-def _failed_score(case: TestCase, error: str) -> AnswerScore:
+def no_answer_score(case: TestCase, error: str) -> AnswerScore:
+    """The score of a run whose answer never came: nothing judged (it is counted as an error)."""
     return score(
         [
-            AssertionOutcome(name=n, status="failed", detail=f"no answer: {error}")
+            AssertionOutcome(name=n, status="not_judged", detail=f"no answer: {error}")
             for n in case.expected.assertion_names()
         ]
     )
@@ -354,38 +376,46 @@ def run_batch(
             else None
         )
         done = folder.completed() if folder is not None else {}
-        reports = []
-        for model in models:
-            start = time.monotonic()
-            results = _ask_all(
-                client,
-                model,
-                meta,
-                prompts,
-                runs,
-                concurrency,
-                folder,
-                done,
-                on_progress,
-                dict(temperature=temperature, max_tokens=max_tokens, seed=seed),
-            )
-            reports.append(
-                _report(
-                    skill,
-                    skill_dir,
-                    model,
-                    meta,
-                    results,
-                    origins,
-                    **_settings_fields(settings),
-                    wall_time_s=time.monotonic() - start,
-                    runs_dir=str(folder.path) if folder else None,
+        sampling = dict(temperature=temperature, max_tokens=max_tokens, seed=seed)
+        try:
+            reports = []
+            for model in models:
+                start = time.monotonic()
+                results = _ask_all(
+                    client, model, meta, prompts, runs, concurrency, folder, done, on_progress, sampling
                 )
-            )
+                _require_answers(model, results, client.base_url)
+                reports.append(
+                    _report(
+                        skill,
+                        skill_dir,
+                        model,
+                        meta,
+                        results,
+                        origins,
+                        **_settings_fields(settings),
+                        wall_time_s=time.monotonic() - start,
+                        runs_dir=str(folder.path) if folder else None,
+                    )
+                )
+        except BaseException:
+            if folder is not None:
+                folder.discard()  # removed only when this eval made it and it holds no answer
+            raise
     batch = BatchReport(skill=skill.name, models=reports, runs_dir=str(folder.path) if folder else None)
     if folder is not None:
         folder.write_summary(batch)
     return batch
+
+
+def _require_answers(model: str, results: dict[tuple, RunResult], url: str) -> None:
+    """A report from zero answers would be a made-up measurement: refuse it."""
+    errors = [r.error for r in results.values() if r.error is not None]
+    if results and len(errors) == len(results):
+        raise NoAnswers(
+            f"{url} answered none of the {len(results)} requests for model {model!r}, so there is "
+            f"nothing to measure and no report was written. First error: {errors[0]}"
+        )
 
 
 def _settings_fields(settings: EvalSettings) -> dict[str, object]:
@@ -503,12 +533,12 @@ def _ask_all(
             reply = client.chat(model, messages, **_run_sampling(sampling, r))
         except EndpointError as exc:
             with lock:
-                never_worked = state["answered"] == 0 and not results
-            if not exc.timed_out and (never_worked or _is_client_error(str(exc))):
+                never_worked = state["answered"] == 0
+            if not exc.timed_out and (never_worked or exc.refused):
                 raise
             result = RunResult(
                 run=r,
-                score=_failed_score(case, str(exc)),
+                score=no_answer_score(case, str(exc)),
                 answer="",
                 latency_s=time.monotonic() - sent,
                 error=str(exc),
@@ -551,7 +581,7 @@ def _ask_all(
                 condition=cond,
                 run=r,
                 tokens_per_s=state["tokens"] / elapsed if state["tokens"] and elapsed > 0 else None,
-                last=f"case {i} {cond} run {r}: {result.score.status}"
+                last=f"case {i} {cond} run {r}: {'no answer' if result.error else result.score.status}"
                 + (f" ({result.error[:80]})" if result.error else f" ({result.latency_s:.1f} s)"),
             )
         if on_progress is not None:
@@ -579,12 +609,6 @@ def _run_sampling(sampling: dict, run: int) -> dict:
     if sampling.get("seed") is None:
         return sampling
     return {**sampling, "seed": sampling["seed"] + run}
-
-
-def _is_client_error(message: str) -> bool:
-    """An HTTP 4xx other than 408/429: the request itself is refused (bad model, bad key), so stop."""
-    m = re.search(r"answered HTTP (\d{3})", message)
-    return m is not None and m.group(1).startswith("4") and m.group(1) not in ("408", "429")
 
 
 def run_eval(

@@ -23,7 +23,7 @@ class RunResult(BaseModel):
     usage: Usage | None = None
     latency_s: float | None = None  # request sent -> answer received
     finish_reason: str | None = None  # "length": cut off by --max-tokens
-    error: str | None = None  # no answer (timeout, HTTP error): the run failed with this reason
+    error: str | None = None  # no answer (timeout, HTTP error): this reason; the run is not judged
 
 
 class ConditionResult(BaseModel):
@@ -33,6 +33,7 @@ class ConditionResult(BaseModel):
     mean_fraction: float  # mean over runs of (assertions passed / assertions judged)
     judged: int = 0  # runs whose every assertion was judged, or that failed one
     not_judged: int = 0  # runs with no failed assertion but one not judged (never counted as passed)
+    errors: int = 0  # runs whose answer never came (not judged, not in the pass rate)
     runs: list[RunResult]
 
 
@@ -65,7 +66,7 @@ class Totals(BaseModel):
     answers: int = 0
     judged: int = 0
     not_judged: int = 0
-    errors: int = 0  # answers that did not arrive (timeout, HTTP error): counted as failed
+    errors: int = 0  # answers that did not arrive (timeout, HTTP error): not judged, not in the pass rate
     usage: Usage | None = None  # summed; None when the endpoint reported no usage
     run_pass_rates: list[float] = Field(default_factory=list)  # one per run index, over the cases
     spread: float | None = None  # sample standard deviation of run_pass_rates (runs >= 2)

@@ -108,7 +108,8 @@ def _answers(case: CaseReport) -> str:
             text = f"[no answer: {run.error}]" if run.error else run.answer
             cut = " [cut]" if len(text) > MAX_ANSWER_CHARS else ""
             parts.append(
-                f"<details><summary>{cond.replace('_', ' ')}, run {run.run}: {run.score.status}"
+                f"<details><summary>{cond.replace('_', ' ')}, run {run.run}: "
+                f"{'no answer' if run.error else run.score.status}"
                 f"{f', {run.latency_s:.1f} s' if run.latency_s else ''}</summary>"
                 f"<pre>{escape(text[:MAX_ANSWER_CHARS])}{cut}</pre></details>"
             )

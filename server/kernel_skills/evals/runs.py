@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +53,26 @@ class EvalSettings(BaseModel):
     cases: list[str]  # the prompts, in order
 
 
+def make_dirs(path: Path) -> list[Path]:
+    """``mkdir -p path``; returns the folders it made, deepest first (for ``remove_made``)."""
+    path = Path(path)
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    return missing
+
+
+def remove_made(made: list[Path]) -> None:
+    """Remove what ``make_dirs`` made: the deepest with its content, its parents only while empty."""
+    if not made:
+        return
+    shutil.rmtree(made[0], ignore_errors=True)
+    for parent in made[1:]:
+        try:
+            parent.rmdir()
+        except OSError:  # something else lives there now: keep it
+            return
+
+
 def _write_json(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -59,9 +80,16 @@ def _write_json(path: Path, text: str) -> None:
 
 
 class RunsFolder:
-    def __init__(self, path: Path):
+    """A new eval's folder appears with its first stored answer; one whose eval never got an answer
+    is removed (``discard``), so a dead endpoint leaves nothing behind. A resumed folder is kept."""
+
+    def __init__(self, path: Path, settings: EvalSettings | None = None):
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._pending = settings  # not yet on disk: written with the first answer
+        self._made: list[Path] = []
+        self._discarded = False
+        self.answers = 0  # answers (not errors) stored by this process
 
     @classmethod
     def create(cls, parent: Path, settings: EvalSettings) -> RunsFolder:
@@ -71,9 +99,22 @@ class RunsFolder:
         while path.exists():
             n += 1
             path = Path(parent) / f"{stamp}_{n}"
-        path.mkdir(parents=True)
-        _write_json(path / SETTINGS_FILE, settings.model_dump_json(indent=2))
-        return cls(path)
+        return cls(path, settings)
+
+    def _materialise(self) -> None:
+        """Called under the lock: make a new eval's folder and its settings file."""
+        if self._pending is None:
+            return
+        self._made = make_dirs(self.path)
+        _write_json(self.path / SETTINGS_FILE, self._pending.model_dump_json(indent=2))
+        self._pending = None
+
+    def discard(self) -> None:
+        """Remove the folder this process made, when none of its runs got an answer."""
+        with self._lock:
+            self._discarded = True
+            if self.answers == 0:
+                remove_made(self._made)
 
     @staticmethod
     def stored_settings(path: Path, flag: str) -> EvalSettings:
@@ -117,7 +158,11 @@ class RunsFolder:
     def write_run(self, number: int, key: JobKey, prompt: str, result: RunResult, base_url: str) -> None:
         folder = self.path / f"run_{number}"
         with self._lock:
+            if self._discarded:  # a request that was in flight when the eval stopped
+                return
+            self._materialise()
             folder.mkdir(exist_ok=True)
+            self.answers += result.error is None
         meta = {**key.model_dump(), "base_url": base_url, "input": prompt}
         _write_json(folder / "run_metadata.json", json.dumps(meta, indent=2))
         record = RunRecord(
@@ -126,6 +171,8 @@ class RunsFolder:
         _write_json(folder / "run_result.json", record.model_dump_json(indent=2))
 
     def write_summary(self, batch: BatchReport) -> None:
+        with self._lock:
+            self._materialise()
         _write_json(self.path / "batch_summary.json", batch.model_dump_json(indent=2))
         with (self.path / "results.csv").open("w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
@@ -165,7 +212,7 @@ def _csv_row(model: str, case: int, kind: str, cond: str, r: RunResult) -> list[
         kind,
         cond,
         r.run,
-        s.status,
+        "no_answer" if r.error else s.status,
         len(s.hit),
         judged,
         len(s.not_judged),

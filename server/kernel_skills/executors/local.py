@@ -34,9 +34,12 @@ class LocalExecutor:
         return self._pool or default_pool()
 
     def require_device(self) -> None:
-        from kernel_skills.bench.device import require_cuda_device
+        """A GPU, and the libraries the local GPU worker runs it with (each a named error)."""
+        from kernel_skills.bench.device import require_cuda_device, require_module
 
         require_cuda_device()
+        require_module("torch")
+        require_module("cupy")
 
     @contextlib.contextmanager
     def lease(self) -> Iterator[WorkerProcess]:

@@ -1,7 +1,8 @@
 """``completion/complete``: values for prompt arguments and for the ``skill://{name}/{+path}`` template.
 
 - ``write_kernel`` ``problem``: problem names; ``optimise_kernel`` ``attempt``: the newest stored
-  benchmark result ids; ``review_skill`` ``name``: served and invalid skill names.
+  benchmark result ids of the problems this server serves; ``review_skill`` ``name``: served and
+  invalid skill names.
 - The template: ``name`` completes skill names, ``path`` the files of the skill named in the request's
   context (``context.arguments.name``), SKILL.md excluded (it has its own resource).
 
@@ -56,7 +57,7 @@ class Completer:
             if prompt is WRITE_KERNEL:
                 return await anyio.to_thread.run_sync(lambda: self.sources.problems().names())
             if prompt is OPTIMISE_KERNEL:
-                return await anyio.to_thread.run_sync(_recent_result_ids)
+                return await anyio.to_thread.run_sync(lambda: _recent_result_ids(self.sources))
             if prompt is REVIEW_SKILL:
                 return await self._skill_names(include_invalid=True)
             return []
@@ -81,10 +82,12 @@ class Completer:
         return names
 
 
-def _recent_result_ids() -> list[str]:
+def _recent_result_ids(sources: PromptSources) -> list[str]:
+    """The newest results for the problems this server serves (the DB may hold other servers')."""
     from kernel_skills.bench import results_db
 
-    return [str(i) for i in results_db.recent_ids(MAX_VALUES)]
+    served = sources.problems().names()
+    return [str(i) for i in results_db.recent_ids(MAX_VALUES, problems=served)]
 
 
 def register(server: MCPServer, sources: PromptSources) -> None:

@@ -24,12 +24,14 @@ from kernel_skills.errors import (
     EmulatorUnsupported,
     KernelFault,
     KernelSkillsError,
+    MissingDependency,
     ProblemError,
     RefusedInput,
     ServerFault,
     SkillError,
     Timeout,
     errno_text,
+    missing_module,
 )
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -48,6 +50,7 @@ KINDS: dict[type[KernelSkillsError], ErrorKind] = {
     SkillError: ErrorKind("skill error", INVALID_PARAMS),
     CompileError: ErrorKind("compiler unavailable", INTERNAL_ERROR),
     DeviceUnavailable: ErrorKind("no GPU", INTERNAL_ERROR),
+    MissingDependency: ErrorKind("not installed", INTERNAL_ERROR),
     KernelFault: ErrorKind("kernel fault", INTERNAL_ERROR),
     Timeout: ErrorKind("timed out", INTERNAL_ERROR),
     ServerFault: ErrorKind("server fault", INTERNAL_ERROR),  # the machine, not the submission
@@ -96,6 +99,14 @@ def unexpected(tool: str, exc: BaseException, request_id: object = None) -> Serv
     )
 
 
+def _unmapped(tool: str, exc: Exception, request_id: object) -> KernelSkillsError:
+    """An optional package missing deep in a job (torch, CuPy, Ray) is its named error; anything else
+    no domain code mapped is a ServerFault."""
+    if isinstance(exc, ModuleNotFoundError) and (named := missing_module(exc)) is not None:
+        return named
+    return unexpected(tool, exc, request_id)
+
+
 def _request_id(args: tuple[Any, ...], kwargs: dict[str, Any]) -> object:
     for value in (*args, *kwargs.values()):
         if type(value).__name__ == "Context":
@@ -121,7 +132,7 @@ def tool_errors(fn: _F) -> _F:
             except (ToolError, MCPError):
                 raise
             except Exception as exc:
-                raise tool_error(unexpected(name, exc, _request_id(args, kwargs))) from exc
+                raise tool_error(_unmapped(name, exc, _request_id(args, kwargs))) from exc
 
         return async_wrapper  # type: ignore[return-value]
 
@@ -134,6 +145,6 @@ def tool_errors(fn: _F) -> _F:
         except (ToolError, MCPError):
             raise
         except Exception as exc:
-            raise tool_error(unexpected(name, exc, _request_id(args, kwargs))) from exc
+            raise tool_error(_unmapped(name, exc, _request_id(args, kwargs))) from exc
 
     return wrapper  # type: ignore[return-value]

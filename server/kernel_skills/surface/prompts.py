@@ -345,7 +345,7 @@ def render_review_skill(catalog: Catalog, name: str) -> str:
     served = next((s for s in catalog.skills() if s.name == name), None)
     if served is not None:
         lines = [
-            f"Review the skill `{served.name}` at {served.location}.",
+            f"Review the skill `{served.name}` at {catalog.shown(served.location)}.",
             f"Description ({served.tokens.description} tokens): {served.description}",
             f"SKILL.md body: about {served.tokens.body} tokens; {len(served.files)} files.",
         ]
@@ -362,7 +362,8 @@ def render_review_skill(catalog: Catalog, name: str) -> str:
             raise RefusedInput(
                 f"no skill named {name!r} is served or listed as invalid; known: {', '.join(known) or 'none'}"
             )
-        lines = [f"Review the skill folder at {bad.location}: it is NOT served because it is invalid."]
+        where = catalog.shown(bad.location)
+        lines = [f"Review the skill folder at {where}: it is NOT served because it is invalid."]
         lines += issues("Validation errors", bad.errors)
         lines += issues("Warnings", bad.warnings)
         lines.append("Fix the errors first (kernel-skills skills validate <folder> shows them again).")
