@@ -20,7 +20,7 @@ from kernel_skills import __version__, tempdirs
 from kernel_skills.executors import default_executor
 from kernel_skills.surface import bench_tools, compile_tools, completions, prompts, skills
 from kernel_skills.surface.client_log import ClientLog
-from kernel_skills.surface.guidance import instructions, verdicts_where
+from kernel_skills.surface.guidance import instructions, missing_here, verdicts_where
 from kernel_skills.surface.notify import ChangeNotifier
 from kernel_skills.surface.prompts import PromptSources
 from kernel_skills.surface.skills_ext import SkillsExtension
@@ -95,7 +95,7 @@ def build(config: ServerConfig) -> App:
     server = MCPServer(
         SERVER_NAME,
         version=__version__,
-        instructions=instructions(where),
+        instructions=instructions(where, missing_here() if where == "emulator" else None),
         lifespan=lifespan,
         subscriptions=bus,
         extensions=[SkillsExtension(state)],

@@ -57,3 +57,17 @@ async def test_without_a_gpu_the_write_kernel_loop_works_step_by_step(monkeypatc
         result_id = judged.structured_content["result_id"]
         optimise = await client.get_prompt("optimise_kernel", {"attempt": str(result_id)})
         assert "iterate on the counters" in optimise.messages[0].content.text
+
+
+def test_the_instructions_name_what_this_machine_lacks_with_its_fix(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv(FORCE_NO_DEVICE_ENV, "1")
+    from kernel_skills.emulator.gxx import find_gxx
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no g++ on the PATH
+    find_gxx.cache_clear()  # g++ is looked up once per process
+    try:
+        server = build(ServerConfig(use_env=False)).server
+    finally:
+        find_gxx.cache_clear()
+    assert "Not working on this machine" in (server.instructions or "")
+    assert "gxx:" in (server.instructions or "") and "fix:" in (server.instructions or "")

@@ -48,8 +48,19 @@ def verdicts_where(executor: Executor) -> Where:
     return "gpu"
 
 
-def instructions(where: Where) -> str:
-    return SKILLS + LOOPS[where]
+def instructions(where: Where, missing: list[str] | None = None) -> str:
+    text = SKILLS + LOOPS[where]
+    if missing:
+        text += "\nNot working on this machine (benchmark_kernel will say so): " + "; ".join(missing)
+    return text
+
+
+def missing_here() -> list[str]:
+    """What the verdicts need that this machine lacks (``kernel-skills doctor``'s cheap checks: torch
+    for the references, g++ for the emulator's engine), each with its fix."""
+    from kernel_skills.doctor import check_gxx, check_torch
+
+    return [f"{c.name}: {c.detail} (fix: {c.fix})" for c in (check_torch(), check_gxx()) if c.status != "ok"]
 
 
 def benchmark_steps(where: Where, problem: str) -> str:
@@ -70,4 +81,4 @@ def benchmark_steps(where: Where, problem: str) -> str:
    eager, fraction of the roofline, and the result_id."""
 
 
-__all__ = ["LOOPS", "Where", "benchmark_steps", "instructions", "verdicts_where"]
+__all__ = ["LOOPS", "Where", "benchmark_steps", "instructions", "missing_here", "verdicts_where"]
