@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from kernel_skills.evals.local_model import prime_slots, start_server
+from kernel_skills.evals.local_model import prime_or_say_why, prime_slots, start_server
+
+FULL_DISK = threading.Event()
 
 
 @pytest.fixture
@@ -30,12 +32,16 @@ def llama_api() -> Iterator[tuple[str, list[tuple[str, dict]]]]:
             calls.append((self.path, body))
             if self.path.startswith("/v1/chat/completions"):
                 self._send({"choices": [{"index": 0, "message": {"role": "assistant", "content": "."}}]})
+            elif (
+                "full" in self.path or FULL_DISK.is_set()
+            ):  # llama-server when the slot file cannot be written
+                self._send({"error": {"code": 500, "message": "failed to save slot"}}, status=500)
             else:
                 self._send({"id_slot": 0, "n_saved": 3000})
 
-        def _send(self, payload: dict) -> None:
+        def _send(self, payload: dict, status: int = 200) -> None:
             data = json.dumps(payload).encode()
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -66,6 +72,18 @@ def test_the_shared_prompt_is_processed_once_in_slot_0_and_copied_into_the_other
         "/slots/2?action=restore",
     ]
     assert {b["filename"] for _, b in slots} == {"primed-prefix.bin"}
+
+
+def test_slots_that_cannot_be_saved_leave_the_eval_running_unprimed_and_say_so(llama_api) -> None:
+    root, _ = llama_api
+    FULL_DISK.set()
+    try:
+        said = prime_or_say_why(f"{root}/v1", "SKILL BODY", model="m", parallel=2)
+    finally:
+        FULL_DISK.clear()
+    assert said.startswith("priming the slots failed (HTTPStatusError") and "500" in said
+    assert "every slot will process the skill prompt itself" in said
+    assert prime_or_say_why(f"{root}/v1", "SKILL BODY", model="m", parallel=2).startswith("the skill prompt")
 
 
 def test_a_port_that_already_answers_is_refused_before_starting_a_server(llama_api, tmp_path: Path) -> None:

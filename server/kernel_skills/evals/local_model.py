@@ -184,6 +184,19 @@ def prime_slots(
     return time.monotonic() - start
 
 
+def prime_or_say_why(base_url: str, system_prompt: str, *, model: str, parallel: int) -> str:
+    """``prime_slots``, an optimisation: when llama-server cannot save or restore the slot (a full
+    disk, say) every slot processes the prompt itself — slower, the same answers. Says which."""
+    try:
+        took = prime_slots(base_url, system_prompt, model=model, parallel=parallel)
+    except (httpx.HTTPError, OSError) as exc:
+        return (
+            f"priming the slots failed ({type(exc).__name__}: {exc}); every slot will process the skill "
+            "prompt itself (slower, the same answers)"
+        )
+    return f"the skill prompt was processed once and copied into {parallel} slots in {took:.0f} s"
+
+
 @contextmanager
 def running_server(
     server_bin: Path,
@@ -227,11 +240,8 @@ def serve(
         from kernel_skills.evals.lift import read_skill, system_prompt
 
         url = f"http://127.0.0.1:{port}/v1"
-        took = prime_slots(url, system_prompt(read_skill(prime_skill)), model=model.stem, parallel=parallel)
-        print(
-            f"the skill prompt was processed once and copied into {parallel} slots in {took:.0f} s",
-            file=sys.stderr,
-        )
+        prompt = system_prompt(read_skill(prime_skill))
+        print(prime_or_say_why(url, prompt, model=model.stem, parallel=parallel), file=sys.stderr)
 
 
 def stop_process(pid: int) -> None:
