@@ -61,9 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "unconfined_compile", False):
         import os
 
-        from kernel_skills.toolchain.confinement import UNCONFINED_ENV
+        from kernel_skills.toolchain.confinement import COMPILE_UNCONFINED_ENV
 
-        os.environ[UNCONFINED_ENV] = "1"  # read by the compile worker when it is made
+        os.environ[COMPILE_UNCONFINED_ENV] = "1"  # read by the compile worker when it is made
     try:
         return int(args.func(args))
     except KernelSkillsError as exc:

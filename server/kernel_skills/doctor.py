@@ -109,7 +109,7 @@ def check_headers() -> Check:
 
 
 def check_compile_confinement() -> Check:
-    from kernel_skills.toolchain.confinement import UNCONFINED_ENV, weaker_than_default
+    from kernel_skills.toolchain.confinement import COMPILE_UNCONFINED_ENV, weaker_than_default
 
     weaker = weaker_than_default()
     if weaker is None:
@@ -117,7 +117,7 @@ def check_compile_confinement() -> Check:
     if "refused" in weaker:
         fix = (
             "run on Linux 5.13+ with Landlock enabled or with unprivileged user namespaces allowed; "
-            f"for trusted local use only: serve --unconfined-compile ({UNCONFINED_ENV}=1)"
+            f"for trusted local use only: serve --unconfined-compile ({COMPILE_UNCONFINED_ENV}=1)"
         )
         return _not_ok("compile-confinement", "missing", weaker, fix, COMPILE)
     fix = "enable Landlock (Linux 5.13+, lsm=landlock) and unprivileged user namespaces for both walls"
@@ -167,7 +167,7 @@ def _seccomp_available() -> bool:
 
 
 def check_emulator_confinement() -> Check:
-    from kernel_skills.emulator.sandbox import UNCONFINED_ENV, require_confinement
+    from kernel_skills.emulator.sandbox import EMULATOR_UNCONFINED_ENV, require_confinement
     from kernel_skills.errors import DeviceUnavailable
 
     try:
@@ -175,11 +175,11 @@ def check_emulator_confinement() -> Check:
     except DeviceUnavailable as exc:
         fix = (
             "run on Linux 5.13+ with Landlock enabled (lsm=...,landlock); for trusted local use only: "
-            f"{UNCONFINED_ENV}=1"
+            f"{EMULATOR_UNCONFINED_ENV}=1"
         )
         return _not_ok("emulator-confinement", "missing", str(exc), fix, EMULATOR)
     if walls.startswith("UNCONFINED"):
-        fix = f"unset {UNCONFINED_ENV} where Landlock is available"
+        fix = f"unset {EMULATOR_UNCONFINED_ENV} where Landlock is available"
         return _not_ok("emulator-confinement", "warning", walls, fix, EMULATOR)
     if not _seccomp_available():
         fix = "a kernel with seccomp filters (CONFIG_SECCOMP_FILTER)"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from kernel_skills.bench import solutions
-from kernel_skills.bench.protocol import FrameBuffer, encode, read_frame, write_frame
 from kernel_skills.errors import RefusedInput
+from kernel_skills.workerproc import FrameBuffer, encode, read_frame, write_frame
 
 
 def test_frames_round_trip_through_a_pipe_and_the_incremental_decoder() -> None:

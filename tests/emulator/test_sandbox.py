@@ -130,10 +130,10 @@ def test_without_landlock_nothing_runs_unless_the_operator_opts_in(
     probe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sandbox, "confinement_available", lambda: False)
-    monkeypatch.delenv(sandbox.UNCONFINED_ENV, raising=False)
+    monkeypatch.delenv(sandbox.EMULATOR_UNCONFINED_ENV, raising=False)
     with pytest.raises(DeviceUnavailable, match="Landlock"):
         _run(probe, tmp_path, "env")
-    monkeypatch.setenv(sandbox.UNCONFINED_ENV, "1")
+    monkeypatch.setenv(sandbox.EMULATOR_UNCONFINED_ENV, "1")
     assert "UNCONFINED" in sandbox.require_confinement()
     assert _run(probe, tmp_path, "env").returncode == 0
 

@@ -298,7 +298,7 @@ def test_without_confinement_the_emulator_refuses_to_run_anything(monkeypatch: p
     from kernel_skills.errors import DeviceUnavailable
 
     monkeypatch.setattr(sandbox, "confinement_available", lambda: False)
-    monkeypatch.delenv(sandbox.UNCONFINED_ENV, raising=False)
+    monkeypatch.delenv(sandbox.EMULATOR_UNCONFINED_ENV, raising=False)
     with pytest.raises(DeviceUnavailable, match="Landlock"):
         _judge((GOOD / "gelu_tanh.cu").read_text())
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kernel_skills.errors import RefusedInput
-from kernel_skills.evals.local_model import Q4_K_M_FILE_TYPE, read_gguf, sha256_of, verify
+from kernel_skills.evals.local_model import Q4_K_M_FILE_TYPE, read_gguf, sha256_of, verify_gguf
 
 
 def _write_gguf(path: Path, *, arch: str = "qwen2", file_type: int = Q4_K_M_FILE_TYPE) -> Path:
@@ -28,7 +28,7 @@ def _write_gguf(path: Path, *, arch: str = "qwen2", file_type: int = Q4_K_M_FILE
 
 def test_a_gguf_file_with_the_pinned_hash_is_verified_and_its_metadata_read(tmp_path: Path) -> None:
     path = _write_gguf(tmp_path / "m.gguf")
-    info = verify(path, sha256_of(path))
+    info = verify_gguf(path, sha256_of(path))
     assert (info.architecture, info.name, info.quantisation, info.context_length) == (
         "qwen2",
         "Tiny Test Model",
@@ -40,7 +40,7 @@ def test_a_gguf_file_with_the_pinned_hash_is_verified_and_its_metadata_read(tmp_
 def test_a_different_hash_or_model_is_refused_saying_what_differs(tmp_path: Path) -> None:
     path = _write_gguf(tmp_path / "m.gguf", arch="llama", file_type=1)
     with pytest.raises(RefusedInput) as info:
-        verify(path, "0" * 64)
+        verify_gguf(path, "0" * 64)
     message = str(info.value)
     assert "is not the pinned" in message
     assert "architecture 'llama' is not 'qwen2'" in message

@@ -18,7 +18,7 @@ import pytest
 
 from kernel_skills.errors import CompileError, RefusedInput
 from kernel_skills.toolchain import CompileRequest, CompileResult, Toolchain
-from kernel_skills.toolchain.confinement import UNCONFINED_ENV, WITHOUT_ENV, weaker_than_default
+from kernel_skills.toolchain.confinement import COMPILE_UNCONFINED_ENV, WITHOUT_ENV, weaker_than_default
 from kernel_skills.toolchain.locate import toolkit
 from kernel_skills.toolchain.worker import CompileWorker
 
@@ -206,7 +206,7 @@ def test_without_any_confinement_compiling_is_refused_with_how_to_enable_it(
 def test_the_unconfined_opt_in_is_reported_in_every_result(
     secrets: Secrets, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(UNCONFINED_ENV, "1")
+    monkeypatch.setenv(COMPILE_UNCONFINED_ENV, "1")
     worker = CompileWorker()
     try:
         result = _chain(secrets, worker).compile(CompileRequest(source=KERNEL))

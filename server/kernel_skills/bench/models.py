@@ -1,4 +1,5 @@
-"""Pydantic models at the bench boundary (requests in, results out). Field names follow DESIGN.md."""
+"""Pydantic models at the bench boundary (requests in, results out). Field names are stable names
+(tests/contract/test_stable_names.py)."""
 
 from __future__ import annotations
 

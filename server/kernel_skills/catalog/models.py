@@ -1,6 +1,6 @@
 """Pydantic models the catalog hands out. Field names here are part of the public contract
-(DESIGN.md "validate: path, name, valid, errors[{field, message}], warnings[...]"); add fields freely,
-never rename."""
+(validate: path, name, valid, errors[{field, message}], warnings[...]; see
+tests/contract/test_stable_names.py); add fields freely, never rename."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from kernel_skills.commands import agent_eval
 
 if TYPE_CHECKING:
-    from kernel_skills.evals import EvalReport, Progress
+    from kernel_skills.evals import EvalProgress, EvalReport
     from kernel_skills.evals.models import BatchReport
 
 
@@ -101,7 +101,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _progress_printer(quiet: bool):  # type: ignore[no-untyped-def]
-    def show(p: Progress) -> None:
+    def show(p: EvalProgress) -> None:
         if quiet:
             return
         done = "  ".join(f"{c.replace('_skill', '')} {p.done[c]}/{p.total[c]}" for c in p.total)

@@ -40,7 +40,7 @@ from kernel_skills import procs
 from kernel_skills.errors import DeviceUnavailable
 from kernel_skills.toolchain import landlock
 
-UNCONFINED_ENV = "KERNEL_SKILLS_UNCONFINED_EMULATOR"
+EMULATOR_UNCONFINED_ENV = "KERNEL_SKILLS_UNCONFINED_EMULATOR"
 _LAUNCHER_SOURCE = Path(__file__).with_name("confine.cpp")
 _MARKER, _LAUNCHER_EXIT = "kernel-skills confine:", 125  # as in confine.cpp
 _OUTPUT_TAIL = 64 * 1024
@@ -69,8 +69,8 @@ def confinement_available() -> bool:
     return sys.platform == "linux" and landlock.abi_version() >= 1
 
 
-def unconfined_allowed() -> bool:
-    return os.environ.get(UNCONFINED_ENV) == "1"
+def emulator_unconfined() -> bool:
+    return os.environ.get(EMULATOR_UNCONFINED_ENV) == "1"
 
 
 def require_confinement() -> str:
@@ -79,12 +79,12 @@ def require_confinement() -> str:
         abi = landlock.abi_version()
         net = "TCP denied" if abi >= 4 else "network left to the runner's seccomp filter"
         return f"Landlock ABI {abi} (files: own work folder only; {net}), rlimits, own process group"
-    if unconfined_allowed():
-        return f"UNCONFINED ({UNCONFINED_ENV}=1: trusted local use only)"
+    if emulator_unconfined():
+        return f"UNCONFINED ({EMULATOR_UNCONFINED_ENV}=1: trusted local use only)"
     raise DeviceUnavailable(
         "the CPU emulator runs submitted code natively and needs Linux Landlock (kernel 5.13 or later with "
         "the landlock LSM enabled, e.g. lsm=...,landlock on the kernel command line) to confine it; it is "
-        f"not available here, so nothing was run. For trusted local use only, set {UNCONFINED_ENV}=1"
+        f"not available here, so nothing was run. For trusted local use only, set {EMULATOR_UNCONFINED_ENV}=1"
     )
 
 
@@ -273,7 +273,7 @@ def _tail(path: Path) -> str:
 
 
 __all__ = [
-    "UNCONFINED_ENV",
+    "EMULATOR_UNCONFINED_ENV",
     "ConfinedResult",
     "confinement_available",
     "launcher",

@@ -2,7 +2,14 @@
 
 from kernel_skills.evals.assertions import AnswerScore, AssertionOutcome, judge_answer, score_answer
 from kernel_skills.evals.client import ChatClient, ChatReply, EndpointError, Usage
-from kernel_skills.evals.lift import Progress, read_skill, rejudge_runs, run_batch, run_eval, system_prompt
+from kernel_skills.evals.lift import (
+    EvalProgress,
+    read_skill,
+    rejudge_runs,
+    run_batch,
+    run_eval,
+    system_prompt,
+)
 from kernel_skills.evals.models import (
     BatchReport,
     CaseReport,
@@ -23,10 +30,10 @@ __all__ = [
     "ChatReply",
     "ConditionResult",
     "EndpointError",
+    "EvalProgress",
     "EvalReport",
     "Expected",
     "KindReport",
-    "Progress",
     "RunResult",
     "SkillMeta",
     "TestCase",

@@ -54,7 +54,7 @@ class SkillText(BaseModel):
     body: str
 
 
-class Progress(BaseModel):
+class EvalProgress(BaseModel):
     """Sent after every answer (for a progress display)."""
 
     model: str
@@ -345,7 +345,7 @@ def run_batch(
     seed: int | None = None,
     runs_dir: Path | None = None,
     resume: Path | None = None,
-    on_progress: Callable[[Progress], None] | None = None,
+    on_progress: Callable[[EvalProgress], None] | None = None,
 ) -> BatchReport:
     """Evaluate ``skill_dir`` (SKILL.md + skill_meta.json, or ``tests``) on each of ``models``."""
     _check_args(models, runs, retries, concurrency, max_tokens)
@@ -504,7 +504,7 @@ def _ask_all(
     concurrency: int,
     folder: RunsFolder | None,
     done: dict,
-    on_progress: Callable[[Progress], None] | None,
+    on_progress: Callable[[EvalProgress], None] | None,
     sampling: dict,
 ) -> dict[tuple, RunResult]:
     # One condition after the other, the skill first: every request on the engine then shares its
@@ -570,7 +570,7 @@ def _ask_all(
             else:
                 state["errors"] += 1
             elapsed = time.monotonic() - start
-            progress = Progress(
+            progress = EvalProgress(
                 model=model,
                 done=dict(counts),
                 total=total,
@@ -620,7 +620,7 @@ def run_eval(
 ) -> EvalReport:
     """One model: see ``run_batch`` for the options. ``on_answer(case, condition, run)`` per answer."""
 
-    def progress(p: Progress) -> None:
+    def progress(p: EvalProgress) -> None:
         if on_answer is not None:
             on_answer(p.case, p.condition, p.run)
 

@@ -84,7 +84,7 @@ def read_gguf(path: Path) -> GgufInfo:
     )
 
 
-def verify(path: Path, sha256: str) -> GgufInfo:
+def verify_gguf(path: Path, sha256: str) -> GgufInfo:
     """The GGUF metadata, once the file matches the pinned sha256 and is a Qwen2 Q4_K_M model."""
     info = read_gguf(path)
     problems = []
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.cmd == "verify":
         try:
-            info = verify(args.file, args.sha256)
+            info = verify_gguf(args.file, args.sha256)
         except RefusedInput as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

@@ -1,4 +1,4 @@
-"""Result of checking a kernel-builder project. Field names follow DESIGN.md's validate shape."""
+"""Result of checking a kernel-builder project. Field names follow the catalog's validate shape."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Domain errors -> MCP errors, translated in this one place.
 
-Two channels (STYLE.md habit 7): a tool that fails returns an ``isError`` result whose text the agent can
+Two channels: a tool that fails returns an ``isError`` result whose text the agent can
 act on (we raise the SDK's ``ToolError``); a resource or extension request that fails gets a JSON-RPC
 error (``MCPError``). Never a traceback. Every ``KernelSkillsError`` subclass has a row in ``KINDS``;
 a test fails if one is added to ``kernel_skills.errors`` without a row here.

@@ -11,20 +11,21 @@ import os
 from pathlib import Path
 
 CONFINE, UNCONFINED = "confine", "unconfined"  # the worker's MODE argument
-UNCONFINED_ENV = "KERNEL_SKILLS_UNCONFINED_COMPILE"
+COMPILE_UNCONFINED_ENV = "KERNEL_SKILLS_UNCONFINED_COMPILE"
 WITHOUT_ENV = "KERNEL_SKILLS_SANDBOX_WITHOUT"  # tests: "landlock", "namespace" or both, comma-separated
 DEFAULT_METHOD = "namespace+landlock"
 
 
-def unconfined_opt_in() -> bool:
-    return os.environ.get(UNCONFINED_ENV) == "1"
+def compile_unconfined() -> bool:
+    return os.environ.get(COMPILE_UNCONFINED_ENV) == "1"
 
 
 def weaker_than_default() -> str | None:
     """Why compiles will be less confined than the default, judged without starting the worker
     (cheap probes); None when nothing points that way. Each compile result reports the truth."""
-    if unconfined_opt_in():
-        return f"{UNCONFINED_ENV}=1 (--unconfined-compile): NVRTC runs unconfined and may read any host file"
+    if compile_unconfined():
+        flag = f"{COMPILE_UNCONFINED_ENV}=1 (--unconfined-compile)"
+        return f"{flag}: NVRTC runs unconfined and may read any host file"
     from kernel_skills.toolchain import landlock
 
     missing = []

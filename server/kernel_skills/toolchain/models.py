@@ -1,6 +1,6 @@
-"""Pydantic models of the compile toolchain. Field names follow DESIGN.md ("compile: ok, arch,
-diagnostics[...], kernels[...], sass{...}, lint[...], cached, compile_ms, log"); add fields freely,
-never rename."""
+"""Pydantic models of the compile toolchain. Field names are stable (tests/contract/test_stable_names.py:
+"compile: ok, arch, diagnostics[...], kernels[...], sass{...}, lint[...], cached, compile_ms, log");
+add fields freely, never rename."""
 
 from __future__ import annotations
 

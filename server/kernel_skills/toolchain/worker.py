@@ -11,7 +11,12 @@ from typing import Any
 
 from kernel_skills import procs, tempdirs
 from kernel_skills.errors import NOT_JUDGED, CompileError, ServerFault, Timeout, server_fault
-from kernel_skills.toolchain.confinement import CONFINE, UNCONFINED, UNCONFINED_ENV, unconfined_opt_in
+from kernel_skills.toolchain.confinement import (
+    COMPILE_UNCONFINED_ENV,
+    CONFINE,
+    UNCONFINED,
+    compile_unconfined,
+)
 from kernel_skills.toolchain.headers import SHIM_LABEL
 from kernel_skills.toolchain.locate import nvrtc_lib_dir, toolkit
 from kernel_skills.toolchain.models import Sandbox
@@ -55,7 +60,7 @@ class CompileWorker:
         ``KERNEL_SKILLS_UNCONFINED_COMPILE=1`` (the ``--unconfined-compile`` opt-in) is set."""
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
-        self.confine_reads = not unconfined_opt_in() if confine_reads is None else confine_reads
+        self.confine_reads = not compile_unconfined() if confine_reads is None else confine_reads
         self.sandbox: Sandbox | None = None  # how the running worker is confined (None: not started)
         self._child = SupervisedChild(
             "kernel_skills.toolchain.worker_main",
@@ -125,7 +130,7 @@ class CompileWorker:
                 "confined. Enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; "
                 "on Ubuntu also kernel.apparmor_restrict_unprivileged_userns=0) or Landlock (Linux 5.13+, "
                 "lsm=...,landlock), "
-                f"or, for trusted local use only, pass --unconfined-compile ({UNCONFINED_ENV}=1)"
+                f"or, for trusted local use only, pass --unconfined-compile ({COMPILE_UNCONFINED_ENV}=1)"
             )
         if not ready.get("ready"):
             raise CompileError(f"the compiler worker could not load NVRTC: {ready.get('error')}")
