@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import errno as _errno
 import os
+from pathlib import Path
+from typing import Any
 
 # Every exit code the CLI uses, in one table (each error class below names its own code).
 EXIT_CODES: dict[int, str] = {
@@ -161,21 +163,69 @@ def server_fault(resource: str, exc: OSError) -> ServerFault:
     )
 
 
+class EndpointError(KernelSkillsError):
+    """A chat endpoint (an eval's model) could not be reached, or answered with an HTTP error or an
+    unusable body. ``timed_out``: it did not answer in time (slow, not broken); ``status_code``: the
+    HTTP status it answered, when it answered one."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, timed_out: bool = False, status_code: int | None = None):
+        super().__init__(message)
+        self.timed_out = timed_out
+        self.status_code = status_code
+
+    @property
+    def refused(self) -> bool:
+        """An HTTP 4xx other than 408/429: the request itself is refused (bad model, key or path)."""
+        code = self.status_code
+        return code is not None and 400 <= code < 500 and code not in (408, 429)
+
+
+class NoAnswers(EndpointError):
+    """Not one request of an eval was answered: there is nothing to measure and no report."""
+
+
+class ToolsUnsupported(EndpointError):
+    """The endpoint refused a request because it carried ``tools``."""
+
+
+class TeacherReplyError(SkillError):
+    """The teacher's reply did not give a valid skill; ``raw_path`` holds it."""
+
+    def __init__(self, message: str, raw_path: Path):
+        super().__init__(message)
+        self.raw_path = raw_path
+
+
+class EmulatorFault(KernelFault):
+    """The CPU emulator's engine stopped the launch and said why (``report``: its JSON report)."""
+
+    def __init__(self, message: str, report: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 __all__ = [
     "EXIT_CODES",
     "NOT_JUDGED",
     "OPTIONAL_MODULES",
     "CompileError",
     "DeviceUnavailable",
+    "EmulatorFault",
     "EmulatorUnsupported",
+    "EndpointError",
     "KernelFault",
     "KernelSkillsError",
     "MissingDependency",
+    "NoAnswers",
     "ProblemError",
     "RefusedInput",
     "ServerFault",
     "SkillError",
+    "TeacherReplyError",
     "Timeout",
+    "ToolsUnsupported",
     "errno_text",
     "missing_module",
     "server_fault",

@@ -10,7 +10,8 @@ import torch
 from kernel_skills.bench.launch import Launch
 from kernel_skills.bench.registry import load_registry
 from kernel_skills.bench.spec import torch_dtype
-from kernel_skills.emulator.harness import EmulatedKernel, EmulatorFault, emulated_kernel
+from kernel_skills.emulator.harness import EmulatedKernel, emulated_kernel
+from kernel_skills.errors import EmulatorFault
 
 SIGNATURE = 'extern "C" __global__ void gelu_tanh(const __nv_bfloat16* x, __nv_bfloat16* out, int n)'
 REGISTRY = load_registry(use_env=False)

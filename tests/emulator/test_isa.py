@@ -1440,7 +1440,7 @@ def test_cp_async_lands_at_the_wait_with_each_size_and_zero_fill() -> None:
 
 
 def test_a_read_of_cp_async_bytes_before_their_wait_is_reported() -> None:
-    from kernel_skills.emulator.harness import EmulatorFault
+    from kernel_skills.errors import EmulatorFault
 
     words = _cp_async_words()
     source = kernel_source(CP_ASYNC_BODY, CP_ASYNC_PRELUDE)
@@ -1776,7 +1776,7 @@ def test_printf_output_is_bounded() -> None:
     ids=["trap", "assert"],
 )  # fmt: skip
 def test_trap_and_a_failing_assert_fault_the_launch(body: str) -> None:
-    from kernel_skills.emulator.harness import EmulatorFault
+    from kernel_skills.errors import EmulatorFault
 
     source = kernel_source(body, "#include <assert.h>")
     assert run(source, np.zeros(32, np.uint32), 32).tolist() == [1] * 32
@@ -1820,7 +1820,7 @@ def test_named_barriers_and_block_votes_of_syncthreads_count_and_or() -> None:
 
 
 def test_a_named_barrier_with_too_small_a_count_is_barrier_divergence() -> None:
-    from kernel_skills.emulator.harness import EmulatorFault
+    from kernel_skills.errors import EmulatorFault
 
     body = r"""
   __shared__ u32 part[128];

@@ -11,8 +11,8 @@ import pytest
 
 from kernel_skills.app import ServerConfig
 from kernel_skills.cli import main
+from kernel_skills.errors import EndpointError
 from kernel_skills.evals.agent import run_agent_eval
-from kernel_skills.evals.client import EndpointError
 from kernel_skills.surface.mcp_toolbox import mcp_toolbox_factory
 from kernel_skills.traces import load_trace
 

@@ -15,8 +15,8 @@ import pytest
 from simt_runner import build_simt, check_on_emulator, failed_comparisons
 
 from kernel_skills.bench.registry import load_registry
-from kernel_skills.emulator.harness import EmulatedKernel, EmulatorFault
-from kernel_skills.errors import KernelFault, Timeout
+from kernel_skills.emulator.harness import EmulatedKernel
+from kernel_skills.errors import EmulatorFault, KernelFault, Timeout
 from kernel_skills.paths import bundled_kernels_dir
 from kernel_skills.toolchain import CompileRequest, compile_source, load_ptx
 

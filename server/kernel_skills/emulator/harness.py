@@ -32,6 +32,7 @@ from kernel_skills.emulator.sandbox import ConfinedResult, run_confined
 from kernel_skills.errors import (
     NOT_JUDGED,
     DeviceUnavailable,
+    EmulatorFault,
     EmulatorUnsupported,
     KernelFault,
     RefusedInput,
@@ -58,14 +59,6 @@ CHECK_KINDS = {
     "barrier_divergence": "barriers reached by the whole block",
     "async_copy_in_flight": "cp.async data waited for",
 }
-
-
-class EmulatorFault(KernelFault):
-    """The engine stopped the launch and said why (``report``: the engine's JSON report)."""
-
-    def __init__(self, message: str, report: dict[str, Any]) -> None:
-        super().__init__(message)
-        self.report = report
 
 
 def _full(folder: Path) -> bool:

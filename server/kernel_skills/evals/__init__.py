@@ -1,7 +1,8 @@
 """Skill evaluation: skill_meta.json test cases, lift with vs without a skill. No MCP imports."""
 
+from kernel_skills.errors import EndpointError
 from kernel_skills.evals.assertions import AnswerScore, AssertionOutcome, judge_answer, score_answer
-from kernel_skills.evals.client import ChatClient, ChatReply, EndpointError, Usage
+from kernel_skills.evals.client import ChatClient, ChatReply, Usage
 from kernel_skills.evals.lift import (
     EvalProgress,
     read_skill,

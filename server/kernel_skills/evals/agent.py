@@ -35,7 +35,7 @@ import anyio
 import anyio.to_thread
 from pydantic import BaseModel, Field, ValidationError
 
-from kernel_skills.errors import KernelSkillsError, RefusedInput
+from kernel_skills.errors import EndpointError, KernelSkillsError, NoAnswers, RefusedInput, ToolsUnsupported
 from kernel_skills.evals.agent_models import (
     AGENT_CONDITIONS,
     AGENT_TOOLS,
@@ -47,7 +47,7 @@ from kernel_skills.evals.agent_models import (
     ToolCallRecord,
 )
 from kernel_skills.evals.assertions import AnswerScore, judge_answer
-from kernel_skills.evals.client import ChatClient, EndpointError, NoAnswers, Usage
+from kernel_skills.evals.client import ChatClient, Usage
 from kernel_skills.evals.code_checks import extract_code
 from kernel_skills.evals.lift import (
     BASE_SYSTEM_PROMPT,
@@ -74,10 +74,6 @@ FINAL_REQUEST = (
     "```cuda block."
 )
 _TEXT_CALL = re.compile(r'"name"\s*:\s*"(?:' + "|".join(AGENT_TOOLS) + r')"')
-
-
-class ToolsUnsupported(EndpointError):
-    """The endpoint refused a request because it carried ``tools``."""
 
 
 class ToolSpec(BaseModel):
@@ -193,7 +189,7 @@ class ToolChatClient(ChatClient):
                 f"{self._url} refused a request with tools (HTTP {response.status_code}): "
                 f"{response.text[:300]} — this endpoint or model has no tool-calling support "
                 "(llama.cpp's server needs --jinja)",
-                status=response.status_code,
+                status_code=response.status_code,
             )
         if response.status_code >= 400:
             self._parse(response)  # raises the usual EndpointError

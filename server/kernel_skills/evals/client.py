@@ -17,36 +17,13 @@ from types import TracebackType
 import httpx
 from pydantic import BaseModel, ValidationError, field_validator
 
-from kernel_skills.errors import KernelSkillsError, RefusedInput
+from kernel_skills.errors import EndpointError, RefusedInput
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 BASE_URL_ENV = "OPENAI_BASE_URL"
 API_KEY_ENV = "OPENAI_API_KEY"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_WAIT_S = 30.0
-
-
-class EndpointError(KernelSkillsError):
-    """The chat endpoint could not be reached, or answered with an HTTP error or an unusable body.
-
-    ``timed_out``: the endpoint did not answer in time (a slow answer, not a broken endpoint).
-    ``status``: the HTTP status it answered, when it answered one."""
-
-    exit_code = 1
-
-    def __init__(self, message: str, *, timed_out: bool = False, status: int | None = None):
-        super().__init__(message)
-        self.timed_out = timed_out
-        self.status = status
-
-    @property
-    def refused(self) -> bool:
-        """An HTTP 4xx other than 408/429: the request itself is refused (bad model, key or path)."""
-        return self.status is not None and 400 <= self.status < 500 and self.status not in (408, 429)
-
-
-class NoAnswers(EndpointError):
-    """Not one request of an eval was answered: there is nothing to measure and no report."""
 
 
 class Usage(BaseModel):
@@ -180,7 +157,7 @@ class ChatClient:
             }.get(response.status_code, "")
             raise EndpointError(
                 f"{self._url} answered HTTP {response.status_code}{hint}: {response.text[:500]}",
-                status=response.status_code,
+                status_code=response.status_code,
             )
         try:
             completion = _Completion.model_validate_json(response.content)

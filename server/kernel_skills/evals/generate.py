@@ -22,8 +22,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from kernel_skills.errors import RefusedInput, SkillError
-from kernel_skills.evals.client import ChatClient, EndpointError
+from kernel_skills.errors import EndpointError, RefusedInput, TeacherReplyError
+from kernel_skills.evals.client import ChatClient
 from kernel_skills.evals.condense import Condensed, condense, render
 from kernel_skills.evals.skill_meta import SKILL_META_FILE, SkillMeta, parse_skill_meta
 from kernel_skills.evals.trace_cases import trace_task_cases
@@ -85,14 +85,6 @@ Reply with exactly:
 REPAIR_PROMPT = """Your reply is not a valid skill yet:
 {problems}
 Reply again with {parts} between the same marker lines, fixed, and nothing else."""
-
-
-class TeacherReplyError(SkillError):
-    """The teacher's reply did not give a valid skill; ``raw_path`` holds it."""
-
-    def __init__(self, message: str, raw_path: Path):
-        super().__init__(message)
-        self.raw_path = raw_path
 
 
 class GeneratedSkill(BaseModel):

@@ -26,9 +26,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from kernel_skills.errors import RefusedInput, SkillError
+from kernel_skills.errors import EndpointError, NoAnswers, RefusedInput, SkillError
 from kernel_skills.evals.assertions import AnswerScore, AssertionOutcome, judge_answer, score
-from kernel_skills.evals.client import ChatClient, EndpointError, NoAnswers
+from kernel_skills.evals.client import ChatClient
 from kernel_skills.evals.models import (
     CONDITIONS,
     AssertionTally,
