@@ -1,4 +1,4 @@
-"""The bench package's stable names and the result field names DESIGN.md fixes."""
+"""The bench package's stable names and the result field names docs/architecture.md lists."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""DESIGN.md's stable names, pinned in one place: the CLI, the MCP tools and resources, and the result
-field names that users and agents depend on. Adding is free; renaming or removing fails here."""
+"""The stable names (docs/architecture.md), pinned in one place: the CLI, the MCP tools and resources,
+and the result field names that users and agents depend on. Adding is free; renaming or removing
+fails here."""
 
 from __future__ import annotations
 

@@ -185,7 +185,7 @@ def test_public_surface_is_pinned():
     from kernel_skills.toolchain import CompileResult, KernelReport, LintFinding
 
     assert {"compile_source", "load_cubin", "CompileRequest", "CompileResult"} <= set(toolchain.__all__)
-    # DESIGN.md's field names are pinned in tests/contract; these are the toolchain's extras.
+    # The stable field names are pinned in tests/contract (docs/architecture.md); these are extras.
     assert {"compile_id", "ptx"} <= set(CompileResult.model_fields)
     assert {"param_sizes", "occupancy"} <= set(KernelReport.model_fields)
     assert "doc" in LintFinding.model_fields
