@@ -1,10 +1,10 @@
-"""The rooms' boundaries (DESIGN.md "Boundaries"), read from the source with ``ast``: every import
-statement counts, at module level, inside a function (a lazy import) or under ``TYPE_CHECKING``, and so
-does a string that names a module of the package (a PEP 562 export table, ``importlib``; a logger's
-name that is no module does not count).
+"""The rooms' boundaries (docs/architecture.md, "What may import what"), read from the source with ``ast``:
+every import statement counts, at module level, inside a function (a lazy import) or under
+``TYPE_CHECKING``, and so does a string that names a module of the package (a PEP 562 export table,
+``importlib``; a logger's name that is no module does not count).
 
 A room is a package under ``server/kernel_skills`` or a top-level module; ``cli.py`` belongs with
-``commands/`` and ``app.py`` with ``surface/`` (DESIGN.md lists each pair as one room).
+``commands/`` and ``app.py`` with ``surface/`` (docs/architecture.md lists each pair as one room).
 """
 
 from __future__ import annotations
