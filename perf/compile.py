@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> dict:
 def _prescan() -> tuple[float, float, str]:
     """The include pre-scan on 1 MB of ordinary code and on the worst 1 MB inputs known (ms)."""
     from kernel_skills.errors import RefusedInput
-    from kernel_skills.toolchain.sandbox import check_includes
+    from kernel_skills.toolchain.includes import check_includes
 
     def timed(text: str) -> float:
         started = time.perf_counter()

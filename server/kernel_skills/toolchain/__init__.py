@@ -9,6 +9,7 @@
 
 from kernel_skills.toolchain.compiler import Toolchain, compile_source, load_cubin, load_ptx, load_report
 from kernel_skills.toolchain.headers import client_ptx, toolkit_relative
+from kernel_skills.toolchain.includes import SUBMISSION_NAME
 from kernel_skills.toolchain.models import (
     CompileRequest,
     CompileResult,
@@ -19,7 +20,6 @@ from kernel_skills.toolchain.models import (
     SassKernel,
     SassSummary,
 )
-from kernel_skills.toolchain.sandbox import SUBMISSION_NAME
 
 __all__ = [
     "SUBMISSION_NAME",

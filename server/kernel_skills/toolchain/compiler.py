@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kernel_skills import tempdirs
 from kernel_skills.errors import CompileError, RefusedInput, server_fault
-from kernel_skills.toolchain import cache, sandbox
+from kernel_skills.toolchain import cache, includes
 from kernel_skills.toolchain.demangle import demangle
 from kernel_skills.toolchain.diagnostics import parse_diagnostics
 from kernel_skills.toolchain.headers import client_ptx, shim_digest
@@ -76,7 +76,7 @@ class Toolchain:
         options = normalize_options(request.options)
         _check_sizes(request)
         if self._include_guard:
-            sandbox.check_includes(request.source, request.headers, self.include_dirs)
+            includes.check_includes(request.source, request.headers, self.include_dirs)
         key = cache.compile_key(
             request.source, request.headers, options, arch, tk.nvrtc_version, shims=shim_digest()
         )
@@ -96,7 +96,7 @@ class Toolchain:
     def _client_ptx(self, ptx: str, request: CompileRequest) -> str:
         """The cached PTX keeps this machine's header paths (the emulator maps ``.loc`` with them);
         a client gets the names they are included by."""
-        return client_ptx(ptx, [sandbox.SUBMISSION_NAME, *request.headers], self.include_dirs)
+        return client_ptx(ptx, [includes.SUBMISSION_NAME, *request.headers], self.include_dirs)
 
     def _compile_fresh(
         self, request: CompileRequest, arch: str, options: list[str], nvrtc_version: str, key: str
@@ -112,14 +112,14 @@ class Toolchain:
         reply = self.worker.compile(
             {
                 "source": request.source,
-                "name": sandbox.SUBMISSION_NAME,
+                "name": includes.SUBMISSION_NAME,
                 "headers": dict(request.headers),
                 "options": nvrtc_options,
             }
         )
-        allowed = [sandbox.SUBMISSION_NAME, *request.headers]
-        log, withheld = sandbox.filter_log(reply["log"], allowed, self.include_dirs)
-        sources = {sandbox.SUBMISSION_NAME: request.source, **request.headers}
+        allowed = [includes.SUBMISSION_NAME, *request.headers]
+        log, withheld = includes.filter_log(reply["log"], allowed, self.include_dirs)
+        sources = {includes.SUBMISSION_NAME: request.source, **request.headers}
         result = CompileResult(
             ok=bool(reply["ok"]),
             arch=arch,
@@ -151,7 +151,7 @@ def _check_sizes(request: CompileRequest) -> None:
         raise RefusedInput(f"at most {MAX_HEADERS} inline headers are accepted")
     if sum(len(text.encode()) for text in request.headers.values()) > MAX_SOURCE_BYTES:
         raise RefusedInput(f"inline headers are larger than {MAX_SOURCE_BYTES} bytes in total")
-    sandbox.check_header_names(request.headers)
+    includes.check_header_names(request.headers)
     if request.block_size is not None:
         check_block_size(request.block_size)
     if request.shared_mem is not None and not 0 <= request.shared_mem <= SMEM_PER_BLOCK_OPTIN:

@@ -1,5 +1,6 @@
-"""The include sandbox. NVRTC opens any host file an ``#include`` names and echoes its lines in error
-messages, so submissions may include only the CUDA toolkit headers and the inline headers they pass.
+"""What a submission may include (the include checks; wall 1 of the include sandbox). NVRTC opens any host
+file an ``#include`` names and echoes its lines in error messages, so submissions may include only the
+CUDA toolkit headers and the inline headers they pass.
 
 The wall that holds is the third one, in the compile worker (``toolchain/confinement.py``, applied
 by ``toolchain/worker.py``): the worker runs in a user and mount namespace whose root holds only the
