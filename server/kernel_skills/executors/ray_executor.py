@@ -24,7 +24,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kernel_skills.errors import DeviceUnavailable, KernelFault, RefusedInput, Timeout
+from kernel_skills.errors import (
+    NOT_JUDGED,
+    DeviceUnavailable,
+    RefusedInput,
+    ServerFault,
+    Timeout,
+)
 from kernel_skills.executors.base import CPU_TASK_TIMEOUT_S, raise_error
 from kernel_skills.executors.models import CpuOutcome, CpuTask, ErrorInfo, PoolStatus, WorkerStatus
 
@@ -238,8 +244,10 @@ class RayExecutor:
         try:
             return CpuOutcome.model_validate(ray.get(ref))
         except ray.exceptions.RayError as exc:
-            message = f"the Ray worker running the CPU task {task.kind!r} failed: {_first_line(exc)}"
-            return CpuOutcome(ok=False, error=ErrorInfo(type=KernelFault.__name__, message=message), ms=0.0)
+            message = (
+                f"the Ray worker running the CPU task {task.kind!r} failed: {_first_line(exc)}; {NOT_JUDGED}"
+            )
+            return CpuOutcome(ok=False, error=ErrorInfo(type=ServerFault.__name__, message=message), ms=0.0)
 
     def emulate(self, plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchResult:
         """One ``emulate`` CPU task on the cluster (bundled problems; a --problems-dir problem's module is
@@ -255,7 +263,10 @@ class RayExecutor:
         payload = plan.request.model_dump(mode="json", exclude_none=True)
         (outcome,) = self.run_cpu([CpuTask(kind="emulate", payload=payload)], timeout_s=budget)
         if not outcome.ok or outcome.result is None:
-            raise_error(outcome.error or ErrorInfo(type="KernelFault", message="the task sent no result"))
+            raise_error(
+                outcome.error
+                or ErrorInfo(type="ServerFault", message=f"the task sent no result; {NOT_JUDGED}")
+            )
         progress(1, 1, "done")
         return BenchResult.model_validate(outcome.result["result"])
 
@@ -342,16 +353,20 @@ class RayWorker:
                 "killed and will be replaced"
             ) from exc
         except ray.exceptions.RayActorError as exc:
+            # the actor process died (an OOM kill, a lost node, a kill from outside): the machine's
+            # fault, not the kernel's (a kernel's own fault comes back as a reply, not as a death)
             self._executor.replace(slot, killed=True)  # Ray restarts it; the job is not retried
-            raise KernelFault(
+            raise ServerFault(
                 f"the GPU worker died while running {what} (Ray actor {slot.name}: {_first_line(exc)}); "
-                "it was replaced"
+                f"it was replaced; {NOT_JUDGED}",
+                resource=f"Ray actor {slot.name}",
             ) from exc
         except ray.exceptions.RayError as exc:  # the actor itself failed (not the job): start afresh
             self._executor.replace(slot)
-            raise KernelFault(
+            raise ServerFault(
                 f"the GPU worker (Ray actor {slot.name}) failed running {what}: {_first_line(exc)}; "
-                "it was replaced"
+                f"it was replaced; {NOT_JUDGED}",
+                resource=f"Ray actor {slot.name}",
             ) from exc
         finally:
             slot.current = None
