@@ -223,61 +223,20 @@ def identical(a: Tensors, b: Tensors) -> bool:
 
 def check_shape(h: Harness, seeds: list[int]) -> dict[str, Any]:
     """Correctness of one shape over ``seeds`` (see the module docstring for the sequence)."""
-    runs: list[dict[str, Any]] = []
-    mutated: list[str] = []
-    inputs = h.make_inputs(seeds[0])
-    pristine = {k: v.clone() for k, v in inputs.items()}
-    outputs = h.alloc_outputs()
-    poison(outputs, "nan")
-    h.run(inputs, outputs, "seed #1")
-    mutated += changed_inputs(inputs, pristine)
-    runs.append(
-        {
-            "seed": 1,
-            "placement": "fresh buffers",
-            "comparisons": h.compare_all(outputs, h.reference(pristine)),
-        }
-    )
-
-    first = {k: v.clone() for k, v in outputs.items()}
-    poison(outputs, "max")
-    if mutated:  # judge determinism on the original data
-        for k in inputs:
-            inputs[k].copy_(pristine[k])
-    h.run(inputs, outputs, "the determinism re-run")
-    determinism: dict[str, Any] = {"bitwise_identical": identical(first, outputs), "comparisons": []}
-    if not determinism["bitwise_identical"]:
-        determinism["comparisons"] = h.compare_all(outputs, {k: v.float() for k, v in first.items()})
-
+    inputs, pristine, outputs, run, mutated = _run_on_fresh_buffers(h, seeds[0], 1, "fresh buffers")
+    runs = [run]
+    determinism = _determinism(h, inputs, outputs, pristine, restore_inputs=bool(mutated))
     if len(seeds) > 1:
-        fresh = h.make_inputs(seeds[1])
-        for k in inputs:
-            inputs[k].copy_(fresh[k])
-        poison(outputs, "nan")
-        h.run(inputs, outputs, "seed #2 (new data at the same pointers)")
-        mutated += changed_inputs(inputs, fresh)
-        runs.append(
-            {
-                "seed": 2,
-                "placement": "new data, same pointers",
-                "comparisons": h.compare_all(outputs, h.reference(fresh)),
-            }
-        )
+        run, changed = _run_at_same_pointers(h, inputs, outputs, seeds[1])
+        runs.append(run)
+        mutated += changed
     for index, seed in enumerate(seeds[2:], start=3):
-        new_inputs = h.make_inputs(seed)  # allocated while the previous buffers are alive
-        new_pristine = {k: v.clone() for k, v in new_inputs.items()}
-        new_outputs = h.alloc_outputs()
-        poison(new_outputs, "nan")
-        h.run(new_inputs, new_outputs, f"seed #{index}")
-        mutated += changed_inputs(new_inputs, new_pristine)
-        runs.append(
-            {
-                "seed": index,
-                "placement": "fresh buffers at new addresses",
-                "comparisons": h.compare_all(new_outputs, h.reference(new_pristine)),
-            }
+        # allocated while the previous buffers are alive, so at new addresses
+        inputs, _, outputs, run, changed = _run_on_fresh_buffers(
+            h, seed, index, "fresh buffers at new addresses"
         )
-        inputs, outputs = new_inputs, new_outputs
+        runs.append(run)
+        mutated += changed
     h.sync()
     return {
         "runs": runs,
@@ -285,6 +244,58 @@ def check_shape(h: Harness, seeds: list[int]) -> dict[str, Any]:
         "determinism": determinism,
         "out_of_bounds": h.out_of_bounds,
     }
+
+
+def _run_on_fresh_buffers(
+    h: Harness, seed: int, index: int, placement: str
+) -> tuple[Tensors, Tensors, Tensors, dict[str, Any], list[str]]:
+    """Run seed number ``index`` on newly allocated NaN-poisoned outputs and compare with the reference.
+
+    Returns the inputs, a pristine copy of them, the outputs, the run's record and the inputs it wrote."""
+    inputs = h.make_inputs(seed)
+    pristine = {k: v.clone() for k, v in inputs.items()}
+    outputs = h.alloc_outputs()
+    poison(outputs, "nan")
+    h.run(inputs, outputs, f"seed #{index}")
+    mutated = changed_inputs(inputs, pristine)
+    comparisons = h.compare_all(outputs, h.reference(pristine))
+    run = {"seed": index, "placement": placement, "comparisons": comparisons}
+    return inputs, pristine, outputs, run, mutated
+
+
+def _determinism(
+    h: Harness, inputs: Tensors, outputs: Tensors, pristine: Tensors, *, restore_inputs: bool
+) -> dict[str, Any]:
+    """Re-run on the same inputs (restored first if the kernel wrote them) into max-poisoned outputs:
+    bitwise identical to the first run, or the comparisons that say how far apart."""
+    first = {k: v.clone() for k, v in outputs.items()}
+    poison(outputs, "max")
+    if restore_inputs:  # judge determinism on the original data
+        for k in inputs:
+            inputs[k].copy_(pristine[k])
+    h.run(inputs, outputs, "the determinism re-run")
+    determinism: dict[str, Any] = {"bitwise_identical": identical(first, outputs), "comparisons": []}
+    if not determinism["bitwise_identical"]:
+        determinism["comparisons"] = h.compare_all(outputs, {k: v.float() for k, v in first.items()})
+    return determinism
+
+
+def _run_at_same_pointers(
+    h: Harness, inputs: Tensors, outputs: Tensors, seed: int
+) -> tuple[dict[str, Any], list[str]]:
+    """Seed #2: new data copied into the same buffers, so a kernel that caches by pointer is caught."""
+    fresh = h.make_inputs(seed)
+    for k in inputs:
+        inputs[k].copy_(fresh[k])
+    poison(outputs, "nan")
+    h.run(inputs, outputs, "seed #2 (new data at the same pointers)")
+    mutated = changed_inputs(inputs, fresh)
+    run = {
+        "seed": 2,
+        "placement": "new data, same pointers",
+        "comparisons": h.compare_all(outputs, h.reference(fresh)),
+    }
+    return run, mutated
 
 
 @dataclass

@@ -135,9 +135,33 @@ class _Run:
         )
 
     def _time(self, set_name: str, sizes: dict[str, int], peaks: roofline.Peaks) -> ShapeTiming | None:
+        """Time the kernel and the baselines on one shape; None when the timed outputs fail to verify."""
         label = f"{set_name} ({sizes_text(sizes)})"
         seeds = [fresh_seed() for _ in range(N_TIMING_SETS)]
         self.seeds += seeds
+        kernel_time = self._time_kernel(label, sizes, seeds)
+        if kernel_time is None:
+            return None
+        baseline_us = self._time_baselines(label, sizes, seeds)
+        bytes_moved, flops = int(self.problem.bytes_moved(sizes)), int(self.problem.flops(sizes))
+        speedup = {name: stats.median / kernel_time.median for name, stats in baseline_us.items()}
+        assessed = roofline.assess(bytes_moved, flops, kernel_time.median, peaks)
+        self._check_plausible(label, kernel_time, assessed)
+        self._flag_speedups(label, speedup)
+        return ShapeTiming(
+            shape_set=set_name,
+            sizes=sizes,
+            time_us=kernel_time,
+            baseline_us=baseline_us,
+            speedup=speedup,
+            achieved=roofline.achieved(bytes_moved, flops, kernel_time.median),
+            roofline=assessed,
+            bytes_moved=bytes_moved,
+            flops=flops,
+        )
+
+    def _time_kernel(self, label: str, sizes: dict[str, int], seeds: list[int]) -> TimeStats | None:
+        """The kernel's time on one shape, with a check that its timed outputs verified (None if not)."""
         self.steps.step(f"timing the kernel on {label}")
         reply = self.worker.request(
             _job(
@@ -156,9 +180,10 @@ class _Run:
         self.checks.append(
             Check(name=f"timed outputs verified on {label}", passed=verified, detail=reply["detail"])
         )
-        if not verified:
-            return None
-        kernel_time = TimeStats.model_validate(reply["stats"])
+        return TimeStats.model_validate(reply["stats"]) if verified else None
+
+    def _time_baselines(self, label: str, sizes: dict[str, int], seeds: list[int]) -> dict[str, TimeStats]:
+        """Each requested PyTorch baseline's time on one shape, on the same inputs as the kernel."""
         baseline_us: dict[str, TimeStats] = {}
         for baseline in self.p.plan.baselines:
             self.steps.step(f"timing PyTorch ({baseline}) on {label}")
@@ -179,9 +204,10 @@ class _Run:
             )
             baseline_us[baseline] = TimeStats.model_validate(base["stats"])
             self.warnings += base.get("notes", [])
-        bytes_moved, flops = int(self.problem.bytes_moved(sizes)), int(self.problem.flops(sizes))
-        speedup = {name: stats.median / kernel_time.median for name, stats in baseline_us.items()}
-        assessed = roofline.assess(bytes_moved, flops, kernel_time.median, peaks)
+        return baseline_us
+
+    def _check_plausible(self, label: str, kernel_time: TimeStats, assessed: roofline.Roofline) -> None:
+        """A check that the kernel's time is not below the roofline's floor (a measurement error or cheat)."""
         ok = roofline.plausible(kernel_time.median, assessed.floor_us)
         self.checks.append(
             Check(
@@ -196,23 +222,15 @@ class _Run:
                 ),
             )
         )
+
+    def _flag_speedups(self, label: str, speedup: dict[str, float]) -> None:
+        """A warning for each speedup high enough to deserve a second look."""
         for name, value in speedup.items():
             if roofline.speedup_flagged(value):
                 self.warnings.append(
                     f"{value:.1f}x over {name} on {label} is unusually high (> {roofline.SPEEDUP_FLAG:g}x): "
                     "worth a second look before trusting it"
                 )
-        return ShapeTiming(
-            shape_set=set_name,
-            sizes=sizes,
-            time_us=kernel_time,
-            baseline_us=baseline_us,
-            speedup=speedup,
-            achieved=roofline.achieved(bytes_moved, flops, kernel_time.median),
-            roofline=assessed,
-            bytes_moved=bytes_moved,
-            flops=flops,
-        )
 
 
 def _peaks(worker: Any, device: DeviceInfo, step: Callable[[str], None]) -> roofline.Peaks:

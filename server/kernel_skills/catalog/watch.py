@@ -40,58 +40,77 @@ async def watch_catalog(
     ``poll_ms``. Errors in reload or on_change are logged and the watch goes on. Returns when
     ``stop_event`` is set.
     """
-    import anyio
-    import anyio.to_thread  # imported here: the CLI's catalog commands need neither
-    import watchfiles
-
-    async def apply(changed: set[Path] | None) -> None:
-        try:
-            change = await anyio.to_thread.run_sync(catalog.reload, changed)
-        except Exception:
-            logger.exception("catalog reload failed; still watching")
-            return
-        if change.empty:
-            return
-        try:
-            await on_change(change)
-        except Exception:
-            logger.exception("catalog change handler failed; still watching")
-
-    def stopped() -> bool:
-        return stop_event is not None and stop_event.is_set()
-
-    async def pause() -> None:
-        with anyio.move_on_after(poll_ms / 1000):
-            if stop_event is None:
-                await anyio.sleep_forever()
-            await stop_event.wait()
-
     watched: list[Path] | None = None
-    while not stopped():
+    while not (stop_event is not None and stop_event.is_set()):
         paths = catalog.watch_paths()
         if watched is not None and paths != watched:
             logger.info("watched folders changed (%d now); rescanning the catalog", len(paths))
-            await apply(None)  # index what the new folders already hold
+            await _reload(catalog, on_change, None)  # index what the new folders already hold
         watched = paths
         if not paths:
-            await pause()  # nothing exists to watch yet: wait for a root to appear
+            await _pause(poll_ms, stop_event)  # nothing exists to watch yet: wait for a root to appear
             continue
         try:
-            async for batch in watchfiles.awatch(
-                *paths,
-                debounce=debounce_ms,
-                step=min(debounce_ms, 50),
-                stop_event=stop_event,
-                recursive=True,
-                ignore_permission_denied=True,
-                rust_timeout=poll_ms,
-                yield_on_timeout=True,
-            ):
-                if batch:
-                    await apply({Path(path) for _, path in batch})
-                if catalog.watch_paths() != watched:
-                    break  # restart over the new set (the loop rescans first)
+            await _watch_while_unchanged(catalog, on_change, paths, debounce_ms, stop_event, poll_ms)
         except (FileNotFoundError, OSError, RuntimeError):
             # A watched folder vanished between the check and the watch starting: try again.
             logger.warning("could not watch %s; retrying", ", ".join(map(str, paths)), exc_info=True)
-            await pause()
+            await _pause(poll_ms, stop_event)
+
+
+async def _watch_while_unchanged(
+    catalog: Catalog,
+    on_change: Callable[[CatalogChange], Awaitable[None]],
+    paths: list[Path],
+    debounce_ms: int,
+    stop_event: anyio.Event | None,
+    poll_ms: int,
+) -> None:
+    """Reload for each batch of file events under ``paths``; return when the set of watched folders
+    changes (checked at least every ``poll_ms``) or ``stop_event`` is set."""
+    import watchfiles  # imported here: the CLI's catalog commands do not need it
+
+    async for batch in watchfiles.awatch(
+        *paths,
+        debounce=debounce_ms,
+        step=min(debounce_ms, 50),
+        stop_event=stop_event,
+        recursive=True,
+        ignore_permission_denied=True,
+        rust_timeout=poll_ms,
+        yield_on_timeout=True,
+    ):
+        if batch:
+            await _reload(catalog, on_change, {Path(path) for _, path in batch})
+        if catalog.watch_paths() != paths:
+            return  # the caller restarts over the new set (rescanning first)
+
+
+async def _reload(
+    catalog: Catalog, on_change: Callable[[CatalogChange], Awaitable[None]], changed: set[Path] | None
+) -> None:
+    """Reload ``changed`` (None: everything) in a thread and await ``on_change`` for a non-empty change;
+    errors in either are logged, not raised."""
+    import anyio.to_thread
+
+    try:
+        change = await anyio.to_thread.run_sync(catalog.reload, changed)
+    except Exception:
+        logger.exception("catalog reload failed; still watching")
+        return
+    if change.empty:
+        return
+    try:
+        await on_change(change)
+    except Exception:
+        logger.exception("catalog change handler failed; still watching")
+
+
+async def _pause(poll_ms: int, stop_event: anyio.Event | None) -> None:
+    """Sleep ``poll_ms``, or less if ``stop_event`` is set."""
+    import anyio
+
+    with anyio.move_on_after(poll_ms / 1000):
+        if stop_event is None:
+            await anyio.sleep_forever()
+        await stop_event.wait()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,32 +49,16 @@ def handle(args: argparse.Namespace) -> int:
 
     from kernel_skills.app import ServerConfig
     from kernel_skills.commands.output import emit_json
-    from kernel_skills.errors import RefusedInput
     from kernel_skills.evals.agent import run_agent_eval
     from kernel_skills.surface.mcp_toolbox import mcp_toolbox_factory
 
     conditions = tuple(c.strip() for c in args.conditions.split(",") if c.strip())
-    if len(args.model) != 1:
-        raise RefusedInput("--agent takes one --model (run it once per model)")
-    if args.resume is not None or args.html is not None:
-        raise RefusedInput(
-            "--resume and --html are not available with --agent (its report is agent_report.json)"
-        )
+    _refuse_other_options(args)
     stamp = datetime.now(UTC).strftime("%Y_%m_%d_%H_%M_%S")
     folder = Path(args.runs_dir) / f"{stamp}-agent"
     traces = folder / "traces"
     factory = mcp_toolbox_factory(ServerConfig(use_env=False, record_dir=traces))
-    quiet = args.quiet or args.json
-
-    def show(e: Episode) -> None:
-        if not quiet:
-            error = f", {e.error[:80]}" if e.error else ""
-            status = "no answer" if e.ended == "error" else e.score.status
-            sys.stderr.write(
-                f"[{args.model[0]}] case {e.case} {e.condition} run {e.run}: {status} "
-                f"({e.turns} turns, {len(e.tool_calls)} tool calls, {e.wall_s:.1f} s{error})\n"
-            )
-
+    show = _episode_line_writer(args.model[0], quiet=args.quiet or args.json)
     report = anyio.run(
         lambda: run_agent_eval(
             args.skill_dir,
@@ -102,6 +87,33 @@ def handle(args: argparse.Namespace) -> int:
     else:
         print_report(report)
     return 0
+
+
+def _refuse_other_options(args: argparse.Namespace) -> None:
+    """RefusedInput for the options of the plain eval that --agent does not take."""
+    from kernel_skills.errors import RefusedInput
+
+    if len(args.model) != 1:
+        raise RefusedInput("--agent takes one --model (run it once per model)")
+    if args.resume is not None or args.html is not None:
+        raise RefusedInput(
+            "--resume and --html are not available with --agent (its report is agent_report.json)"
+        )
+
+
+def _episode_line_writer(model: str, *, quiet: bool) -> Callable[[Episode], None]:
+    """The progress callback: one line on stderr per finished episode (nothing when ``quiet``)."""
+
+    def show(e: Episode) -> None:
+        if not quiet:
+            error = f", {e.error[:80]}" if e.error else ""
+            status = "no answer" if e.ended == "error" else e.score.status
+            sys.stderr.write(
+                f"[{model}] case {e.case} {e.condition} run {e.run}: {status} "
+                f"({e.turns} turns, {len(e.tool_calls)} tool calls, {e.wall_s:.1f} s{error})\n"
+            )
+
+    return show
 
 
 def print_report(report: AgentEvalReport) -> None:

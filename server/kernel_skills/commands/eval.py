@@ -19,12 +19,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from kernel_skills.commands import agent_eval
 
 if TYPE_CHECKING:
-    from kernel_skills.evals import EvalProgress, EvalReport
+    from kernel_skills.evals import EvalProgress, EvalReport, Totals
     from kernel_skills.evals.models import BatchReport
 
 
@@ -175,6 +175,16 @@ def _spread(x: float | None) -> str:
 
 def _print_human(report: EvalReport) -> None:
     out = sys.stdout
+    _print_cases(out, report)
+    _print_pass_rates(out, report)
+    _print_assertions(out, report.without_skill, report.with_skill)
+    _print_cost(out, report)
+    for note in report.notes:
+        out.write(f"note: {note}\n")
+
+
+def _print_cases(out: TextIO, report: EvalReport) -> None:
+    """The header and one row per case: its pass rates without and with the skill, and the lift."""
     out.write(f"skill {report.skill}  model {report.model}  runs {report.runs}  ({report.base_url})\n")
     out.write(f"{'#':>3}  {'kind':4}  {'without':>8}  {'with':>8}  {'lift':>7}  question\n")
     for case in report.cases:
@@ -186,6 +196,10 @@ def _print_human(report: EvalReport) -> None:
             f"{case.index:>3}  {case.kind:4}  {_pct(case.without_skill.pass_rate):>8}  "
             f"{_pct(case.with_skill.pass_rate):>8}  {100 * case.lift:+6.1f}  {question}{flag}\n"
         )
+
+
+def _print_pass_rates(out: TextIO, report: EvalReport) -> None:
+    """Overall and per-kind pass rates, what went unjudged, the noise, and the share of assertions hit."""
     w, s = report.without_skill, report.with_skill
     out.write(
         f"overall pass rate: without {_pct(w.pass_rate)}{_spread(w.spread)}  with {_pct(s.pass_rate)}"
@@ -208,6 +222,10 @@ def _print_human(report: EvalReport) -> None:
         f"assertions hit: without {_pct(w.mean_fraction)}  with {_pct(s.mean_fraction)}  "
         f"lift {100 * report.fraction_lift:+.1f} points\n"
     )
+
+
+def _print_assertions(out: TextIO, w: Totals, s: Totals) -> None:
+    """Per assertion kind: passed without and with the skill (the plain text matchers left out)."""
     for name, tally in s.assertions.items():
         wt = w.assertions.get(name)
         if tally.not_judged and not (tally.passed or tally.failed):
@@ -219,6 +237,11 @@ def _print_human(report: EvalReport) -> None:
                 f"  {name}: without {wt.passed}/{wt.passed + wt.failed}  with {tally.passed}/"
                 f"{tally.passed + tally.failed} passed\n"
             )
+
+
+def _print_cost(out: TextIO, report: EvalReport) -> None:
+    """Tokens, speed, latency, wall time, unanswered questions and the overall benefit."""
+    w, s = report.without_skill, report.with_skill
     if w.usage is not None or s.usage is not None:
         savings = f"  savings {_pct(report.token_savings)}" if report.token_savings is not None else ""
         out.write(
@@ -237,5 +260,3 @@ def _print_human(report: EvalReport) -> None:
         + (f"  no answer {errors} (not in the pass rates)" if errors else "")
         + f"  beneficial: {'yes' if report.is_beneficial else 'no'}\n"
     )
-    for note in report.notes:
-        out.write(f"note: {note}\n")

@@ -168,79 +168,92 @@ NARROW_SHARE = 0.1  # a line's share of the global requests from which narrow ac
 
 
 def findings(c: Counters, bytes_moved: int | None = None) -> list[CounterFinding]:
-    """The counters' actionable readings, most costly first (see ``CounterFinding``)."""
-    found: list[CounterFinding] = []
+    """The counters' actionable readings, most costly first (see ``CounterFinding``); a grid too small
+    to fill the GPU is named last, as it has no cost in bytes."""
     all_requests = c.global_load.requests + c.global_store.requests
-    for x in c.lines:
-        if x.requests and x.sectors >= UNCOALESCED * x.ideal_sectors:
-            found.append(
-                CounterFinding(
-                    rule="counter-uncoalesced",
-                    line=x.line,
-                    cost_bytes=(x.sectors - x.ideal_sectors) * 32,
-                    message=f"line {x.line}: {x.sectors / x.requests:.1f} sectors per request where "
-                    f"{x.ideal_sectors / x.requests:.1f} would hold its bytes; make consecutive lanes "
-                    "touch consecutive addresses",
-                    doc=DOC_BASE + "counter-uncoalesced",
-                )
-            )
-        per_request = x.bytes_requested / x.requests if x.requests else 0
-        if (
-            x.requests
-            and x.sectors == x.ideal_sectors
-            and per_request <= 128
-            and x.requests >= NARROW_SHARE * all_requests
-        ):
-            width = round(per_request / 32)
-            found.append(
-                CounterFinding(
-                    rule="counter-narrow-access",
-                    line=x.line,
-                    cost_bytes=x.requests * 3 // 4 * 32,
-                    message=f"line {x.line}: {width}-byte accesses, {x.sectors / x.requests:.0f} sectors per "
-                    f"request where 16-byte accesses move 16; vectorise (uint4/float4)",
-                    doc=DOC_BASE + "counter-narrow-access",
-                )
-            )
-        if x.bank_conflicts > 0:
-            ways = 1 + x.bank_conflicts / x.shared_requests
-            found.append(
-                CounterFinding(
-                    rule="counter-bank-conflicts",
-                    line=x.line,
-                    cost_bytes=x.bank_conflicts * 128,
-                    message=f"line {x.line}: {ways:.1f}-way shared-memory bank conflicts on average; pad "
-                    "the row (e.g. 33 floats for 32) or swizzle the index",
-                    doc=DOC_BASE + "counter-bank-conflicts",
-                )
-            )
-    for b in c.buffers:
-        unique = b.unique_sectors * 32
-        if not unique or (bytes_moved and unique < SMALL_BUFFER * bytes_moved):
-            continue
-        for what, done in (("read", b.bytes_loaded), ("written", b.bytes_stored)):
-            if done >= REREAD * unique:
-                found.append(
-                    CounterFinding(
-                        rule="counter-re-read",
-                        cost_bytes=done - unique,
-                        message=f"{b.name} is {what} {done / unique:.1f}x (bytes asked for over distinct "
-                        "bytes): a second pass or other blocks read it again; unless each block needs it "
-                        "(tiles of a matmul or attention), keep it in registers or shared memory",
-                        doc=DOC_BASE + "counter-re-read",
-                    )
-                )
+    found = [f for x in c.lines for f in _line_findings(x, all_requests)]
+    found += [f for b in c.buffers for f in _re_read_findings(b, bytes_moved)]
     found.sort(key=lambda f: -f.cost_bytes)
     if c.launch is not None and c.launch.waves_on_h100 < 1:
+        found.append(_small_grid_finding(c.launch))
+    return found
+
+
+def _line_findings(x: LineCounters, all_requests: int) -> list[CounterFinding]:
+    """One source line's findings: uncoalesced or narrow global accesses, shared-memory bank conflicts."""
+    found: list[CounterFinding] = []
+    if x.requests and x.sectors >= UNCOALESCED * x.ideal_sectors:
         found.append(
             CounterFinding(
-                rule="counter-small-grid",
-                message=f"grid of {c.launch.blocks} blocks is {c.launch.waves_on_h100:g} waves on 132 SMs "
-                f"at {c.launch.shape}: use smaller blocks or more blocks per row",
-                doc=DOC_BASE + "counter-small-grid",
+                rule="counter-uncoalesced",
+                line=x.line,
+                cost_bytes=(x.sectors - x.ideal_sectors) * 32,
+                message=f"line {x.line}: {x.sectors / x.requests:.1f} sectors per request where "
+                f"{x.ideal_sectors / x.requests:.1f} would hold its bytes; make consecutive lanes "
+                "touch consecutive addresses",
+                doc=DOC_BASE + "counter-uncoalesced",
+            )
+        )
+    per_request = x.bytes_requested / x.requests if x.requests else 0
+    if (
+        x.requests
+        and x.sectors == x.ideal_sectors
+        and per_request <= 128
+        and x.requests >= NARROW_SHARE * all_requests
+    ):
+        width = round(per_request / 32)
+        found.append(
+            CounterFinding(
+                rule="counter-narrow-access",
+                line=x.line,
+                cost_bytes=x.requests * 3 // 4 * 32,
+                message=f"line {x.line}: {width}-byte accesses, {x.sectors / x.requests:.0f} sectors per "
+                f"request where 16-byte accesses move 16; vectorise (uint4/float4)",
+                doc=DOC_BASE + "counter-narrow-access",
+            )
+        )
+    if x.bank_conflicts > 0:
+        ways = 1 + x.bank_conflicts / x.shared_requests
+        found.append(
+            CounterFinding(
+                rule="counter-bank-conflicts",
+                line=x.line,
+                cost_bytes=x.bank_conflicts * 128,
+                message=f"line {x.line}: {ways:.1f}-way shared-memory bank conflicts on average; pad "
+                "the row (e.g. 33 floats for 32) or swizzle the index",
+                doc=DOC_BASE + "counter-bank-conflicts",
             )
         )
     return found
+
+
+def _re_read_findings(b: BufferTraffic, bytes_moved: int | None) -> list[CounterFinding]:
+    """A buffer read or written well beyond its distinct bytes (small buffers stay in cache: none)."""
+    unique = b.unique_sectors * 32
+    if not unique or (bytes_moved and unique < SMALL_BUFFER * bytes_moved):
+        return []
+    return [
+        CounterFinding(
+            rule="counter-re-read",
+            cost_bytes=done - unique,
+            message=f"{b.name} is {what} {done / unique:.1f}x (bytes asked for over distinct "
+            "bytes): a second pass or other blocks read it again; unless each block needs it "
+            "(tiles of a matmul or attention), keep it in registers or shared memory",
+            doc=DOC_BASE + "counter-re-read",
+        )
+        for what, done in (("read", b.bytes_loaded), ("written", b.bytes_stored))
+        if done >= REREAD * unique
+    ]
+
+
+def _small_grid_finding(launch: LaunchCounters) -> CounterFinding:
+    """A grid of under one wave on the H100's 132 SMs."""
+    return CounterFinding(
+        rule="counter-small-grid",
+        message=f"grid of {launch.blocks} blocks is {launch.waves_on_h100:g} waves on 132 SMs "
+        f"at {launch.shape}: use smaller blocks or more blocks per row",
+        doc=DOC_BASE + "counter-small-grid",
+    )
 
 
 __all__ = ["BASIS", "blocks_per_sm", "findings", "launch_counters", "scaled", "summarise"]

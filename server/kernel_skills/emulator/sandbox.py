@@ -178,39 +178,17 @@ def run_confined(
     """
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    program = Path(argv[0])
-    if not program.is_absolute():
-        found = shutil.which(str(program))
-        if found is None:
-            raise FileNotFoundError(f"{program} not found on PATH")
-        program = Path(found)
+    program = _resolve_program(argv[0])
     confinement = require_confinement()
-    limits = {
-        "CPU": int(cpu_s if cpu_s is not None else max(10, 2 * timeout_s)),
-        "FSIZE": MAX_FILE_MB << 20,
-        "NPROC": max_processes,
-        "NOFILE": MAX_OPEN_FILES,
-        "CORE": 0,
-        "STACK": STACK_MB << 20,  # glibc's default thread stack size, so threads fit in RLIMIT_AS
-    }
-    if memory_mb:
-        limits["AS"] = memory_mb << 20
-    execute = [program.resolve()]
-    if (loader := dynamic_loader()) is not None:
-        execute.append(loader)
-    read_paths = list(read_only)
     child_env = scrubbed_env(workdir, env)
     out_path, err_path = workdir / ".stdout", workdir / ".stderr"
     full_argv = [str(program), *argv[1:]]
-    if confinement.startswith("UNCONFINED"):
-        command = full_argv
+    confined = not confinement.startswith("UNCONFINED")
+    if confined:
+        limits = _rlimits(timeout_s=timeout_s, memory_mb=memory_mb, cpu_s=cpu_s, max_processes=max_processes)
+        command = _launcher_command(full_argv, workdir, read_only, limits, child_env)
     else:
-        command = [str(launcher()), "-w", str(workdir), "-c", str(workdir)]
-        command += [arg for p in (*library_paths(), *read_paths) for arg in ("-r", str(p))]
-        command += [arg for p in execute for arg in ("-x", str(p))]
-        command += [arg for name, value in limits.items() for arg in ("-l", f"{name}={value}")]
-        command += [arg for key, value in child_env.items() for arg in ("-e", f"{key}={value}")]
-        command += ["--", *full_argv]
+        command = full_argv
     started = time.perf_counter()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         proc = subprocess.Popen(
@@ -219,30 +197,11 @@ def run_confined(
             stdout=out,
             stderr=err,
             cwd=workdir,
-            env=child_env if command is full_argv else _BASE_ENV,
+            env=_BASE_ENV if confined else child_env,
             start_new_session=True,
             close_fds=True,
         )
-        # A blocking wait with a timer that kills the group: Popen.wait(timeout=...) polls with sleeps
-        # of up to 50 ms, which short runs (most emulated launches) would pay every time.
-        expired = threading.Event()
-        was_stopped = threading.Event()
-
-        def expire() -> None:
-            if procs.group_stopped(proc.pid):
-                was_stopped.set()
-            expired.set()
-            _kill_group(proc.pid)
-
-        timer = threading.Timer(timeout_s, expire)
-        timer.start()
-        try:
-            proc.wait()
-        finally:
-            timer.cancel()
-            _kill_group(proc.pid)
-            proc.wait()
-        timed_out = expired.is_set()
+        timed_out, was_stopped = _wait_or_kill(proc, timeout_s)
     wall_ms = (time.perf_counter() - started) * 1000
     stderr = _tail(err_path)
     if proc.returncode == _LAUNCHER_EXIT and _MARKER in stderr:
@@ -255,8 +214,79 @@ def run_confined(
         timed_out=timed_out,
         signal=-code if code < 0 else None,
         wall_ms=wall_ms,
-        stopped=was_stopped.is_set(),
+        stopped=was_stopped,
     )
+
+
+def _resolve_program(program: str | Path) -> Path:
+    """``program`` as an absolute path, looked up on PATH when it is a bare name."""
+    path = Path(program)
+    if path.is_absolute():
+        return path
+    found = shutil.which(str(path))
+    if found is None:
+        raise FileNotFoundError(f"{path} not found on PATH")
+    return Path(found)
+
+
+def _rlimits(*, timeout_s: float, memory_mb: int, cpu_s: int | None, max_processes: int) -> dict[str, int]:
+    """The resource limits the launcher sets, by RLIMIT_ name without the prefix."""
+    limits = {
+        "CPU": int(cpu_s if cpu_s is not None else max(10, 2 * timeout_s)),
+        "FSIZE": MAX_FILE_MB << 20,
+        "NPROC": max_processes,
+        "NOFILE": MAX_OPEN_FILES,
+        "CORE": 0,
+        "STACK": STACK_MB << 20,  # glibc's default thread stack size, so threads fit in RLIMIT_AS
+    }
+    if memory_mb:
+        limits["AS"] = memory_mb << 20
+    return limits
+
+
+def _launcher_command(
+    full_argv: Sequence[str],
+    workdir: Path,
+    read_only: Sequence[Path],
+    limits: Mapping[str, int],
+    child_env: Mapping[str, str],
+) -> list[str]:
+    """The launcher's argv that confines and then execs ``full_argv`` (whose first item is absolute)."""
+    execute = [Path(full_argv[0]).resolve()]
+    if (loader := dynamic_loader()) is not None:
+        execute.append(loader)
+    command = [str(launcher()), "-w", str(workdir), "-c", str(workdir)]
+    command += [arg for p in (*library_paths(), *read_only) for arg in ("-r", str(p))]
+    command += [arg for p in execute for arg in ("-x", str(p))]
+    command += [arg for name, value in limits.items() for arg in ("-l", f"{name}={value}")]
+    command += [arg for key, value in child_env.items() for arg in ("-e", f"{key}={value}")]
+    return [*command, "--", *full_argv]
+
+
+def _wait_or_kill(proc: subprocess.Popen[bytes], timeout_s: float) -> tuple[bool, bool]:
+    """Wait for ``proc``, killing its process group at the deadline (and always, once it exits).
+
+    Returns (timed out, was stopped by a signal when the deadline came)."""
+    # A blocking wait with a timer that kills the group: Popen.wait(timeout=...) polls with sleeps
+    # of up to 50 ms, which short runs (most emulated launches) would pay every time.
+    expired = threading.Event()
+    was_stopped = threading.Event()
+
+    def expire() -> None:
+        if procs.group_stopped(proc.pid):
+            was_stopped.set()
+        expired.set()
+        _kill_group(proc.pid)
+
+    timer = threading.Timer(timeout_s, expire)
+    timer.start()
+    try:
+        proc.wait()
+    finally:
+        timer.cancel()
+        _kill_group(proc.pid)
+        proc.wait()
+    return expired.is_set(), was_stopped.is_set()
 
 
 def _kill_group(pgid: int) -> None:

@@ -53,6 +53,8 @@ from kernel_skills.errors import EmulatorUnsupported, KernelFault, RefusedInput
 if TYPE_CHECKING:
     from kernel_skills.bench.launch import Launch
     from kernel_skills.bench.spec import Problem
+    from kernel_skills.emulator.engine_build import Engine
+    from kernel_skills.emulator.ptx import Program
 
 TIMING_NOTE = (
     "verified on the CPU emulator: correctness only, not timed (timing, speedup and the roofline need a "
@@ -84,12 +86,7 @@ def _emulator_device() -> DeviceInfo:
 def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchResult:
     """The emulator verdict for a planned submission (see the module docstring)."""
     request, problem = the_plan.request, the_plan.problem
-    shapes = problem.emulator_shape_list()
-    if not shapes:
-        raise EmulatorUnsupported(
-            f"problem {problem.name!r} has no shape small enough for the CPU emulator: its module needs an "
-            "EMULATOR_SHAPES entry (see kernel_skills.bench.spec)"
-        )
+    shapes = _emulator_shapes(problem)
     emu_plan = dataclasses.replace(the_plan, shapes=shapes, timed=[])
     steps = Steps(progress, 3 + len(shapes))
     steps.step("compiling for sm_90a (NVRTC: the ABI and launch limits)")
@@ -101,33 +98,14 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
     steps.step("reading the PTX NVRTC produced into the CPU emulator")
     program = compiled_program(prepared.compiled.kernel.compile_id, prepared.compiled.kernel.name)
     engine = build_engine(paths.cache_dir() / "emulator")
-    checks = [
-        *prepared.checks,
-        Check(
-            name="emulator program",
-            passed=True,
-            detail=f"{program.instructions} PTX instructions of {program.kernel}; engine "
-            + ("cached" if engine.cached else f"built in {engine.build_ms / 1000:.1f} s")
-            + f"; confinement: {confinement}",
-        ),
-    ]
+    checks = [*prepared.checks, _program_check(program, engine, confinement)]
     kernel = EmulatedKernel(engine.exe, program, timeout_s=max(timeouts.check, 1.0))
     counted = counted_shape(problem, [s for _, s in shapes], the_plan.timed[0][1] if the_plan.timed else None)
     run_shape = functools.partial(_check_one, kernel, problem, counted)
     found = check_shapes(prepared, run_shape, steps, where=" on the CPU emulator")
     checks += [*found.checks, found.inputs_unchanged()]
     correct = all(c.passed for c in checks)
-    notes = [TIMING_NOTE, f"the emulator ran {kernel.executed:,} thread-instructions"]
-    if kernel.printf_dropped:
-        notes.append(
-            f"printf: the first {PRINTF_KEPT // 1024} KiB of the kernel's output are kept (at most "
-            f"{PRINTF_LIMIT // 1024} KiB per launch are collected); the rest was dropped"
-        )
-    if request.shapes:
-        notes.append(
-            f"shapes={request.shapes} selects GPU shape sets; the CPU emulator checks the problem's emulator "
-            "shapes (list_problems shows them)"
-        )
+    notes = _notes(kernel, request.shapes)
     counters = _counters(kernel, problem, counted, the_plan, prepared.compiled.kernel)
     steps.finish()
     return BenchResult(
@@ -148,6 +126,44 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
         counters=counters,
         estimate=_estimate(counters, problem) if correct else None,
     )
+
+
+def _emulator_shapes(problem: Problem) -> list[tuple[str, dict[str, int]]]:
+    """The problem's shapes small enough for the emulator; EmulatorUnsupported when it has none."""
+    shapes = problem.emulator_shape_list()
+    if not shapes:
+        raise EmulatorUnsupported(
+            f"problem {problem.name!r} has no shape small enough for the CPU emulator: its module needs an "
+            "EMULATOR_SHAPES entry (see kernel_skills.bench.spec)"
+        )
+    return shapes
+
+
+def _program_check(program: Program, engine: Engine, confinement: str) -> Check:
+    """The (always passing) check that reports what the emulator runs: the PTX, the engine, confinement."""
+    return Check(
+        name="emulator program",
+        passed=True,
+        detail=f"{program.instructions} PTX instructions of {program.kernel}; engine "
+        + ("cached" if engine.cached else f"built in {engine.build_ms / 1000:.1f} s")
+        + f"; confinement: {confinement}",
+    )
+
+
+def _notes(kernel: EmulatedKernel, requested_shapes: list[str] | None) -> list[str]:
+    """The verdict's notes: untimed, how much ran, dropped printf, GPU shape sets not applied."""
+    notes = [TIMING_NOTE, f"the emulator ran {kernel.executed:,} thread-instructions"]
+    if kernel.printf_dropped:
+        notes.append(
+            f"printf: the first {PRINTF_KEPT // 1024} KiB of the kernel's output are kept (at most "
+            f"{PRINTF_LIMIT // 1024} KiB per launch are collected); the rest was dropped"
+        )
+    if requested_shapes:
+        notes.append(
+            f"shapes={requested_shapes} selects GPU shape sets; the CPU emulator checks the problem's "
+            "emulator shapes (list_problems shows them)"
+        )
+    return notes
 
 
 def counted_shape(

@@ -183,17 +183,29 @@ class _Checker:
         for key in schema.GENERAL_REQUIRED:
             if key not in general:
                 self.error(f"general.{key}", f"required key '{key}' is missing from [general]")
+        self._check_name(general.get("name"))
+        self._check_general_values(general)
+        self._check_backends(general.get("backends"))
+        for key in ("minver",):
+            self._check_version(general, key, "general")
+        self._check_general_subtables(general)
+        return general
 
-        name = general.get("name")
-        if isinstance(name, str):
-            self.name = name
-            if not schema.NAME_RE.match(name):
-                self.error(
-                    "general.name",
-                    f"'{name}' is not a valid kernel name: lowercase letters, digits and dashes, "
-                    "starting with a letter and ending with a letter or digit, at least 2 characters "
-                    "(e.g. 'my-kernel')",
-                )
+    def _check_name(self, name: Any) -> None:
+        """Record the kernel's name and check its form (its presence is checked with the required keys)."""
+        if not isinstance(name, str):
+            return
+        self.name = name
+        if not schema.NAME_RE.match(name):
+            self.error(
+                "general.name",
+                f"'{name}' is not a valid kernel name: lowercase letters, digits and dashes, "
+                "starting with a letter and ending with a letter or digit, at least 2 characters "
+                "(e.g. 'my-kernel')",
+            )
+
+    def _check_general_values(self, general: dict[str, Any]) -> None:
+        """[general]'s version, edition and license."""
         version = general.get("version")
         if _type_ok(version, "int") and version < 0:
             self.error(
@@ -210,23 +222,24 @@ class _Checker:
         license_ = general.get("license")
         if isinstance(license_, str) and not license_.strip():
             self.error("general.license", "must not be empty (a Hub license identifier, e.g. 'apache-2.0')")
-        backends = general.get("backends")
-        if isinstance(backends, list):
-            if not backends:
-                self.error(
-                    "general.backends", "must list at least one backend: " + ", ".join(schema.BACKENDS)
-                )
-            for i, backend in enumerate(backends):
-                if backend not in schema.BACKENDS:
-                    self.error(
-                        f"general.backends[{i}]",
-                        f"unknown backend {backend!r}; accepted: " + ", ".join(schema.BACKENDS),
-                    )
-            if len(set(map(str, backends))) != len(backends):
-                self.error("general.backends", "lists a backend more than once")
-        for key in ("minver",):
-            self._check_version(general, key, "general")
 
+    def _check_backends(self, backends: Any) -> None:
+        """[general] backends: a non-empty list of known backends, each once."""
+        if not isinstance(backends, list):
+            return
+        if not backends:
+            self.error("general.backends", "must list at least one backend: " + ", ".join(schema.BACKENDS))
+        for i, backend in enumerate(backends):
+            if backend not in schema.BACKENDS:
+                self.error(
+                    f"general.backends[{i}]",
+                    f"unknown backend {backend!r}; accepted: " + ", ".join(schema.BACKENDS),
+                )
+        if len(set(map(str, backends))) != len(backends):
+            self.error("general.backends", "lists a backend more than once")
+
+    def _check_general_subtables(self, general: dict[str, Any]) -> None:
+        """[general.cuda] and the other sub-tables' keys and versions; [general.hub]'s repository id."""
         for sub, allowed in schema.GENERAL_SUBTABLES.items():
             table = general.get(sub)
             if isinstance(table, dict):
@@ -238,7 +251,6 @@ class _Checker:
         repo_id = hub.get("repo-id") if isinstance(hub, dict) else None
         if isinstance(repo_id, str) and not schema.REPO_ID_RE.match(repo_id):
             self.error("general.hub.repo-id", f"{repo_id!r} is not a Hub repository id ('org/name')")
-        return general
 
     def _check_version(self, table: dict[str, Any], key: str, where: str) -> None:
         value = table.get(key)

@@ -40,7 +40,7 @@ from kernel_skills.surface.guidance import Where, benchmark_steps
 from kernel_skills.surface.index import skill_uri
 
 if TYPE_CHECKING:
-    from kernel_skills.bench.models import BenchResult
+    from kernel_skills.bench.models import BenchResult, KernelInfo
     from kernel_skills.bench.registry import ProblemRegistry
     from kernel_skills.catalog import Catalog
     from kernel_skills.surface.state import SkillsState
@@ -195,23 +195,55 @@ How to work:
 
 def render_optimise_result(result: BenchResult, result_id: int) -> str:
     lines = [f"Optimise the kernel of benchmark result {result_id} (problem `{result.problem}`)."]
-    kernel = result.kernel
-    if kernel is not None:
+    if result.kernel is not None:
+        lines.append(_kernel_line(result.kernel))
+    lines += _correctness_lines(result)
+    lines += _performance_lines(result)
+    if result.device is not None:
+        emulated = getattr(result, "verified_on", None) == "cpu-emulator"
         lines.append(
-            f"Kernel `{kernel.name}`: {kernel.registers} registers, "
-            f"spills {kernel.spill_stores}/{kernel.spill_loads} "
-            f"(stores/loads), {kernel.shared_bytes} B static shared memory"
-            + (f", compile_id {kernel.compile_id}" if kernel.compile_id else "")
+            f"Measured on {result.device.name}"
+            + (" (verified on the CPU emulator)" if emulated else "")
             + "."
         )
-    failed = [c for c in result.checks if not c.passed]
-    if not result.correct:
-        lines.append(
-            "It is NOT correct. Failed checks (fix these first; speed does not count until they pass):"
-        )
-        lines += [f"  - {c.name}: {c.detail}" for c in failed[:8]]
+    if result.warnings:
+        lines.append("Warnings: " + "; ".join(result.warnings[:4]))
+    if result.counters is not None:
+        lines += counter_lines(result)
+    compute_bound = result.roofline is not None and result.roofline.bound != "memory"
+    reference = "hopper-features.md" if compute_bound else "memory-bound-kernels.md"
+    if result.time_us is None and result.counters is not None:
+        lines.append(optimise_by_counters(result.problem, reference))
     else:
-        lines.append("It passed every correctness check.")
+        lines.append(_next_steps(result.problem, reference))
+    return "\n".join(lines) + "\n"
+
+
+def _kernel_line(kernel: KernelInfo) -> str:
+    """The compiled kernel's resources: registers, spills, static shared memory."""
+    return (
+        f"Kernel `{kernel.name}`: {kernel.registers} registers, "
+        f"spills {kernel.spill_stores}/{kernel.spill_loads} "
+        f"(stores/loads), {kernel.shared_bytes} B static shared memory"
+        + (f", compile_id {kernel.compile_id}" if kernel.compile_id else "")
+        + "."
+    )
+
+
+def _correctness_lines(result: BenchResult) -> list[str]:
+    """Correct, or the first failed checks to fix before anything else."""
+    if result.correct:
+        return ["It passed every correctness check."]
+    failed = [c for c in result.checks if not c.passed]
+    return [
+        "It is NOT correct. Failed checks (fix these first; speed does not count until they pass):",
+        *(f"  - {c.name}: {c.detail}" for c in failed[:8]),
+    ]
+
+
+def _performance_lines(result: BenchResult) -> list[str]:
+    """The median time and speedup, the achieved rates and the roofline, where measured."""
+    lines: list[str] = []
     if result.time_us is not None:
         timing = f"Median {result.time_us.median:.2f} us over {result.time_us.n} runs"
         eager = result.baseline_us.get("torch_eager")
@@ -228,35 +260,20 @@ def render_optimise_result(result: BenchResult, result_id: int) -> str:
         if roofline.fraction_of_peak is not None:
             text += f", {100 * roofline.fraction_of_peak:.0f}% of the hardware limit"
         lines.append(text + ".")
-        reference = "memory-bound-kernels.md" if roofline.bound == "memory" else "hopper-features.md"
-    else:
-        reference = "memory-bound-kernels.md"
-    if result.device is not None:
-        emulated = getattr(result, "verified_on", None) == "cpu-emulator"
-        lines.append(
-            f"Measured on {result.device.name}"
-            + (" (verified on the CPU emulator)" if emulated else "")
-            + "."
-        )
-    if result.warnings:
-        lines.append("Warnings: " + "; ".join(result.warnings[:4]))
-    if result.counters is not None:
-        lines += counter_lines(result)
-    if result.time_us is None and result.counters is not None:
-        lines.append(optimise_by_counters(result.problem, reference))
-    else:
-        lines.append(
-            f"""
+    return lines
+
+
+def _next_steps(problem: str, reference: str) -> str:
+    """The measured-kernel loop: compare, read ``reference``, change one thing, re-benchmark."""
+    return f"""
 Next:
-1. Compare with list_results(problem="{result.problem}") to see the best attempt so far.
+1. Compare with list_results(problem="{problem}") to see the best attempt so far.
 2. Read skill://{KERNEL_SKILL}/references/{reference} for this kind of kernel, and
    skill://{KERNEL_SKILL}/references/reading-reports.md to read the compile report.
 3. Change one thing at a time; compile_kernel it (registers, spills, sass features, lint), then
    benchmark_kernel with the same problem, block and grid, and keep the change only if the median drops
    and every check still passes.
 4. Stop when the roofline fraction stops improving; report the result_id of your best attempt."""
-        )
-    return "\n".join(lines) + "\n"
 
 
 def counter_lines(result: BenchResult) -> list[str]:

@@ -237,8 +237,18 @@ def _refuse_recursion(edges: dict[str, set[str]], root: str) -> None:
 
 
 def _lay_out(module: Module, functions: list[Function]) -> _Layout:
+    """Place every symbol the kernel reaches; ``functions[0]`` is the kernel."""
     lay = _Layout()
-    # every module-level __device__ variable in one region, every __constant__ one in another
+    _lay_out_module_variables(lay, module)
+    _lay_out_function_variables(lay, functions)
+    _lay_out_kernel_params(lay, functions[0])
+    _lay_out_thread_slots(lay, functions)
+    return lay
+
+
+def _lay_out_module_variables(lay: _Layout, module: Module) -> None:
+    """Every module-level __device__ variable in one region, every __constant__ one in another; module
+    shared variables first in shared memory."""
     regions = {
         "global": (T.MODULE_GLOBALS_REGION, "__device__ variables"),
         "const": (T.MODULE_CONSTS_REGION, "__constant__ variables"),
@@ -260,6 +270,10 @@ def _lay_out(module: Module, functions: list[Function]) -> _Layout:
     for space, (region, name) in regions.items():
         if data[space]:
             lay.memories.append((region, name, bytes(data[space]), space == "const"))
+
+
+def _lay_out_function_variables(lay: _Layout, functions: list[Function]) -> None:
+    """The functions' shared and local variables, refused past the H100's shared and local limits."""
     for fn in functions:
         for var in fn.locals:
             if var.space == "shared":
@@ -276,13 +290,20 @@ def _lay_out(module: Module, functions: list[Function]) -> _Layout:
         raise Unsupported(
             f"the kernel needs {lay.local_size} bytes of local memory per thread (H100: 512 KB)"
         )
-    entry = functions[0]
+
+
+def _lay_out_kernel_params(lay: _Layout, entry: Function) -> None:
+    """The kernel's parameters, in order, in the param space."""
     offset = 0
     for p in entry.params:
         offset = _align(offset, p.align)
         lay.symbols[p.name] = ("param", offset)
         offset += p.size
     lay.kernel_param_size = offset
+
+
+def _lay_out_thread_slots(lay: _Layout, functions: list[Function]) -> None:
+    """Each thread's storage: the functions' params, returns and call params, and a slot per register."""
     toff = 0
     for fn in functions:
         for var in [*fn.params, *fn.returns]:
@@ -299,7 +320,6 @@ def _lay_out(module: Module, functions: list[Function]) -> _Layout:
     lay.thread_param_size = toff
     if len(lay.reg_types) > MAX_REG_SLOTS:
         raise Unsupported(f"{len(lay.reg_types)} PTX registers: more than the emulator's {MAX_REG_SLOTS}")
-    return lay
 
 
 def _place_shared(lay: _Layout, var: Variable) -> None:
