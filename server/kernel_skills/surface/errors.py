@@ -21,15 +21,20 @@ from mcp_types import INTERNAL_ERROR, INVALID_PARAMS
 from kernel_skills.errors import (
     CompileError,
     DeviceUnavailable,
+    EmulatorFault,
     EmulatorUnsupported,
+    EndpointError,
     KernelFault,
     KernelSkillsError,
     MissingDependency,
+    NoAnswers,
     ProblemError,
     RefusedInput,
     ServerFault,
     SkillError,
+    TeacherReplyError,
     Timeout,
+    ToolsUnsupported,
     errno_text,
     missing_module,
 )
@@ -52,6 +57,11 @@ KINDS: dict[type[KernelSkillsError], ErrorKind] = {
     DeviceUnavailable: ErrorKind("no GPU", INTERNAL_ERROR),
     MissingDependency: ErrorKind("not installed", INTERNAL_ERROR),
     KernelFault: ErrorKind("kernel fault", INTERNAL_ERROR),
+    EmulatorFault: ErrorKind("kernel fault", INTERNAL_ERROR),  # what the engine found the kernel do
+    EndpointError: ErrorKind("error", INTERNAL_ERROR),  # an eval's model, not a tool's (as before the move)
+    NoAnswers: ErrorKind("error", INTERNAL_ERROR),
+    ToolsUnsupported: ErrorKind("error", INTERNAL_ERROR),
+    TeacherReplyError: ErrorKind("skill error", INVALID_PARAMS),
     Timeout: ErrorKind("timed out", INTERNAL_ERROR),
     ServerFault: ErrorKind("server fault", INTERNAL_ERROR),  # the machine, not the submission
     KernelSkillsError: ErrorKind("error", INTERNAL_ERROR),
