@@ -16,8 +16,8 @@ from kernel_skills.bench.estimate import (
     DATASHEET_PEAKS,
     DATASHEET_SOURCE,
     H100_SMS,
-    estimate,
     fit,
+    h100_estimate,
     with_measurement,
 )
 from kernel_skills.bench.models import (
@@ -70,7 +70,9 @@ def _counters(
 def _estimate(
     c: Counters, bytes_moved: int = GB, flops: int = 0, model: EstimateModel | None = None
 ) -> Estimate:
-    found = estimate(c, bytes_moved=bytes_moved, flops=flops, peaks=PEAKS, peaks_source="test", model=model)
+    found = h100_estimate(
+        c, bytes_moved=bytes_moved, flops=flops, peaks=PEAKS, peaks_source="test", model=model
+    )
     assert found is not None
     return found
 
@@ -114,7 +116,7 @@ def test_a_tiny_kernel_is_launch_bound() -> None:
 
 def test_no_estimate_without_totals_at_a_timed_shape() -> None:
     c = _counters(unique=GB).model_copy(update={"at_shape": None})
-    assert estimate(c, bytes_moved=GB, flops=0, peaks=PEAKS, peaks_source="x") is None
+    assert h100_estimate(c, bytes_moved=GB, flops=0, peaks=PEAKS, peaks_source="x") is None
 
 
 def test_the_error_is_the_estimate_over_the_measurement_minus_one() -> None:

@@ -70,7 +70,7 @@ def terms_us(at: ScaledCounters, peaks: Peaks) -> dict[str, float]:
     return {k: round(v, 4) for k, v in terms.items()}
 
 
-def estimate(
+def h100_estimate(
     counters: Counters,
     *,
     bytes_moved: int,
@@ -151,8 +151,8 @@ __all__ = [
     "DATASHEET_SOURCE",
     "Estimate",
     "EstimateModel",
-    "estimate",
     "fit",
+    "h100_estimate",
     "terms_us",
     "with_measurement",
 ]

@@ -32,7 +32,7 @@ from kernel_skills.bench import (
 )
 from kernel_skills.bench.checking import check_shape
 from kernel_skills.bench.device import require_module
-from kernel_skills.bench.estimate import DATASHEET_PEAKS, DATASHEET_SOURCE, estimate
+from kernel_skills.bench.estimate import DATASHEET_PEAKS, DATASHEET_SOURCE, h100_estimate
 from kernel_skills.bench.models import BenchResult, Check, Counters, DeviceInfo, Estimate, KernelInfo
 from kernel_skills.emulator.counters import launch_counters, summarise
 from kernel_skills.emulator.engine_build import build_engine
@@ -208,7 +208,7 @@ def _estimate(counters: Counters | None, problem: Problem) -> Estimate | None:
         return None
     shape = counters.at_shape.shape
     peaks, source = calibration.h100_peaks(DATASHEET_PEAKS, DATASHEET_SOURCE)
-    return estimate(
+    return h100_estimate(
         counters,
         bytes_moved=problem.bytes_moved(shape),
         flops=problem.flops(shape),
