@@ -101,11 +101,11 @@ def main(argv: list[str]) -> int:
     except Exception as exc:  # reported to the parent, which raises CompileError
         write_frame(channel, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
         return 1
-    sandbox = confine_reads(read_dirs, namespace_error) if confine else UNCONFINED_REPORT
-    if confine and not sandbox["confined"]:
-        write_frame(channel, {"ready": False, "unconfinable": sandbox["detail"]})
+    walls = confine_reads(read_dirs, namespace_error) if confine else UNCONFINED_REPORT
+    if confine and not walls["confined"]:
+        write_frame(channel, {"ready": False, "unconfinable": walls["detail"]})
         return 1
-    write_frame(channel, {"ready": True, "pid": os.getpid(), "sandbox": sandbox})
+    write_frame(channel, {"ready": True, "pid": os.getpid(), "sandbox": walls})
     return serve(channel, lambda request: _answer(nvrtc, request))
 
 
