@@ -30,12 +30,12 @@ COLD_EXTRA_TARGET_S = 0.5
 def run(args: argparse.Namespace) -> dict:
     import shutil
 
-    from kernel_skills.emulator import sandbox
+    from kernel_skills import confine
 
     if shutil.which("g++") is None:
         print("skipped: g++ is not installed (the emulator's engine is built once with it)")
         return {"skipped": "no g++"}
-    if not sandbox.confinement_available():
+    if not confine.landlock_available():
         print("skipped: Linux Landlock is not available, so the emulator refuses to run kernels")
         return {"skipped": "no Landlock"}
     repeats = 3 if getattr(args, "quick", False) else 5

@@ -17,10 +17,10 @@ from typing import Any
 def run(args: argparse.Namespace) -> dict:
     import shutil
 
-    from kernel_skills.emulator import sandbox
+    from kernel_skills import confine
 
     del args
-    if shutil.which("g++") is None or not sandbox.confinement_available():
+    if shutil.which("g++") is None or not confine.landlock_available():
         print("skipped: the emulator needs g++ and Linux Landlock")
         return {"skipped": "no emulator here"}
     gpu = _gpu_usable()

@@ -49,13 +49,13 @@ class Tally:
 
 
 def _reason() -> str | None:
-    from kernel_skills.emulator import sandbox
+    from kernel_skills import confine
 
     if os.geteuid() != 0:
         return "needs root (it mounts tmpfs and uses chattr +i)"
     if shutil.which("g++") is None or shutil.which("chattr") is None:
         return "needs g++ and chattr"
-    if not sandbox.confinement_available():
+    if not confine.landlock_available():
         return "the emulator needs Linux Landlock"
     return None
 

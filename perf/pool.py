@@ -44,11 +44,11 @@ def _private_cache() -> Iterator[Path]:
 def _emulator_reason() -> str | None:
     import shutil
 
-    from kernel_skills.emulator import sandbox
+    from kernel_skills import confine
 
     if shutil.which("g++") is None:
         return "no g++"
-    if not sandbox.confinement_available():
+    if not confine.landlock_available():
         return "no Landlock"
     return None
 

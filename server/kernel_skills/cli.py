@@ -58,12 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
-    if getattr(args, "unconfined_compile", False):
+    if getattr(args, "unconfined", False):
         import os
 
-        from kernel_skills.toolchain.confinement import COMPILE_UNCONFINED_ENV
+        from kernel_skills.confine import UNCONFINED_ENV
 
-        os.environ[COMPILE_UNCONFINED_ENV] = "1"  # read by the compile worker when it is made
+        os.environ[UNCONFINED_ENV] = "1"  # read when a confined child is started
     try:
         return int(args.func(args))
     except KernelSkillsError as exc:

@@ -108,8 +108,27 @@ def check_headers() -> Check:
     return _ok("cuda-headers", f"CUDA runtime and CCCL headers ({len(dirs)} include folders)", COMPILE)
 
 
+def _retired(check: Check, name: str) -> Check:
+    """``check``, saying so when the retired opt-out variable ``name`` is set (it is no longer read)."""
+    from kernel_skills.confine import UNCONFINED_ENV, retired_settings
+
+    notes = retired_settings((name,))
+    if not notes:
+        return check
+    fix = f"unset {name}; for trusted local use only, set {UNCONFINED_ENV}=1 instead"
+    status = "warning" if check.status == "ok" else check.status
+    detail = f"{check.detail}; {'; '.join(notes)}"
+    return check.model_copy(update={"status": status, "detail": detail, "fix": check.fix or fix})
+
+
 def check_compile_confinement() -> Check:
-    from kernel_skills.toolchain.confinement import COMPILE_UNCONFINED_ENV, weaker_than_default
+    from kernel_skills.confine import COMPILE_RETIRED_ENV
+
+    return _retired(_compile_confinement(), COMPILE_RETIRED_ENV)
+
+
+def _compile_confinement() -> Check:
+    from kernel_skills.confine import UNCONFINED_ENV, weaker_than_default
 
     weaker = weaker_than_default()
     if weaker is None:
@@ -117,7 +136,7 @@ def check_compile_confinement() -> Check:
     if "refused" in weaker:
         fix = (
             "run on Linux 5.13+ with Landlock enabled or with unprivileged user namespaces allowed; "
-            f"for trusted local use only: serve --unconfined-compile ({COMPILE_UNCONFINED_ENV}=1)"
+            f"for trusted local use only: serve --unconfined ({UNCONFINED_ENV}=1)"
         )
         return _not_ok("compile-confinement", "missing", weaker, fix, COMPILE)
     fix = "enable Landlock (Linux 5.13+, lsm=landlock) and unprivileged user namespaces for both walls"
@@ -130,8 +149,8 @@ EMULATOR = "benchmark_kernel without a GPU (the CPU emulator's verdicts)"
 
 
 def check_gxx() -> Check:
-    from kernel_skills.emulator.gxx import INSTALL_HINT, find_gxx, gxx_version
     from kernel_skills.errors import DeviceUnavailable
+    from kernel_skills.gxx import INSTALL_HINT, find_gxx, gxx_version
 
     try:
         return _ok("gxx", f"{find_gxx()}: {gxx_version()}", EMULATOR)
@@ -142,10 +161,10 @@ def check_gxx() -> Check:
 def check_engine(build: bool) -> Check:
     """The engine and the confined launcher, the project's own C++ built once per install."""
     from kernel_skills import paths
+    from kernel_skills.confine import launcher, launcher_path
     from kernel_skills.emulator.engine_build import build_engine, cached_engine
-    from kernel_skills.emulator.gxx import INSTALL_HINT
-    from kernel_skills.emulator.sandbox import launcher, launcher_path
     from kernel_skills.errors import DeviceUnavailable
+    from kernel_skills.gxx import INSTALL_HINT
 
     folder = paths.cache_dir() / "emulator"
     try:
@@ -167,19 +186,25 @@ def _seccomp_available() -> bool:
 
 
 def check_emulator_confinement() -> Check:
-    from kernel_skills.emulator.sandbox import EMULATOR_UNCONFINED_ENV, require_confinement
+    from kernel_skills.confine import EMULATOR_RETIRED_ENV
+
+    return _retired(_emulator_confinement(), EMULATOR_RETIRED_ENV)
+
+
+def _emulator_confinement() -> Check:
+    from kernel_skills.confine import UNCONFINED_ENV, require_child_confinement
     from kernel_skills.errors import DeviceUnavailable
 
     try:
-        walls = require_confinement()
+        walls = require_child_confinement()
     except DeviceUnavailable as exc:
         fix = (
             "run on Linux 5.13+ with Landlock enabled (lsm=...,landlock); for trusted local use only: "
-            f"{EMULATOR_UNCONFINED_ENV}=1"
+            f"{UNCONFINED_ENV}=1"
         )
         return _not_ok("emulator-confinement", "missing", str(exc), fix, EMULATOR)
     if walls.startswith("UNCONFINED"):
-        fix = f"unset {EMULATOR_UNCONFINED_ENV} where Landlock is available"
+        fix = f"unset {UNCONFINED_ENV} where Landlock is available"
         return _not_ok("emulator-confinement", "warning", walls, fix, EMULATOR)
     if not _seccomp_available():
         fix = "a kernel with seccomp filters (CONFIG_SECCOMP_FILTER)"

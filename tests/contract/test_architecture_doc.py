@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .test_layering import UTILITIES as UTILITY_ROOMS
 from .test_layering import all_imports, room_graph
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
 # Leaves every room may import (the page says so instead of drawing them); "kernel_skills" is the
 # package itself (``from kernel_skills import paths, __version__``).
-UTILITIES = {"errors", "paths", "procs", "tempdirs", "workerproc", "cache_faults", "kernel_skills"}
+UTILITIES = set(UTILITY_ROOMS)
 EDGE_LINE = re.compile(r"^- `(\w+)` → (.+)$", re.M)
 
 

@@ -20,6 +20,19 @@ DOMAIN = ("catalog", "toolchain", "bench", "emulator", "executors", "evals", "tr
 ADAPTERS = ("surface", "commands")  # with app.py and cli.py
 LAYERS = ("bench", "emulator", "executors", "dispatch")  # each may import only the ones before it
 ROOM_OF_MODULE = {"app": "surface", "cli": "commands"}
+# Rooms below every other: each may import only the others here ("kernel_skills" is the package itself,
+# ``from kernel_skills import paths``). ``confine`` confines the children that toolchain and emulator start.
+UTILITIES = (
+    "errors",
+    "paths",
+    "procs",
+    "tempdirs",
+    "workerproc",
+    "cache_faults",
+    "gxx",
+    "confine",
+    "kernel_skills",
+)
 MODULE_NAME = re.compile(r"kernel_skills(\.[A-Za-z_][A-Za-z0-9_]*)+")
 
 
@@ -203,3 +216,12 @@ def test_nothing_below_the_dispatch_imports_it_or_the_rooms_that_use_it() -> Non
 
 def test_the_rooms_import_graph_has_no_cycle() -> None:
     assert find_cycle(room_graph(all_imports())) is None
+
+
+def test_the_utilities_import_only_each_other() -> None:
+    offenders = [
+        _where(i)
+        for i in cross_room(all_imports())
+        if room(i.source) in UTILITIES and room(i.module) not in UTILITIES
+    ]
+    assert offenders == []

@@ -7,13 +7,13 @@ import shutil
 
 import pytest
 
-from kernel_skills.emulator import sandbox
+from kernel_skills import confine
 
 
 def _reason() -> str | None:
     if shutil.which("g++") is None:
         return "the CPU emulator builds its engine once with g++ (apt-get install g++)"
-    if not sandbox.confinement_available():
+    if not confine.landlock_available():
         return "the CPU emulator runs its engine only under Linux Landlock, which this kernel lacks"
     return None
 

@@ -13,10 +13,10 @@ import torch
 
 from kernel_skills import paths
 from kernel_skills.bench.launch import Launch
+from kernel_skills.confine import run_confined
 from kernel_skills.emulator import protocol
 from kernel_skills.emulator.engine_build import build_engine
 from kernel_skills.emulator.harness import PRINTF_KEPT
-from kernel_skills.emulator.sandbox import run_confined
 from kernel_skills.errors import EmulatorUnsupported
 from kernel_skills.paths import bundled_kernels_dir
 

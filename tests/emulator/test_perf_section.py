@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from kernel_skills.emulator import sandbox
+from kernel_skills.confine import policy
 
 
 def test_the_emulator_section_is_part_of_make_bench() -> None:
@@ -20,6 +20,6 @@ def test_without_landlock_the_section_says_why_and_skips(
 ) -> None:
     from perf import emulator
 
-    monkeypatch.setattr(sandbox, "confinement_available", lambda: False)
+    monkeypatch.setattr(policy, "landlock_available", lambda: False)
     assert emulator.run(argparse.Namespace(quick=True, json_out=None)) == {"skipped": "no Landlock"}
     assert "skipped: Linux Landlock is not available" in capsys.readouterr().out

@@ -16,8 +16,9 @@ import pytest
 
 from kernel_skills.bench import Timeouts
 from kernel_skills.bench.models import BenchRequest, BenchResult
+from kernel_skills.confine import UNCONFINED_ENV, policy
 from kernel_skills.dispatch import benchmark, on_emulator
-from kernel_skills.emulator import LIMITS, TIMING_NOTE, sandbox
+from kernel_skills.emulator import LIMITS, TIMING_NOTE
 from kernel_skills.errors import EmulatorUnsupported, KernelFault, RefusedInput, Timeout
 
 from .conftest import needs_emulator
@@ -297,8 +298,8 @@ def test_a_wrong_abi_behind_a_compile_id_is_reported_before_the_emulator_asks_fo
 def test_without_confinement_the_emulator_refuses_to_run_anything(monkeypatch: pytest.MonkeyPatch) -> None:
     from kernel_skills.errors import DeviceUnavailable
 
-    monkeypatch.setattr(sandbox, "confinement_available", lambda: False)
-    monkeypatch.delenv(sandbox.EMULATOR_UNCONFINED_ENV, raising=False)
+    monkeypatch.setattr(policy, "landlock_available", lambda: False)
+    monkeypatch.delenv(UNCONFINED_ENV, raising=False)
     with pytest.raises(DeviceUnavailable, match="Landlock"):
         _judge((GOOD / "gelu_tanh.cu").read_text())
 

@@ -6,12 +6,12 @@ import shutil
 
 import pytest
 
-from kernel_skills.emulator import sandbox
+from kernel_skills import confine
 from kernel_skills.evals import Expected, TestCase, judge_answer, score_answer
 from kernel_skills.evals.code_checks import extract_code
 
 needs_emulator = pytest.mark.skipif(
-    shutil.which("g++") is None or not sandbox.confinement_available(),
+    shutil.which("g++") is None or not confine.landlock_available(),
     reason="the CPU emulator needs g++ and Linux Landlock",
 )
 

@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from kernel_skills import tempdirs
-from kernel_skills.emulator import sandbox
+from kernel_skills import confine, tempdirs
 
 _EMULATOR_REASON = (
     "the CPU emulator builds its engine with g++ (apt-get install g++)"
     if shutil.which("g++") is None
     else None
-    if sandbox.confinement_available()
+    if confine.landlock_available()
     else "the CPU emulator runs its engine only under Linux Landlock, which this kernel lacks"
 )
 needs_emulator = pytest.mark.skipif(_EMULATOR_REASON is not None, reason=_EMULATOR_REASON or "")

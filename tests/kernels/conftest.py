@@ -66,11 +66,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     builds the PTX engine once (never a kernel), and Linux Landlock (the engine is never started
     unconfined); skip them with the reason otherwise."""
     del config
-    from kernel_skills.emulator.sandbox import confinement_available
+    from kernel_skills.confine import landlock_available
 
     if shutil.which("g++") is None:
         reason = "the CPU emulator's PTX engine is built once with g++, which is not installed"
-    elif not confinement_available():
+    elif not landlock_available():
         reason = "the CPU emulator runs its engine only under Linux Landlock, which this kernel lacks"
     else:
         return

@@ -61,7 +61,7 @@ async def test_without_a_gpu_the_write_kernel_loop_works_step_by_step(monkeypatc
 
 def test_the_instructions_name_what_this_machine_lacks_with_its_fix(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv(FORCE_NO_DEVICE_ENV, "1")
-    from kernel_skills.emulator.gxx import find_gxx
+    from kernel_skills.gxx import find_gxx
 
     monkeypatch.setenv("PATH", str(tmp_path))  # no g++ on the PATH
     find_gxx.cache_clear()  # g++ is looked up once per process

@@ -51,7 +51,7 @@ def test_serve_help_lists_the_documented_options():
         "--no-bundled",
         "--agent-dirs",
         "--allow-remote",
-        "--unconfined-compile",
+        "--unconfined",
     ):
         assert option in done.stdout
 
@@ -70,8 +70,20 @@ def _serve_stderr(*args: str, **env: str) -> str:
 
 
 def test_serve_warns_at_start_when_compiles_would_run_unconfined():
+    log = _serve_stderr("--unconfined")
+    assert "compile confinement weaker than the default" in log and "--unconfined" in log
+
+
+def test_serve_still_accepts_the_deprecated_unconfined_compile_flag():
     log = _serve_stderr("--unconfined-compile")
-    assert "compile confinement weaker than the default" in log and "--unconfined-compile" in log
+    assert "compile confinement weaker than the default: KERNEL_SKILLS_UNCONFINED=1 (--unconfined)" in log
+
+
+@pytest.mark.parametrize("old", ["KERNEL_SKILLS_UNCONFINED_COMPILE", "KERNEL_SKILLS_UNCONFINED_EMULATOR"])
+def test_serve_names_the_new_variable_at_start_when_a_retired_one_is_set(old: str):
+    log = _serve_stderr(**{old: "1"})
+    assert f"{old} is no longer read; set KERNEL_SKILLS_UNCONFINED=1" in log
+    assert "NVRTC runs unconfined" not in log  # the old name no longer loosens anything
 
 
 def test_serve_warns_at_start_when_one_confinement_wall_is_missing():
@@ -80,7 +92,7 @@ def test_serve_warns_at_start_when_one_confinement_wall_is_missing():
 
 
 def test_serve_does_not_warn_with_the_default_confinement():
-    from kernel_skills.toolchain.confinement import weaker_than_default
+    from kernel_skills.confine import weaker_than_default
 
     if weaker_than_default() is not None:
         pytest.skip(f"this machine's confinement is weaker than the default: {weaker_than_default()}")

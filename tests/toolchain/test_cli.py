@@ -91,7 +91,7 @@ def _compile_json(tmp_path: Path, *flags: str) -> dict:
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k != "KERNEL_SKILLS_UNCONFINED_COMPILE"}
+    env = {k: v for k, v in os.environ.items() if k != "KERNEL_SKILLS_UNCONFINED"}
     env["KERNEL_SKILLS_CACHE_DIR"] = str(tmp_path / "cli-cache")
     done = subprocess.run(
         [

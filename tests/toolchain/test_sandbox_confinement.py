@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from kernel_skills.confine import UNCONFINED_ENV, WITHOUT_ENV, weaker_than_default
 from kernel_skills.errors import CompileError, RefusedInput
 from kernel_skills.toolchain import CompileRequest, CompileResult, Toolchain
-from kernel_skills.toolchain.confinement import COMPILE_UNCONFINED_ENV, WITHOUT_ENV, weaker_than_default
 from kernel_skills.toolchain.locate import toolkit
 from kernel_skills.toolchain.worker import CompileWorker
 
@@ -200,13 +200,13 @@ def test_without_any_confinement_compiling_is_refused_with_how_to_enable_it(
     with pytest.raises(CompileError, match="cannot be confined") as caught:
         chain.compile(CompileRequest(source=KERNEL))
     message = str(caught.value)
-    assert "Landlock" in message and "user namespaces" in message and "--unconfined-compile" in message
+    assert "Landlock" in message and "user namespaces" in message and "--unconfined" in message
 
 
 def test_the_unconfined_opt_in_is_reported_in_every_result(
     secrets: Secrets, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(COMPILE_UNCONFINED_ENV, "1")
+    monkeypatch.setenv(UNCONFINED_ENV, "1")
     worker = CompileWorker()
     try:
         result = _chain(secrets, worker).compile(CompileRequest(source=KERNEL))

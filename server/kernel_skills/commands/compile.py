@@ -46,11 +46,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def add_unconfined_argument(parser: argparse.ArgumentParser) -> None:
+    """``--unconfined`` (``cli.main`` sets ``KERNEL_SKILLS_UNCONFINED=1``); ``--unconfined-compile``, its
+    old name, is still accepted (hidden, deprecated) so that existing configurations keep working."""
     parser.add_argument(
-        "--unconfined-compile",
+        "--unconfined",
         action="store_true",
-        help="run NVRTC without the include sandbox's confinement (trusted local use only: submitted "
-        "source could then read any file this user can; also KERNEL_SKILLS_UNCONFINED_COMPILE=1)",
+        help="run NVRTC without its confinement, and the CPU emulator's engine unconfined where Landlock "
+        "is missing (trusted local use only: submitted source could then read any file this user can; "
+        "also KERNEL_SKILLS_UNCONFINED=1)",
+    )
+    parser.add_argument(
+        "--unconfined-compile", dest="unconfined", action="store_true", help=argparse.SUPPRESS
     )
 
 

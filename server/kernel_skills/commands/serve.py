@@ -131,8 +131,10 @@ def _setup_logging() -> None:
 
 
 def _warn_if_weakly_confined() -> None:
-    from kernel_skills.toolchain.confinement import weaker_than_default
+    from kernel_skills.confine import retired_settings, weaker_than_default
 
+    for note in retired_settings():
+        logging.getLogger("kernel_skills.confine").warning("confinement setting ignored: %s", note)
     why = weaker_than_default()
     if why is not None:
         logging.getLogger("kernel_skills.toolchain").warning(

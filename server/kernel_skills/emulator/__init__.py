@@ -12,8 +12,8 @@ only, never ``executors`` or ``dispatch`` above it. The parts, one job each:
   reconverge at immediate post-dominators, every access bounds-checked against the emulated spaces,
   the race, initialisation, barrier and warp-collective checks, a thread-instruction budget;
 - ``protocol``: the job the engine reads, the bytes it writes back, its reports;
-- ``sandbox``: ``run_confined`` (Landlock, limits, process group, timeout) with the ``confine.cpp``
-  launcher, around every engine run; ``gxx``: finding g++ for the one-time builds;
+- ``engine_build``: the engine built once per install with g++ (``kernel_skills.gxx``); every engine
+  run goes through ``kernel_skills.confine.run_confined`` (Landlock, limits, process group, timeout);
 - ``harness``: the benchmark's ``Harness`` with each launch one confined engine run;
 - ``verdict``: the ``BenchResult`` with ``verified_on="cpu-emulator"``.
 

@@ -25,9 +25,9 @@ from pathlib import Path
 
 from kernel_skills import tempdirs
 from kernel_skills.cache_faults import FAULTS
-from kernel_skills.emulator.gxx import find_gxx, gxx_version
 from kernel_skills.emulator.ptx import cpp_header
 from kernel_skills.errors import DeviceUnavailable, server_fault
+from kernel_skills.gxx import find_gxx, gxx_version
 
 ENGINE_SOURCES = Path(__file__).with_name("engine")
 FLAGS = (

@@ -1,7 +1,7 @@
 """The benchmark's own correctness ``Harness`` with each launch one confined run of the PTX engine.
 
 One launch: the pre-decoded program and the job (launch geometry, the kernel's parameter bytes,
-every buffer's bytes) go into a fresh work folder, the engine runs under ``sandbox.run_confined`` (it
+every buffer's bytes) go into a fresh work folder, the engine runs under ``confine.run_confined`` (it
 reads only its own executable and that folder), and every pointer's bytes come back into the same
 CPU tensors. So ``check_shape`` applies on the CPU exactly what it applies on the GPU: three seeds,
 NaN poison, the determinism re-run, untouched inputs and the problem's tolerances.
@@ -25,10 +25,10 @@ from kernel_skills import procs, tempdirs
 from kernel_skills.bench.checking import Harness
 from kernel_skills.bench.launch import Launch
 from kernel_skills.bench.spec import Problem
+from kernel_skills.confine import ConfinedResult, run_confined
 from kernel_skills.emulator import protocol
 from kernel_skills.emulator.engine_build import sanitized
 from kernel_skills.emulator.ptx import Program
-from kernel_skills.emulator.sandbox import ConfinedResult, run_confined
 from kernel_skills.errors import (
     NOT_JUDGED,
     DeviceUnavailable,

@@ -34,9 +34,9 @@ from kernel_skills.bench.checking import check_shape
 from kernel_skills.bench.device import require_module
 from kernel_skills.bench.estimate import DATASHEET_PEAKS, DATASHEET_SOURCE, h100_estimate
 from kernel_skills.bench.models import BenchResult, Check, Counters, DeviceInfo, Estimate, KernelInfo
+from kernel_skills.confine import require_child_confinement
 from kernel_skills.emulator.counters import launch_counters, summarise
 from kernel_skills.emulator.engine_build import build_engine
-from kernel_skills.emulator.gxx import gxx_version
 from kernel_skills.emulator.harness import (
     CHECK_KINDS,
     PRINTF_KEPT,
@@ -47,8 +47,8 @@ from kernel_skills.emulator.harness import (
     engine_cause,
 )
 from kernel_skills.emulator.protocol import PRINTF_LIMIT
-from kernel_skills.emulator.sandbox import require_confinement
 from kernel_skills.errors import EmulatorUnsupported, KernelFault, RefusedInput
+from kernel_skills.gxx import gxx_version
 
 if TYPE_CHECKING:
     from kernel_skills.bench.launch import Launch
@@ -94,7 +94,7 @@ def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchRe
     if isinstance(prepared, BenchResult):
         return prepared
     require_module("torch")  # the problems' inputs and references (after the compile: its verdict stands)
-    confinement = require_confinement()
+    confinement = require_child_confinement()
     steps.step("reading the PTX NVRTC produced into the CPU emulator")
     program = compiled_program(prepared.compiled.kernel.compile_id, prepared.compiled.kernel.name)
     engine = build_engine(paths.cache_dir() / "emulator")

@@ -4,7 +4,7 @@ Domain code needs no MCP hook: it logs with the standard library (``logging.getL
 .warning(...)``), as it does for stderr. While the server serves, a handler on the ``kernel_skills``
 logger forwards each record that passes the logger's level to every handshake-era connection whose
 ``logging/setLevel`` threshold it meets (``warning`` until a client sets another). That is how a client
-hears that a skill turned invalid, a worker was restarted or the compile sandbox is weaker than its
+hears that a skill turned invalid, a worker was restarted or the compile confinement is weaker than its
 default. Records from worker threads are handed to the event loop without blocking the thread; when
 the buffer is full (a flood), further records are dropped rather than stall the server.
 

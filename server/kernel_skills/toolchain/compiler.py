@@ -1,4 +1,4 @@
-"""``compile_source``: validate, sandbox, compile in the worker, analyse the cubin, lint, cache."""
+"""``compile_source``: validate, check includes, compile in the confined worker, analyse, lint, cache."""
 
 from __future__ import annotations
 

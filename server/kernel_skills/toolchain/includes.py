@@ -2,8 +2,8 @@
 file an ``#include`` names and echoes its lines in error messages, so submissions may include only the
 CUDA toolkit headers and the inline headers they pass.
 
-The wall that holds is the third one, in the compile worker (``toolchain/confinement.py``, applied
-by ``toolchain/worker.py``): the worker runs in a user and mount namespace whose root holds only the
+The wall that holds is the third one, in the compile worker (``kernel_skills.confine``, applied
+by ``toolchain/worker_main.py``): the worker runs in a user and mount namespace whose root holds only the
 toolkit headers and NVRTC's libraries, with Landlock on top, so no spelling of a path (macro-built,
 pasted, smuggled past a lexer) reaches a host file, and a missing file and an existing one look the
 same (``__has_include`` included).

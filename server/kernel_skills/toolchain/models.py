@@ -113,7 +113,7 @@ class LintFinding(BaseModel):
 class Sandbox(BaseModel):
     """How the compiler that produced this result was confined (the include sandbox's third wall)."""
 
-    confined: bool = Field(description="false only on the explicit --unconfined-compile opt-in")
+    confined: bool = Field(description="false only on the explicit --unconfined opt-out")
     method: Literal["namespace+landlock", "namespace", "landlock", "unconfined"] = Field(
         description="namespace: a mount namespace whose root holds only the readable folders; "
         "landlock: kernel-enforced read allow-list"

@@ -10,16 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from kernel_skills import procs, tempdirs
+from kernel_skills.confine import UNCONFINED_ENV, opted_out
 from kernel_skills.errors import NOT_JUDGED, CompileError, ServerFault, Timeout, server_fault
-from kernel_skills.toolchain.confinement import (
-    COMPILE_UNCONFINED_ENV,
-    CONFINE,
-    UNCONFINED,
-    compile_unconfined,
-)
 from kernel_skills.toolchain.headers import SHIM_LABEL
 from kernel_skills.toolchain.locate import nvrtc_lib_dir, toolkit
 from kernel_skills.toolchain.models import Sandbox
+from kernel_skills.toolchain.worker_main import CONFINE, UNCONFINED
 from kernel_skills.workerproc import (
     ChildDied,
     ChildGone,
@@ -57,10 +53,10 @@ class CompileWorker:
         confine_reads: bool | None = None,
     ) -> None:
         """``confine_reads``: confine the worker to the toolkit folders (wall 3). None: yes, unless
-        ``KERNEL_SKILLS_UNCONFINED_COMPILE=1`` (the ``--unconfined-compile`` opt-in) is set."""
+        ``KERNEL_SKILLS_UNCONFINED=1`` (the ``--unconfined`` opt-out) is set."""
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
-        self.confine_reads = not compile_unconfined() if confine_reads is None else confine_reads
+        self.confine_reads = not opted_out() if confine_reads is None else confine_reads
         self.sandbox: Sandbox | None = None  # how the running worker is confined (None: not started)
         self._child = SupervisedChild(
             "kernel_skills.toolchain.worker_main",
@@ -130,13 +126,13 @@ class CompileWorker:
                 "confined. Enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; "
                 "on Ubuntu also kernel.apparmor_restrict_unprivileged_userns=0) or Landlock (Linux 5.13+, "
                 "lsm=...,landlock), "
-                f"or, for trusted local use only, pass --unconfined-compile ({COMPILE_UNCONFINED_ENV}=1)"
+                f"or, for trusted local use only, pass --unconfined ({UNCONFINED_ENV}=1)"
             )
         if not ready.get("ready"):
             raise CompileError(f"the compiler worker could not load NVRTC: {ready.get('error')}")
         self.sandbox = Sandbox.model_validate({**ready["sandbox"], "readable": _READABLE_LABELS})
         if not self.sandbox.confined:
-            _LOG.warning("compile worker started unconfined (--unconfined-compile): trusted local use only")
+            _LOG.warning("compile worker started unconfined (--unconfined): trusted local use only")
 
 
 def _killed(returncode: int | None) -> ServerFault:

@@ -1,10 +1,10 @@
 """The compile worker process: ``python -P -m kernel_skills.toolchain.worker_main MEMORY MODE READ_DIR...``.
 
 It caps its own address space (RLIMIT_AS), loads NVRTC once, warms it up, and, in MODE ``confine``
-(the default; ``unconfined`` only on an explicit opt-in), confines itself to READ_DIRs: a user and
-mount namespace whose root holds only them (``namespace.py``), then Landlock (``landlock.py``): the
-include sandbox's third wall. If neither is available it refuses to serve (fail closed) and says
-why. Then it serves compile requests read from
+(the default; ``unconfined`` only on the explicit opt-out, ``kernel_skills.confine``'s policy),
+confines itself to READ_DIRs with ``confine.confine_reads``: a user and mount namespace whose root holds
+only them, then Landlock: the include checks' third wall. If neither is available it refuses to serve
+(fail closed) and says why. Then it serves compile requests read from
 stdin and answers on the original stdout (fd 1 is pointed at stderr so nothing else can write into
 the channel). Frames are a 4-byte big-endian length and JSON (``kernel_skills.workerproc``; the
 cubin travels base64-encoded);
@@ -22,9 +22,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kernel_skills.toolchain import landlock, namespace
-from kernel_skills.toolchain.confinement import CONFINE, WITHOUT_ENV
+from kernel_skills.confine import UNCONFINED_REPORT, confine_reads, enter_namespace
 from kernel_skills.workerproc import claim_channel, serve, write_frame
+
+CONFINE, UNCONFINED = "confine", "unconfined"  # the MODE argument
 
 
 class _ApiError(Exception):
@@ -83,12 +84,9 @@ def _compile(nvrtc: Any, request: dict) -> dict:
 def main(argv: list[str]) -> int:
     channel = claim_channel()  # stray prints (ours or a library's) must not corrupt the channel
     memory_bytes, mode, read_dirs = int(argv[0]), argv[1], [Path(arg) for arg in argv[2:]]
-    skipped = set(filter(None, os.environ.get(WITHOUT_ENV, "").split(",")))
     confine = mode == CONFINE
     # The user namespace must be made while this process is still single-threaded.
-    namespace_error: str | None = None
-    if confine:
-        namespace_error = f"disabled by {WITHOUT_ENV}" if "namespace" in skipped else namespace.enter()
+    namespace_error = enter_namespace() if confine else None
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
@@ -103,40 +101,12 @@ def main(argv: list[str]) -> int:
     except Exception as exc:  # reported to the parent, which raises CompileError
         write_frame(channel, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
         return 1
-    sandbox = _confine(read_dirs, namespace_error, skipped) if confine else _UNCONFINED
-    if confine and not sandbox["confined"]:
-        write_frame(channel, {"ready": False, "unconfinable": sandbox["detail"]})
+    walls = confine_reads(read_dirs, namespace_error) if confine else UNCONFINED_REPORT
+    if confine and not walls["confined"]:
+        write_frame(channel, {"ready": False, "unconfinable": walls["detail"]})
         return 1
-    write_frame(channel, {"ready": True, "pid": os.getpid(), "sandbox": sandbox})
+    write_frame(channel, {"ready": True, "pid": os.getpid(), "sandbox": walls})
     return serve(channel, lambda request: _answer(nvrtc, request))
-
-
-_UNCONFINED = {"confined": False, "method": "unconfined", "landlock_abi": None, "detail": "opted out"}
-
-
-def _confine(read_dirs: list[Path], namespace_error: str | None, skipped: set[str]) -> dict[str, Any]:
-    """Hide the host tree (namespace), then Landlock the reads; either alone still confines."""
-    methods: list[str] = []
-    notes: list[str] = []
-    if namespace_error is None:
-        try:
-            namespace.hide_host(read_dirs, Path.cwd())
-            methods.append("namespace")
-        except OSError as exc:
-            namespace_error = str(exc)
-    if namespace_error is not None:
-        notes.append(f"no mount namespace ({namespace_error})")
-    abi = 0 if "landlock" in skipped else landlock.abi_version()
-    if abi and landlock.restrict_reads(read_dirs):
-        methods.append("landlock")
-    else:
-        notes.append(f"disabled by {WITHOUT_ENV}" if "landlock" in skipped else "no Landlock (ABI 0)")
-    return {
-        "confined": bool(methods),
-        "method": "+".join(methods) or "unconfined",
-        "landlock_abi": abi or None,
-        "detail": "; ".join(notes) or "host tree hidden and reads Landlocked",
-    }
 
 
 def _answer(nvrtc: Any, request: dict) -> dict:

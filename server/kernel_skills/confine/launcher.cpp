@@ -1,6 +1,6 @@
-// The confined launcher: `confine [-r PATH] [-w PATH] [-x PATH] [-l NAME=VALUE] [-e KEY=VALUE] -c DIR -- ARGV...`
+// The confined launcher: `launcher [-r PATH] [-w PATH] [-x PATH] [-l NAME=VALUE] [-e KEY=VALUE] -c DIR -- ARGV...`
 // confines itself with Linux Landlock and resource limits, then execs ARGV[0] with exactly the -e
-// environment. Built once per cache by kernel_skills.emulator.sandbox (g++ is the emulator's own
+// environment. Built once per cache by kernel_skills.confine.launcher (g++ is the emulator's own
 // dependency) so that a confined start costs about what a plain exec costs.
 //
 //   -r PATH  readable beneath PATH (a folder or a file)      -w PATH  read, create, write, remove beneath
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   }
   if (i + 1 >= argc || cwd == nullptr) {
     errno = EINVAL;
-    fail("usage: confine [-r|-w|-x PATH]... [-l NAME=VALUE]... [-e K=V]... -c DIR -- ARGV...");
+    fail("usage: launcher [-r|-w|-x PATH]... [-l NAME=VALUE]... [-e K=V]... -c DIR -- ARGV...");
   }
   char** target = argv + i + 1;
   env.push_back(nullptr);

@@ -1,22 +1,25 @@
-"""The confinement around the engine (``run_confined``): a real program, built here by the test with g++
-(never a submission: the engine runs PTX as data), tries to escape and is stopped by the kernel."""
+"""The confinement of a launched child (``run_confined``, around the emulator's engine): a real program,
+built here by the test with g++ (never a submission: the engine runs PTX as data), tries to escape and
+is stopped by the kernel."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from kernel_skills.emulator import sandbox
-from kernel_skills.emulator.gxx import find_gxx
-from kernel_skills.emulator.sandbox import run_confined
+from kernel_skills import confine
+from kernel_skills.confine import ConfinedResult, policy, run_confined
 from kernel_skills.errors import DeviceUnavailable
+from kernel_skills.gxx import find_gxx
 
-from .conftest import needs_emulator
-
-pytestmark = needs_emulator
+pytestmark = pytest.mark.skipif(
+    shutil.which("g++") is None or not confine.landlock_available(),
+    reason="needs g++ (to build the probe and the launcher) and Linux Landlock",
+)
 
 PROBE = r"""
 #include <arpa/inet.h>
@@ -66,7 +69,7 @@ def probe(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work / "probe"
 
 
-def _run(probe: Path, work: Path, *args: str, timeout_s: float = 20) -> sandbox.ConfinedResult:
+def _run(probe: Path, work: Path, *args: str, timeout_s: float = 20) -> ConfinedResult:
     return run_confined(
         [str(probe), *args], workdir=work, read_only=[probe], timeout_s=timeout_s, memory_mb=1024
     )
@@ -129,19 +132,19 @@ def test_the_address_space_limit_refuses_a_huge_allocation(probe: Path, tmp_path
 def test_without_landlock_nothing_runs_unless_the_operator_opts_in(
     probe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sandbox, "confinement_available", lambda: False)
-    monkeypatch.delenv(sandbox.EMULATOR_UNCONFINED_ENV, raising=False)
+    monkeypatch.setattr(policy, "landlock_available", lambda: False)
+    monkeypatch.delenv(confine.UNCONFINED_ENV, raising=False)
     with pytest.raises(DeviceUnavailable, match="Landlock"):
         _run(probe, tmp_path, "env")
-    monkeypatch.setenv(sandbox.EMULATOR_UNCONFINED_ENV, "1")
-    assert "UNCONFINED" in sandbox.require_confinement()
+    monkeypatch.setenv(confine.UNCONFINED_ENV, "1")
+    assert "UNCONFINED" in confine.require_child_confinement()
     assert _run(probe, tmp_path, "env").returncode == 0
 
 
 def test_only_allow_listed_variables_reach_the_child(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="LD_PRELOAD"):
-        sandbox.scrubbed_env(tmp_path, {"LD_PRELOAD": "/tmp/x.so"})
-    assert os.fspath(tmp_path) == sandbox.scrubbed_env(tmp_path)["TMPDIR"]
+        confine.scrubbed_env(tmp_path, {"LD_PRELOAD": "/tmp/x.so"})
+    assert os.fspath(tmp_path) == confine.scrubbed_env(tmp_path)["TMPDIR"]
 
 
 def test_the_resource_limits_are_in_force_in_the_child(tmp_path: Path) -> None:
@@ -152,16 +155,16 @@ def test_the_resource_limits_are_in_force_in_the_child(tmp_path: Path) -> None:
     limits = {line[:26].strip(): line[26:].split()[:2] for line in done.stdout.splitlines()[1:]}
     assert limits["Max address space"] == [str(1024 << 20)] * 2
     assert limits["Max core file size"] == ["0", "0"]
-    assert limits["Max open files"] == [str(sandbox.MAX_OPEN_FILES)] * 2
-    assert limits["Max file size"] == [str(sandbox.MAX_FILE_MB << 20)] * 2
+    assert limits["Max open files"] == [str(confine.MAX_OPEN_FILES)] * 2
+    assert limits["Max file size"] == [str(confine.MAX_FILE_MB << 20)] * 2
     assert limits["Max cpu time"] == ["40", "40"]  # twice the wall-clock timeout
-    assert limits["Max processes"] == [str(sandbox.MAX_PROCESSES)] * 2
+    assert limits["Max processes"] == [str(confine.MAX_PROCESSES)] * 2
 
 
 def test_a_missing_g_plus_plus_is_a_clear_error_saying_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from kernel_skills.emulator import gxx
+    from kernel_skills import gxx
 
     gxx.find_gxx.cache_clear()
     monkeypatch.setattr(gxx.shutil, "which", lambda name: None)

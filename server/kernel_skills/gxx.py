@@ -1,5 +1,6 @@
-"""g++, which builds the project's own C++ once per install (the emulator's engine and the confinement
-launcher; never a submission): found and versioned (the version is part of the build cache keys)."""
+"""g++, which builds the project's own C++ once per install (the emulator's engine and the confined
+launcher, ``confine/launcher.cpp``; never a submission): found and versioned (the version is part of the
+build cache keys)."""
 
 from __future__ import annotations
 

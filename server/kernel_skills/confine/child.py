@@ -1,8 +1,8 @@
-"""Run the emulator's engine confined: defence in depth around the project's own native code, which
-executes a submission's PTX as data (nothing of a submission is ever built or run natively).
+"""Run a program confined (the emulator's engine: defence in depth around the project's own native
+code, which executes a submission's PTX as data; nothing of a submission is ever built or run natively).
 
 ``run_confined(argv, workdir=..., read_only=..., timeout_s=..., memory_mb=...)`` starts the program
-through the launcher ``confine.cpp`` (built once with g++) in its own session and process group.
+through the launcher (``launcher.py``, built once with g++) in its own session and process group.
 The child:
 - reads only its work folder, the ``read_only`` paths, the system library folders the dynamic loader
   maps (libc, libstdc++, libm, libgcc_s) and its own ``/proc/<pid>``; writes only its work folder
@@ -14,21 +14,16 @@ The child:
   wall-clock timeout (the whole process group is killed), and an allow-listed environment.
 
 Fail closed: without Landlock, ``run_confined`` raises DeviceUnavailable and runs nothing, unless the
-operator set ``KERNEL_SKILLS_UNCONFINED_EMULATOR=1`` (trusted local use only; never the default).
+operator set ``KERNEL_SKILLS_UNCONFINED=1`` (``policy.py``; trusted local use only; never the default).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
 import os
 import shutil
 import signal
 import subprocess
-import sys
-import sysconfig
-import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -37,12 +32,10 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from kernel_skills import procs
+from kernel_skills.confine.launcher import LAUNCHER_EXIT, MARKER, launcher_command
+from kernel_skills.confine.policy import require_child_confinement
 from kernel_skills.errors import DeviceUnavailable
-from kernel_skills.toolchain import landlock
 
-EMULATOR_UNCONFINED_ENV = "KERNEL_SKILLS_UNCONFINED_EMULATOR"
-_LAUNCHER_SOURCE = Path(__file__).with_name("confine.cpp")
-_MARKER, _LAUNCHER_EXIT = "kernel-skills confine:", 125  # as in confine.cpp
 _OUTPUT_TAIL = 64 * 1024
 _BASE_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 _ENV_ALLOWED = frozenset({"ASAN_OPTIONS", "UBSAN_OPTIONS", "SIMT_LOG_LEVEL"})
@@ -62,92 +55,6 @@ class ConfinedResult(BaseModel):
     signal: int | None = None
     wall_ms: float
     stopped: bool = False  # it was stopped from outside (SIGSTOP) when its time ran out
-
-
-def confinement_available() -> bool:
-    """Whether children can be confined here (Linux Landlock present)."""
-    return sys.platform == "linux" and landlock.abi_version() >= 1
-
-
-def emulator_unconfined() -> bool:
-    return os.environ.get(EMULATOR_UNCONFINED_ENV) == "1"
-
-
-def require_confinement() -> str:
-    """A short description of the confinement in force; DeviceUnavailable when there is none."""
-    if confinement_available():
-        abi = landlock.abi_version()
-        net = "TCP denied" if abi >= 4 else "network left to the runner's seccomp filter"
-        return f"Landlock ABI {abi} (files: own work folder only; {net}), rlimits, own process group"
-    if emulator_unconfined():
-        return f"UNCONFINED ({EMULATOR_UNCONFINED_ENV}=1: trusted local use only)"
-    raise DeviceUnavailable(
-        "the CPU emulator runs submitted code natively and needs Linux Landlock (kernel 5.13 or later with "
-        "the landlock LSM enabled, e.g. lsm=...,landlock on the kernel command line) to confine it; it is "
-        f"not available here, so nothing was run. For trusted local use only, set {EMULATOR_UNCONFINED_ENV}=1"
-    )
-
-
-@functools.cache
-def library_paths() -> tuple[Path, ...]:
-    """What the dynamic loader reads for a g++-built program: its cache and the system library folders."""
-    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
-    candidates = [Path("/etc/ld.so.cache"), Path("/lib64"), Path("/usr/lib64")]
-    if multiarch:
-        candidates += [Path("/lib") / multiarch, Path("/usr/lib") / multiarch]
-    return tuple(dict.fromkeys(p.resolve() for p in candidates if p.exists()))
-
-
-@functools.cache
-def dynamic_loader() -> Path | None:
-    """The ELF interpreter of the running Python (the same one g++'s programs use), resolved."""
-    with open(sys.executable, "rb") as f:
-        head = f.read(64 * 1024)
-    start = head.find(b"/lib")
-    while start >= 0:
-        end = head.find(b"\0", start)
-        name = head[start:end].decode("latin-1")
-        if "ld-linux" in name or "ld64" in name or "ld-musl" in name:
-            return Path(name).resolve()
-        start = head.find(b"/lib", end)
-    return None
-
-
-@functools.cache
-def _launcher_key() -> str:
-    from kernel_skills.emulator.gxx import gxx_version
-
-    return hashlib.sha256(_LAUNCHER_SOURCE.read_bytes() + gxx_version().encode()).hexdigest()[:16]
-
-
-def launcher_path() -> Path:
-    """Where the confined launcher is (or will be) built; DeviceUnavailable without g++."""
-    from kernel_skills import paths
-
-    return paths.cache_dir() / "emulator" / f"confine-{_launcher_key()}"
-
-
-def launcher() -> Path:
-    """The confined launcher (``confine.cpp``: Landlock, limits, exec), built with g++ on first use.
-
-    It is the project's own source, built unconfined into the cache once per source and compiler;
-    a confined start then costs about what a plain exec costs (a Python launcher cost ~100x that)."""
-    from kernel_skills.emulator.gxx import find_gxx
-
-    exe = launcher_path()
-    if exe.exists():
-        return exe
-    exe.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=exe.parent, prefix="confine-build-") as tmp:
-        built = Path(tmp) / "confine"
-        argv = [str(find_gxx()), "-std=c++17", "-O2", "-Wall", "-o", str(built), str(_LAUNCHER_SOURCE)]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
-        if done.returncode != 0:
-            raise DeviceUnavailable(
-                f"building the emulator's confined launcher failed: {done.stderr[-2000:]}"
-            )
-        os.replace(built, exe)
-    return exe
 
 
 def scrubbed_env(workdir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -179,14 +86,14 @@ def run_confined(
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     program = _resolve_program(argv[0])
-    confinement = require_confinement()
+    confinement = require_child_confinement()
     child_env = scrubbed_env(workdir, env)
     out_path, err_path = workdir / ".stdout", workdir / ".stderr"
     full_argv = [str(program), *argv[1:]]
     confined = not confinement.startswith("UNCONFINED")
     if confined:
         limits = _rlimits(timeout_s=timeout_s, memory_mb=memory_mb, cpu_s=cpu_s, max_processes=max_processes)
-        command = _launcher_command(full_argv, workdir, read_only, limits, child_env)
+        command = launcher_command(full_argv, workdir, read_only, limits, child_env)
     else:
         command = full_argv
     started = time.perf_counter()
@@ -204,7 +111,7 @@ def run_confined(
         timed_out, was_stopped = _wait_or_kill(proc, timeout_s)
     wall_ms = (time.perf_counter() - started) * 1000
     stderr = _tail(err_path)
-    if proc.returncode == _LAUNCHER_EXIT and _MARKER in stderr:
+    if proc.returncode == LAUNCHER_EXIT and MARKER in stderr:
         raise DeviceUnavailable(f"the emulator's confinement could not be applied, nothing was run: {stderr}")
     code = proc.returncode
     return ConfinedResult(
@@ -244,25 +151,6 @@ def _rlimits(*, timeout_s: float, memory_mb: int, cpu_s: int | None, max_process
     return limits
 
 
-def _launcher_command(
-    full_argv: Sequence[str],
-    workdir: Path,
-    read_only: Sequence[Path],
-    limits: Mapping[str, int],
-    child_env: Mapping[str, str],
-) -> list[str]:
-    """The launcher's argv that confines and then execs ``full_argv`` (whose first item is absolute)."""
-    execute = [Path(full_argv[0]).resolve()]
-    if (loader := dynamic_loader()) is not None:
-        execute.append(loader)
-    command = [str(launcher()), "-w", str(workdir), "-c", str(workdir)]
-    command += [arg for p in (*library_paths(), *read_only) for arg in ("-r", str(p))]
-    command += [arg for p in execute for arg in ("-x", str(p))]
-    command += [arg for name, value in limits.items() for arg in ("-l", f"{name}={value}")]
-    command += [arg for key, value in child_env.items() for arg in ("-e", f"{key}={value}")]
-    return [*command, "--", *full_argv]
-
-
 def _wait_or_kill(proc: subprocess.Popen[bytes], timeout_s: float) -> tuple[bool, bool]:
     """Wait for ``proc``, killing its process group at the deadline (and always, once it exits).
 
@@ -300,16 +188,3 @@ def _tail(path: Path) -> str:
         f.seek(max(0, size - _OUTPUT_TAIL))
         data = f.read()
     return data.decode("utf-8", errors="replace")
-
-
-__all__ = [
-    "EMULATOR_UNCONFINED_ENV",
-    "ConfinedResult",
-    "confinement_available",
-    "launcher",
-    "launcher_path",
-    "library_paths",
-    "require_confinement",
-    "run_confined",
-    "scrubbed_env",
-]

@@ -1,4 +1,4 @@
-"""The compile worker's private view of the file system: a user and a mount namespace.
+"""A process's private view of the file system (the compile worker's): a user and a mount namespace.
 
 ``enter()`` must run while the process is still single-threaded (the kernel refuses a new user
 namespace otherwise), before NVRTC is loaded. ``hide_host(allowed, root)`` runs after NVRTC is warm:

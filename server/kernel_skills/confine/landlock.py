@@ -1,10 +1,11 @@
-"""Linux Landlock for the compile worker: from ``restrict_reads(allowed)`` on, reading or executing
-any file outside the allowed folders fails in the kernel (EACCES), whatever path is spelled.
+"""Linux Landlock for a process that confines itself (the compile worker): from
+``restrict_reads(allowed)`` on, reading or executing any file outside the allowed folders fails in the
+kernel (EACCES), whatever path is spelled.
 
 Only reads (and execution) are confined: the goal is that no host file's content can reach a result.
 Unprivileged, per process, irreversible. Needs Landlock ABI 1 or later (Linux 5.13+, the LSM
-enabled); ``abi_version()`` says which the kernel offers (0: none) — the CPU emulator's launcher
-(``emulator/confine.cpp``) asks it too before it confines its runner.
+enabled); ``abi_version()`` says which the kernel offers (0: none) — the policy asks it too before a
+launched child is confined by the launcher (``launcher.cpp``, its own Landlock rules in C++).
 """
 
 from __future__ import annotations
