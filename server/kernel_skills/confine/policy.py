@@ -60,8 +60,9 @@ def require_child_confinement() -> str:
     if opted_out():
         return f"UNCONFINED ({UNCONFINED_ENV}=1: trusted local use only)"
     raise DeviceUnavailable(
-        "the CPU emulator runs submitted code natively and needs Linux Landlock (kernel 5.13 or later with "
-        "the landlock LSM enabled, e.g. lsm=...,landlock on the kernel command line) to confine it; it is "
+        "the CPU emulator runs each submission's PTX in an engine process that Linux Landlock must confine "
+        "(kernel 5.13 or later with the landlock LSM enabled, e.g. lsm=...,landlock on the kernel command "
+        "line); it is "
         f"not available here, so nothing was run. For trusted local use only, set {UNCONFINED_ENV}=1"
     )
 
