@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Any
 
 from kernel_skills.evals.agent.models import (
     AGENT_CONDITIONS,
@@ -14,24 +14,6 @@ from kernel_skills.evals.agent.models import (
 )
 from kernel_skills.evals.endpoint import Usage
 from kernel_skills.evals.tally import assertion_tallies, tally_fields
-
-
-class ReportContext(BaseModel):
-    """What the report says about the eval besides its episodes."""
-
-    skill: str
-    skill_dir: str
-    model: str
-    base_url: str
-    runs: int
-    max_turns: int
-    cases: list[str]
-    conditions: tuple[AgentCondition, ...]
-    runs_dir: str | None
-    traces_dir: str | None
-    text_tool_calls: bool
-    temperature: float | None
-    max_tokens: int | None
 
 
 def condition_totals(episodes: list[Episode]) -> ConditionTotals:
@@ -98,19 +80,21 @@ def _tool_calling(episodes: list[Episode], unsupported: str | None) -> tuple[str
     return "unused", "the model was offered the tools and called none"
 
 
-def _notes(context: ReportContext, episodes: list[Episode], unsupported: str | None) -> list[str]:
+def _notes(
+    max_turns: int, text_tool_calls: bool, episodes: list[Episode], unsupported: str | None
+) -> list[str]:
     notes = [
         "bare: no skill, no tools; skill_in_context: the SKILL.md body in the system prompt, no tools; "
         "skill_and_tools: the skill served through list_skills/get_skill/read_skill_file, with "
         "compile_kernel and benchmark_kernel, through the real MCP client and server",
-        f"a turn is one model request; skill_and_tools episodes get at most {context.max_turns} turns, then "
+        f"a turn is one model request; skill_and_tools episodes get at most {max_turns} turns, then "
         "one request without tools for the final kernel",
         "an episode passes when every assertion on its final kernel passed (not-judged never counts as "
         "passed)",
     ]
     if unsupported is not None:
         notes.append(f"skill_and_tools was not run: {unsupported}")
-    if context.text_tool_calls:
+    if text_tool_calls:
         notes.append(
             "--text-tool-calls: tool calls the model wrote as JSON in its text were run as calls "
             f"({sum(e.plain_text_tool_calls for e in episodes)} replies)"
@@ -119,14 +103,20 @@ def _notes(context: ReportContext, episodes: list[Episode], unsupported: str | N
 
 
 def build_report(
-    context: ReportContext, episodes: list[Episode], unsupported: str | None, wall_time_s: float
+    episodes: list[Episode],
+    unsupported: str | None,
+    *,
+    conditions: tuple[AgentCondition, ...],
+    wall_time_s: float,
+    **header: Any,
 ) -> AgentEvalReport:
+    """The report; ``header``: the fields that describe the eval (skill, model, base_url, runs, ...)."""
     episodes = sorted(episodes, key=lambda e: (e.case, AGENT_CONDITIONS.index(e.condition), e.run))
-    totals = {c: condition_totals([e for e in episodes if e.condition == c]) for c in context.conditions}
+    totals = {c: condition_totals([e for e in episodes if e.condition == c]) for c in conditions}
     bare = totals["bare"].pass_rate if "bare" in totals else 0.0
     mode, detail = _tool_calling(episodes, unsupported)
     return AgentEvalReport(
-        **context.model_dump(exclude={"conditions"}),
+        **header,
         conditions=totals,
         lift_skill_in_context=totals["skill_in_context"].pass_rate - bare
         if "skill_in_context" in totals
@@ -137,5 +127,5 @@ def build_report(
         tool_calling_detail=detail,
         episodes=episodes,
         wall_time_s=wall_time_s,
-        notes=_notes(context, episodes, unsupported),
+        notes=_notes(header["max_turns"], header["text_tool_calls"], episodes, unsupported),
     )

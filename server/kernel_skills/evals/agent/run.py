@@ -39,7 +39,7 @@ from kernel_skills.evals.agent.episode import (
     run_episode,
 )
 from kernel_skills.evals.agent.models import AGENT_CONDITIONS, AgentCondition, AgentEvalReport, Episode
-from kernel_skills.evals.agent.report import ReportContext, build_report
+from kernel_skills.evals.agent.report import build_report
 from kernel_skills.evals.agent.toolbox import ToolboxFactory
 from kernel_skills.evals.fanout import fan_out
 from kernel_skills.evals.folders import make_dirs, remove_made
@@ -172,7 +172,11 @@ async def run_agent_eval(
         if tally.replies == 0:
             remove_made(made)  # nothing was measured: leave nothing behind
         raise
-    context = ReportContext(
+    report = build_report(
+        episodes,
+        unsupported,
+        conditions=opts.conditions,  # type: ignore[arg-type]
+        wall_time_s=time.monotonic() - start,
         skill=skill.name,
         skill_dir=str(skill_dir),
         model=model,
@@ -180,11 +184,8 @@ async def run_agent_eval(
         cases=[c.input for _, c in chosen],
         runs_dir=str(opts.runs_dir) if opts.runs_dir is not None else None,
         traces_dir=str(opts.traces_dir) if opts.traces_dir is not None else None,
-        **opts.model_dump(
-            include={"runs", "max_turns", "conditions", "text_tool_calls", "temperature", "max_tokens"}
-        ),
+        **opts.model_dump(include={"runs", "max_turns", "text_tool_calls", "temperature", "max_tokens"}),
     )
-    report = build_report(context, episodes, unsupported, wall_time_s=time.monotonic() - start)
     if opts.runs_dir is not None:
         (opts.runs_dir / "agent_report.json").write_text(report.model_dump_json(indent=2), "utf-8")
     return report

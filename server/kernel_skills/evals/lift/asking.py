@@ -69,7 +69,7 @@ class EvalProgress(BaseModel):
     last: str  # e.g. "case 3 with_skill run 0: passed (12.3 s)"
 
 
-class _Asking:
+class Asking:
     """One model's requests: each answered (or failed) in a worker thread, counted in the loop."""
 
     def __init__(
@@ -156,36 +156,27 @@ class _Asking:
             last=f"case {i} {cond} run {r}: {outcome}{detail}",
         )
 
+    def ask_all(
+        self, done: dict, on_progress: Callable[[EvalProgress], None] | None
+    ) -> dict[tuple, RunResult]:
+        """Every answer, keyed ``(model, case, condition, run)``; the stored ones in ``done`` (a resumed
+        eval) are not asked again."""
+        model = self.model
+        resumed = {job: done[(model, *job)].result for job in self.jobs if (model, *job) in done}
+        for cond in CONDITIONS:
+            self.counts[cond] = sum(1 for job in resumed if job[1] == cond)
+        threads = anyio.CapacityLimiter(self.options.concurrency)
 
-def ask_all(
-    client: ChatClient,
-    model: str,
-    meta: SkillMeta,
-    prompts: dict[Condition, str],
-    options: LiftOptions,
-    folder: RunsFolder | None,
-    done: dict,
-    on_progress: Callable[[EvalProgress], None] | None,
-) -> dict[tuple, RunResult]:
-    """Every answer of ``model``, keyed ``(model, case, condition, run)``; the stored ones in ``done``
-    (a resumed eval) are not asked again."""
-    asking = _Asking(client, model, meta, prompts, options, folder)
-    resumed = {job: done[(model, *job)].result for job in asking.jobs if (model, *job) in done}
-    for cond in CONDITIONS:
-        asking.counts[cond] = sum(1 for job in resumed if job[1] == cond)
-    threads = anyio.CapacityLimiter(options.concurrency)
+        async def work(job: Job) -> RunResult:
+            result = await anyio.to_thread.run_sync(
+                functools.partial(self.answer, job), abandon_on_cancel=True, limiter=threads
+            )
+            progress = self.progress(job, result)
+            if on_progress is not None:
+                on_progress(progress)
+            return result
 
-    async def work(job: Job) -> RunResult:
-        result = await anyio.to_thread.run_sync(
-            functools.partial(asking.answer, job), abandon_on_cancel=True, limiter=threads
-        )
-        progress = asking.progress(job, result)
-        if on_progress is not None:
-            on_progress(progress)
-        return result
+        async def run() -> dict[Job, RunResult]:
+            return await fan_out(self.jobs, work, concurrency=self.options.concurrency, done=resumed)
 
-    async def run() -> dict[Job, RunResult]:
-        return await fan_out(asking.jobs, work, concurrency=options.concurrency, done=resumed)
-
-    results = anyio.run(run)
-    return {(model, *job): result for job, result in results.items()}
+        return {(model, *job): result for job, result in anyio.run(run).items()}

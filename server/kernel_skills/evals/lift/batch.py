@@ -25,7 +25,7 @@ from typing import Any
 from kernel_skills.errors import NoAnswers, RefusedInput
 from kernel_skills.evals.assertions import judge_answer
 from kernel_skills.evals.endpoint import ChatClient
-from kernel_skills.evals.lift.asking import EvalProgress, LiftOptions, ask_all
+from kernel_skills.evals.lift.asking import Asking, EvalProgress, LiftOptions
 from kernel_skills.evals.lift.models import CONDITIONS, BatchReport, Condition, EvalReport, RunResult
 from kernel_skills.evals.lift.runs import EvalSettings, JobKey, RunsFolder
 from kernel_skills.evals.lift.summary import Subject, build_report
@@ -118,7 +118,8 @@ def run_batch(
             reports = []
             for model in models:
                 start = time.monotonic()
-                results = ask_all(client, model, subject.meta, prompts, opts, folder, done, on_progress)
+                asking = Asking(client, model, subject.meta, prompts, opts, folder)
+                results = asking.ask_all(done, on_progress)
                 _require_answers(model, results, client.base_url)
                 wall = time.monotonic() - start
                 reports.append(
