@@ -67,9 +67,8 @@ def run(args: argparse.Namespace) -> dict:
         print(f"skipped: {why}")
         return {"skipped": why}
     from kernel_skills.commands.eval import _progress_printer
-    from kernel_skills.evals import run_batch
-    from kernel_skills.evals.lift import read_skill, system_prompt
-    from kernel_skills.evals.local_model import prime_slots, running_server
+    from kernel_skills.evals import read_skill, run_batch, system_prompt
+    from kernel_skills.evals.lift import prime_slots, running_server
 
     runs = int(os.environ.get("PERF_EVAL_RUNS", "1" if getattr(args, "quick", False) else "3"))
     temperature = 0.0 if runs == 1 else float(os.environ.get("PERF_EVAL_TEMPERATURE", "0.7"))

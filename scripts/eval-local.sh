@@ -21,9 +21,9 @@ GGUF=$(scripts/local-model.sh path "$MODEL")
 NAME=$(basename "$GGUF" .gguf)
 PID_FILE="$CACHE/llama-server.pid"
 
-"$PY" -m kernel_skills.evals.local_model stop --pid-file "$PID_FILE"  # a server left by a killed run
-trap '"$PY" -m kernel_skills.evals.local_model stop --pid-file "$PID_FILE"' EXIT
-"$PY" -m kernel_skills.evals.local_model serve --server "$CACHE/bin/llama-server" --model "$GGUF" \
+"$PY" -m kernel_skills.evals.lift.local_model stop --pid-file "$PID_FILE"  # a server left by a killed run
+trap '"$PY" -m kernel_skills.evals.lift.local_model stop --pid-file "$PID_FILE"' EXIT
+"$PY" -m kernel_skills.evals.lift.local_model serve --server "$CACHE/bin/llama-server" --model "$GGUF" \
     --port "$PORT" --parallel "$PARALLEL" --pid-file "$PID_FILE" --log-file "$CACHE/llama-server.log" \
     --prime-skill "$SKILL"
 

@@ -88,7 +88,7 @@ model() {
     rm -rf "$unz"
     "$PY" -c 'import gguf' 2>/dev/null || "$PY" -m pip install --quiet 'gguf==0.19.0'
     log "verifying sha256 and GGUF metadata"
-    "$PY" -m kernel_skills.evals.local_model verify "$tmp" --sha256 "$sha"
+    "$PY" -m kernel_skills.evals.lift.local_model verify "$tmp" --sha256 "$sha"
     mv "$tmp" "$out"; touch "$out.verified"
     log "model ready: $out"
 }

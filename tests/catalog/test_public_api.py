@@ -13,8 +13,11 @@ def test_public_names_are_pinned() -> None:
     assert sorted(catalog_pkg.__all__) == [
         "Catalog",
         "CatalogConfig",
+        "FrontmatterError",
+        "SkillMd",
         "SkillRoot",
         "SkippedEntry",
+        "parse_skill_md",
         "skill_entries",
         "validate_path",
         "watch_catalog",

@@ -14,17 +14,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "server" / "kernel_skills"
 LIMIT = 60
 
-_EVALS = "the evals/ restructure of issue 23"
 ALLOWED: dict[str, str] = {
-    "evals/agent.py::run_agent_eval": _EVALS,
-    "evals/agent.py::run_episode": _EVALS,
-    "evals/lift.py::_ask_all": _EVALS,
-    "evals/lift.py::run_batch": _EVALS,
-    "evals/lift.py::rejudge_runs": _EVALS,
-    "evals/lift.py::_ask_all.ask": _EVALS,
-    "evals/generate.py::generate_skill": _EVALS,
-    "evals/generate.py::refine_skill": _EVALS,
-    "evals/code_checks.py::code_outcomes": _EVALS,
     "toolchain/includes.py::_split_logical": "a lexer: one loop over the characters reads best whole",
     "surface/bench_tools.py::register": "a tool-registration table",
     "surface/skills.py::_register_tools": "a tool-registration table",

@@ -7,8 +7,7 @@ import shutil
 import pytest
 
 from kernel_skills import confine
-from kernel_skills.evals import Expected, TestCase, judge_answer, score_answer
-from kernel_skills.evals.code_checks import extract_code
+from kernel_skills.evals import Expected, TestCase, extract_code, judge_answer, score_answer
 
 needs_emulator = pytest.mark.skipif(
     shutil.which("g++") is None or not confine.landlock_available(),

@@ -347,16 +347,16 @@ def test_token_savings_and_is_beneficial_follow_upskills_rule(fake_endpoint, ski
 
 
 def test_the_lift_is_within_noise_when_it_is_inside_two_standard_errors_of_the_run_lifts() -> None:
-    from kernel_skills.evals.lift import _noise
-    from kernel_skills.evals.models import Totals
+    from kernel_skills.evals import Totals
+    from kernel_skills.evals.lift import lift_noise
 
     def totals(rates: list[float]) -> Totals:
         return Totals(pass_rate=sum(rates) / len(rates), mean_fraction=0, run_pass_rates=rates)
 
-    spread, within, lift = _noise(totals([0.5, 0.4, 0.6]), totals([0.6, 0.3, 0.8]))
+    spread, within, lift = lift_noise(totals([0.5, 0.4, 0.6]), totals([0.6, 0.3, 0.8]))
     assert within is True and spread is not None and round(lift, 3) == 0.067
-    assert _noise(totals([0.1, 0.1, 0.2]), totals([0.6, 0.7, 0.7]))[1] is False
-    assert _noise(totals([0.1]), totals([0.6]))[:2] == (None, None)
+    assert lift_noise(totals([0.1, 0.1, 0.2]), totals([0.6, 0.7, 0.7]))[1] is False
+    assert lift_noise(totals([0.1]), totals([0.6]))[:2] == (None, None)
 
 
 def test_context_files_reach_the_model_as_fenced_blocks(fake_endpoint, tmp_path: Path) -> None:

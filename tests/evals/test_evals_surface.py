@@ -27,6 +27,8 @@ def test_public_names_are_pinned() -> None:
         "TestCase",
         "Totals",
         "Usage",
+        "extract_code",
+        "has_token",
         "judge_answer",
         "load_skill_meta",
         "parse_skill_meta",

@@ -14,9 +14,8 @@ from kernel_skills.app import ServerConfig, build
 from kernel_skills.catalog import validate_path
 from kernel_skills.cli import main
 from kernel_skills.errors import RefusedInput, TeacherReplyError
-from kernel_skills.evals.condense import condense, render
-from kernel_skills.evals.generate import failed_cases, generate_skill, refine_skill
-from kernel_skills.evals.skill_meta import load_skill_meta
+from kernel_skills.evals import load_skill_meta
+from kernel_skills.evals.skillgen import condense, failed_cases, generate_skill, refine_skill, render
 from kernel_skills.traces import Trace, TraceEvent, load_trace
 from kernel_skills.traces.models import BenchRecord, CheckRecord, CompileRecord, LintRecord
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kernel_skills.evals.local_model import prime_or_say_why, prime_slots, start_server
+from kernel_skills.evals.lift import prime_or_say_why, prime_slots, start_server
 
 FULL_DISK = threading.Event()
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kernel_skills.errors import RefusedInput
-from kernel_skills.evals.local_model import Q4_K_M_FILE_TYPE, read_gguf, sha256_of, verify_gguf
+from kernel_skills.evals.lift import Q4_K_M_FILE_TYPE, read_gguf, sha256_of, verify_gguf
 
 
 def _write_gguf(path: Path, *, arch: str = "qwen2", file_type: int = Q4_K_M_FILE_TYPE) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kernel_skills.evals import run_batch
-from kernel_skills.evals.report import render_html
+from kernel_skills.evals.lift import render_html
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 MARKER = "Use the skill."

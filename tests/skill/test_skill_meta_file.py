@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kernel_skills.evals import load_skill_meta
-from kernel_skills.evals.assertions import has_token
+from kernel_skills.evals import has_token, load_skill_meta
 
 
 def test_skill_meta_validates_with_at_least_12_fact_cases_of_2_assertions(skill_dir: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kernel_skills.evals.agent_models import AgentEvalReport, Episode
+    from kernel_skills.evals.agent import AgentEvalReport, Episode
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -24,8 +24,7 @@ from typing import TYPE_CHECKING, TextIO
 from kernel_skills.commands import agent_eval
 
 if TYPE_CHECKING:
-    from kernel_skills.evals import EvalProgress, EvalReport, Totals
-    from kernel_skills.evals.models import BatchReport
+    from kernel_skills.evals import BatchReport, EvalProgress, EvalReport, Totals
 
 
 def _temperature(text: str) -> float | None:
@@ -148,7 +147,7 @@ def _handle(args: argparse.Namespace) -> int:
 
 def _emit(batch: BatchReport, args: argparse.Namespace) -> int:
     from kernel_skills.commands.output import emit_json
-    from kernel_skills.evals.report import render_html
+    from kernel_skills.evals.lift import render_html
 
     html = render_html(batch)
     targets = [Path(batch.runs_dir) / "report.html"] if batch.runs_dir else []

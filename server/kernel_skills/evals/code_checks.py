@@ -74,7 +74,15 @@ def code_outcomes(answer: str, expected: Expected) -> list[AssertionOutcome]:
         errors = [d for d in result.diagnostics if d.severity in ("error", "fatal")]
         detail = "; ".join(f"{d.where()}: {d.message}" for d in errors[:3]) or result.log[-300:]
         return _failed_all(names, f"does not compile for sm_90a: {detail}")
+    out = _report_outcomes(result, expected)
+    if expected.correct:
+        kernel = _pick(result.kernels, expected.kernel)
+        out += _run_bench(source, expected, kernel.name if kernel else expected.kernel)
+    return out
 
+
+def _report_outcomes(result, expected: Expected) -> list[AssertionOutcome]:  # type: ignore[no-untyped-def]
+    """The assertions the compile's report answers: compiles, kernel, abi, sass_has, no_spills, lint_clean."""
     out: list[AssertionOutcome] = []
     if expected.compiles:
         out.append(_outcome("compiles", True, f"{len(result.kernels)} kernel(s)"))
@@ -97,25 +105,22 @@ def code_outcomes(answer: str, expected: Expected) -> list[AssertionOutcome]:
                 _outcome(f"sass_has {f}", f in features, f"SASS features: {sorted(features) or 'none'}")
             )
     if expected.no_spills:
-        if kernel is None:
-            out.append(_outcome("no_spills", False, "no kernel to inspect"))
-        else:
-            spills = kernel.spill_stores + kernel.spill_loads
-            out.append(
-                _outcome(
-                    "no_spills",
-                    spills == 0,
-                    f"{kernel.spill_stores} spill stores, {kernel.spill_loads} spill loads",
-                )
-            )
+        out.append(_no_spills(kernel))
     if expected.lint_clean:
         findings = [f for f in result.lint if kernel is None or f.kernel in (None, kernel.name)]
         out.append(
             _outcome("lint_clean", not findings, "; ".join(f"{f.rule}: {f.message}" for f in findings))
         )
-    if expected.correct:
-        out += _run_bench(source, expected, kernel.name if kernel else expected.kernel)
     return out
+
+
+def _no_spills(kernel) -> AssertionOutcome:  # type: ignore[no-untyped-def]
+    if kernel is None:
+        return _outcome("no_spills", False, "no kernel to inspect")
+    spills = kernel.spill_stores + kernel.spill_loads
+    return _outcome(
+        "no_spills", spills == 0, f"{kernel.spill_stores} spill stores, {kernel.spill_loads} spill loads"
+    )
 
 
 def _pick(kernels: list, name: str | None):  # type: ignore[no-untyped-def]

@@ -17,8 +17,7 @@ from mcp_types import Implementation
 
 from kernel_skills import __version__
 from kernel_skills.app import ServerConfig, build
-from kernel_skills.evals.agent import ToolboxFactory, ToolOutcome, ToolSpec
-from kernel_skills.evals.agent_models import AGENT_TOOLS
+from kernel_skills.evals.agent import AGENT_TOOLS, ToolboxFactory, ToolOutcome, ToolSpec
 from kernel_skills.traces.recorder import client_slug
 
 

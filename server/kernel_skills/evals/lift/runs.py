@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +18,8 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from kernel_skills.errors import RefusedInput
-from kernel_skills.evals.models import BatchReport, Condition, RunResult
+from kernel_skills.evals.folders import make_dirs, remove_made
+from kernel_skills.evals.lift.models import BatchReport, Condition, RunResult
 
 SETTINGS_FILE = "eval.json"
 
@@ -51,26 +51,6 @@ class EvalSettings(BaseModel):
     max_tokens: int | None
     seed: int | None
     cases: list[str]  # the prompts, in order
-
-
-def make_dirs(path: Path) -> list[Path]:
-    """``mkdir -p path``; returns the folders it made, deepest first (for ``remove_made``)."""
-    path = Path(path)
-    missing = [p for p in (path, *path.parents) if not p.exists()]
-    path.mkdir(parents=True, exist_ok=True)
-    return missing
-
-
-def remove_made(made: list[Path]) -> None:
-    """Remove what ``make_dirs`` made: the deepest with its content, its parents only while empty."""
-    if not made:
-        return
-    shutil.rmtree(made[0], ignore_errors=True)
-    for parent in made[1:]:
-        try:
-            parent.rmdir()
-        except OSError:  # something else lives there now: keep it
-            return
 
 
 def _write_json(path: Path, text: str) -> None:

@@ -7,8 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from kernel_skills.evals.assertions import AnswerScore
-from kernel_skills.evals.client import Usage
-from kernel_skills.evals.models import AssertionTally
+from kernel_skills.evals.endpoint import Usage
+from kernel_skills.evals.tally import AssertionTally, Tally
 
 AgentCondition = Literal["bare", "skill_in_context", "skill_and_tools"]
 AGENT_CONDITIONS: tuple[AgentCondition, ...] = ("bare", "skill_in_context", "skill_and_tools")
@@ -46,12 +46,10 @@ class Episode(BaseModel):
     trace: str | None = None  # the server's trace of this episode (skill_and_tools)
 
 
-class ConditionTotals(BaseModel):
+class ConditionTotals(Tally):
+    """Over every episode of one condition (``Tally``'s counts are over its episodes)."""
+
     episodes: int
-    pass_rate: float  # passed / judged episodes
-    judged: int
-    not_judged: int
-    errors: int  # episodes that ended on an endpoint error (not judged, not in the pass rate)
     turns_mean: float
     tool_calls: dict[str, int] = Field(default_factory=dict)  # by tool name
     tool_errors: int = 0  # calls the server (or the eval) answered with an error

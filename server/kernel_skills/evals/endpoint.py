@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import time
 from types import TracebackType
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ValidationError, field_validator
@@ -79,7 +80,11 @@ def resolve_base_url(base_url: str | None) -> str:
 
 
 class ChatClient:
-    """Sends one chat completion at a time; safe to share between threads (httpx.Client is)."""
+    """Sends one chat completion at a time; safe to share between threads (httpx.Client is).
+
+    ``post`` (the one retry loop) and ``raise_for_status`` are the hooks a client that sends other
+    bodies (the agentic eval's tool calls) builds on.
+    """
 
     def __init__(
         self,
@@ -91,11 +96,11 @@ class ChatClient:
         backoff_s: float = 1.0,
     ):
         self.base_url = resolve_base_url(base_url)
-        self._retries = retries
-        self._backoff_s = backoff_s
+        self.retries = retries
+        self.backoff_s = backoff_s
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self._url = f"{self.base_url}/chat/completions"
+        self.url = f"{self.base_url}/chat/completions"
         self._http = httpx.Client(headers=headers, timeout=timeout_s)
 
     def __enter__(self) -> ChatClient:
@@ -118,57 +123,80 @@ class ChatClient:
         max_tokens: int | None = None,
         seed: int | None = None,
     ) -> ChatReply:
-        body: dict[str, object] = {"model": model, "messages": messages}
-        optional = {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
-        body.update({k: v for k, v in optional.items() if v is not None})
-        for attempt in range(self._retries + 1):
-            response = self._post(body)
-            if response.status_code not in RETRY_STATUSES or attempt == self._retries:
-                break
-            time.sleep(self._wait_s(response, attempt))
+        body = request_body(model, messages, temperature=temperature, max_tokens=max_tokens, seed=seed)
+        response = self.post(body)
+        self.raise_for_status(response)
         return self._parse(response)
 
+    def post(self, body: dict[str, Any]) -> httpx.Response:
+        """POST ``body``, retrying a rate limit or a transient server error; the last response."""
+        for attempt in range(self.retries + 1):
+            response = self._post_once(body)
+            if response.status_code not in RETRY_STATUSES or attempt == self.retries:
+                break
+            time.sleep(self._wait_s(response, attempt))
+        return response
+
+    def raise_for_status(self, response: httpx.Response) -> None:
+        """An ``EndpointError`` carrying the status for an HTTP error response; nothing otherwise."""
+        if response.status_code < 400:
+            return
+        hint = {
+            401: " (check $OPENAI_API_KEY)",
+            403: " (check $OPENAI_API_KEY)",
+            404: " (check --base-url: the API root, e.g. http://127.0.0.1:8000/v1, and --model)",
+        }.get(response.status_code, "")
+        raise EndpointError(
+            f"{self.url} answered HTTP {response.status_code}{hint}: {response.text[:500]}",
+            status_code=response.status_code,
+        )
+
     def _wait_s(self, response: httpx.Response, attempt: int) -> float:
-        wait = self._backoff_s * 2**attempt
+        wait = self.backoff_s * 2**attempt
         retry_after = response.headers.get("Retry-After", "")
         if retry_after.replace(".", "", 1).isdigit():
             wait = max(wait, float(retry_after))
         return min(wait, MAX_RETRY_WAIT_S)
 
-    def _post(self, body: dict[str, object]) -> httpx.Response:
+    def _post_once(self, body: dict[str, Any]) -> httpx.Response:
         try:
-            return self._http.post(self._url, json=body)
+            return self._http.post(self.url, json=body)
         except httpx.TimeoutException as exc:
             raise EndpointError(
-                f"{self._url} did not answer in time ({exc!r}); raise --timeout", timed_out=True
+                f"{self.url} did not answer in time ({exc!r}); raise --timeout", timed_out=True
             ) from exc
         except httpx.HTTPError as exc:
             raise EndpointError(
-                f"cannot reach {self._url}: {exc!r}. Check --base-url / ${BASE_URL_ENV} and that the "
+                f"cannot reach {self.url}: {exc!r}. Check --base-url / ${BASE_URL_ENV} and that the "
                 "server is running"
             ) from exc
 
     def _parse(self, response: httpx.Response) -> ChatReply:
-        if response.status_code >= 400:
-            hint = {
-                401: " (check $OPENAI_API_KEY)",
-                403: " (check $OPENAI_API_KEY)",
-                404: " (check --base-url: the API root, e.g. http://127.0.0.1:8000/v1, and --model)",
-            }.get(response.status_code, "")
-            raise EndpointError(
-                f"{self._url} answered HTTP {response.status_code}{hint}: {response.text[:500]}",
-                status_code=response.status_code,
-            )
         try:
             completion = _Completion.model_validate_json(response.content)
         except ValidationError as exc:
             raise EndpointError(
-                f"{self._url} answered something that is not a chat completion "
+                f"{self.url} answered something that is not a chat completion "
                 f"(need choices[0].message.content): {response.text[:300]}"
             ) from exc
         if not completion.choices:
-            raise EndpointError(f"{self._url} answered a chat completion with no choices")
+            raise EndpointError(f"{self.url} answered a chat completion with no choices")
         choice = completion.choices[0]
         return ChatReply(
             text=choice.message.content or "", usage=completion.usage, finish_reason=choice.finish_reason
         )
+
+
+def request_body(
+    model: str,
+    messages: list[dict[str, Any]],
+    *,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """The fields every compatible server understands, and the sampling options that are set."""
+    body: dict[str, Any] = {"model": model, "messages": messages}
+    optional = {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
+    body.update({k: v for k, v in optional.items() if v is not None})
+    return body

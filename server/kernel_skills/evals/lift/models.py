@@ -1,4 +1,4 @@
-"""The eval report (field names are part of the JSON output; add fields freely, never rename)."""
+"""The lift eval's report (field names are part of the JSON output; add fields freely, never rename)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from kernel_skills.evals.assertions import AnswerScore
-from kernel_skills.evals.client import Usage
+from kernel_skills.evals.endpoint import Usage
+from kernel_skills.evals.tally import AssertionTally, Tally
 
 Condition = Literal["without_skill", "with_skill"]
 CONDITIONS: tuple[Condition, Condition] = ("without_skill", "with_skill")
@@ -26,14 +27,10 @@ class RunResult(BaseModel):
     error: str | None = None  # no answer (timeout, HTTP error): this reason; the run is not judged
 
 
-class ConditionResult(BaseModel):
-    """All runs of one case under one condition."""
+class ConditionResult(Tally):
+    """All runs of one case under one condition (``Tally``'s counts are over its runs)."""
 
-    pass_rate: float  # passed runs / judged runs (0 when none was judged)
     mean_fraction: float  # mean over runs of (assertions passed / assertions judged)
-    judged: int = 0  # runs whose every assertion was judged, or that failed one
-    not_judged: int = 0  # runs with no failed assertion but one not judged (never counted as passed)
-    errors: int = 0  # runs whose answer never came (not judged, not in the pass rate)
     runs: list[RunResult]
 
 
@@ -49,24 +46,11 @@ class CaseReport(BaseModel):
     origin: str | None = None  # that problem's origin: "bundled", "user" or "kernelbench"
 
 
-class AssertionTally(BaseModel):
-    """One kind of assertion ("compiles", "abi", "words", ...) over every answer of a condition."""
-
-    passed: int = 0
-    failed: int = 0
-    not_judged: int = 0
-    reasons_not_judged: list[str] = Field(default_factory=list)  # distinct reasons, first few
-
-
-class Totals(BaseModel):
+class Totals(Tally):
     """Over every case and run of one condition."""
 
-    pass_rate: float  # passed / judged answers
     mean_fraction: float
     answers: int = 0
-    judged: int = 0
-    not_judged: int = 0
-    errors: int = 0  # answers that did not arrive (timeout, HTTP error): not judged, not in the pass rate
     usage: Usage | None = None  # summed; None when the endpoint reported no usage
     run_pass_rates: list[float] = Field(default_factory=list)  # one per run index, over the cases
     spread: float | None = None  # sample standard deviation of run_pass_rates (runs >= 2)

