@@ -317,6 +317,19 @@ def test_several_models_each_get_their_own_baseline(fake_endpoint, skill: Path) 
     assert len(fake_endpoint.model.requests) == 2 * 2 * 2
 
 
+def test_several_models_in_one_runs_folder_keep_every_answer(
+    fake_endpoint, skill: Path, tmp_path: Path
+) -> None:
+    from kernel_skills.evals import run_batch
+
+    _teach(fake_endpoint, skill)
+    batch = run_batch(skill, ["small", "large"], base_url=fake_endpoint.base_url, runs_dir=tmp_path / "runs")
+    folder = Path(batch.models[0].runs_dir or "")
+    stored = [json.loads(f.read_text())["key"] for f in folder.glob("run_*/run_result.json")]
+    assert len(stored) == 2 * 2 * 2
+    assert sorted({k["model"] for k in stored}) == ["large", "small"]
+
+
 def test_sampling_options_are_sent_only_when_set(fake_endpoint, skill: Path) -> None:
     _teach(fake_endpoint, skill)
     run_eval(skill, "m", base_url=fake_endpoint.base_url, max_tokens=64, seed=7)

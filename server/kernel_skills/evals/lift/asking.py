@@ -80,6 +80,8 @@ class Asking:
         prompts: dict[Condition, str],
         options: LiftOptions,
         folder: RunsFolder | None,
+        *,
+        model_index: int = 0,
     ) -> None:
         self.client, self.model, self.meta, self.prompts = client, model, meta, prompts
         self.options, self.folder = options, folder
@@ -89,7 +91,9 @@ class Asking:
             for r in range(options.runs)
             for i in range(len(meta.tests))
         ]
-        self.numbers = {job: n for n, job in enumerate(self.jobs, start=1)}
+        # run_N numbers are unique in the folder: each model of a batch has its own block of them.
+        first = 1 + model_index * len(self.jobs)
+        self.numbers = {job: n for n, job in enumerate(self.jobs, start=first)}
         self.total = {c: len(meta.tests) * options.runs for c in CONDITIONS}
         self.counts = dict.fromkeys(CONDITIONS, 0)
         self.answered = self.errors = self.tokens = 0

@@ -116,9 +116,9 @@ def run_batch(
         runs_dir = str(folder.path) if folder else None
         try:
             reports = []
-            for model in models:
+            for k, model in enumerate(models):
                 start = time.monotonic()
-                asking = Asking(client, model, subject.meta, prompts, opts, folder)
+                asking = Asking(client, model, subject.meta, prompts, opts, folder, model_index=k)
                 results = asking.ask_all(done, on_progress)
                 _require_answers(model, results, client.base_url)
                 wall = time.monotonic() - start
