@@ -31,6 +31,7 @@ UTILITIES = (
     "cache_faults",
     "gxx",
     "confine",
+    "lazy",
     "kernel_skills",
 )
 MODULE_NAME = re.compile(r"kernel_skills(\.[A-Za-z_][A-Za-z0-9_]*)+")

@@ -14,8 +14,7 @@ for its models does not pull in the runner, SQLite and the worker plumbing at se
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from kernel_skills import lazy
 
 _EXPORTS = {
     "BenchRequest": "kernel_skills.bench.models",
@@ -52,8 +51,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kernel_skills.bench' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy.exports(__name__, _EXPORTS)

@@ -16,8 +16,7 @@ The engine's own seccomp filter stays with the engine (``emulator/engine/``).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from kernel_skills import lazy
 
 _EXPORTS = {
     "UNCONFINED_ENV": "kernel_skills.confine.policy",
@@ -47,10 +46,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    """The names above load on first use (PEP 562): the CLI reads the opt-out's name without loading
-    the launcher, and a patched name in a submodule (tests) is the one callers get."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kernel_skills.confine' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy.exports(__name__, _EXPORTS)

@@ -24,8 +24,7 @@ code in a submission never runs.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from kernel_skills import lazy
 
 _EXPORTS = {
     "LIMITS": "kernel_skills.emulator.verdict",
@@ -36,9 +35,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    """The names above load on first use (PEP 562): importing one part does not build the rest."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kernel_skills.emulator' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy.exports(__name__, _EXPORTS)

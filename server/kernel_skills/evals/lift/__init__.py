@@ -7,9 +7,7 @@ runs that module once, not also as this package's import.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from kernel_skills import lazy
 from kernel_skills.evals.lift.asking import EvalProgress, LiftOptions
 from kernel_skills.evals.lift.batch import rejudge_runs, run_batch, run_eval
 from kernel_skills.evals.lift.html import render_html
@@ -62,8 +60,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kernel_skills.evals.lift' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy.exports(__name__, _LAZY)
