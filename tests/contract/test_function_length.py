@@ -24,7 +24,7 @@ ALLOWED: dict[str, str] = {
     "evals/lift.py::_ask_all.ask": _EVALS,
     "evals/generate.py::generate_skill": _EVALS,
     "evals/generate.py::refine_skill": _EVALS,
-    "evals/code_checks.py::code_outcomes": _EVALS,
+    "evals/code_checks.py::_judged": _EVALS,
     "toolchain/includes.py::_split_logical": "a lexer: one loop over the characters reads best whole",
     "surface/bench_tools.py::register": "a tool-registration table",
     "surface/skills.py::_register_tools": "a tool-registration table",

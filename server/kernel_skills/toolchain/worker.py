@@ -25,7 +25,6 @@ from kernel_skills.workerproc import (
     ChildGone,
     ChildStopped,
     ChildTimeout,
-    LazyDefault,
     SupervisedChild,
 )
 
@@ -167,10 +166,3 @@ def _translate(reply: dict[str, Any]) -> dict[str, Any]:
         name, message = reply["api_error"]
         raise CompileError(f"NVRTC failed ({name}): {message}")
     return reply
-
-
-_DEFAULT: LazyDefault[CompileWorker] = LazyDefault(CompileWorker)
-
-
-def default_worker() -> CompileWorker:
-    return _DEFAULT.get()
