@@ -1,5 +1,6 @@
-"""Where a verdict comes from: ``benchmark(request)`` picks the GPU worker or the CPU emulator and the
-executor that runs it; ``calibrate()`` measures a leased GPU. The one domain entry point for verdicts.
+"""Where a verdict comes from: ``benchmark(request, runtime=...)`` picks the GPU worker or the CPU
+emulator and the executor that runs it; ``calibrate()`` measures a leased GPU. The one domain entry
+point for verdicts.
 
 Order: validate everything on the server (``bench.plan``: problem, shapes, launch expressions,
 source/compile id and its arch) -> then either
