@@ -76,9 +76,11 @@ def _fresh(source: str) -> str:
 def _compile_s(source: str, options: list[str] | None) -> float:
     """The NVRTC compile alone (the compile worker already warm, the source new to the cache)."""
     from kernel_skills.toolchain import CompileRequest, compile_source
+    from perf.runtime import RUNTIME
 
     started = time.perf_counter()
-    compile_source(CompileRequest(source=_fresh(source), arch="sm_90a", options=options or ["-std=c++17"]))
+    request = CompileRequest(source=_fresh(source), arch="sm_90a", options=options or ["-std=c++17"])
+    compile_source(request, toolchain=RUNTIME.toolchain)
     return time.perf_counter() - started
 
 
@@ -88,9 +90,12 @@ def _throughput(fields: dict[str, Any]) -> tuple[int, float]:
     from kernel_skills.bench.launch import parse_launch
     from kernel_skills.bench.registry import load_registry
     from kernel_skills.emulator.harness import emulated_kernel, emulator_harness
+    from perf.runtime import RUNTIME
 
     problem = load_registry(use_env=False).get(fields["problem"])
-    kernel = emulated_kernel(fields["source"], fields["kernel"], options=fields.get("options"))
+    kernel = emulated_kernel(
+        fields["source"], fields["kernel"], toolchain=RUNTIME.toolchain, options=fields.get("options")
+    )
     for _, sizes in problem.emulator_shape_list():
         spec = parse_launch(
             fields["block"], fields["grid"], fields.get("shared_mem", "0"), problem.size_names
@@ -105,9 +110,12 @@ def counting_cost(fields: dict[str, Any], repeats: int = 3) -> tuple[float, floa
     from kernel_skills.bench.launch import parse_launch
     from kernel_skills.bench.registry import load_registry
     from kernel_skills.emulator.harness import emulated_kernel, emulator_harness
+    from perf.runtime import RUNTIME
 
     problem = load_registry(use_env=False).get(fields["problem"])
-    kernel = emulated_kernel(fields["source"], fields["kernel"], options=fields.get("options"))
+    kernel = emulated_kernel(
+        fields["source"], fields["kernel"], toolchain=RUNTIME.toolchain, options=fields.get("options")
+    )
     from kernel_skills.bench.verdicts import timed_shapes
     from kernel_skills.emulator.verdict import counted_shape
 
@@ -133,6 +141,7 @@ def _verdicts(repeats: int) -> list[dict[str, Any]]:
     from kernel_skills.dispatch import benchmark
     from kernel_skills.emulator import ptx
     from kernel_skills.errors import KernelSkillsError
+    from perf.runtime import RUNTIME
 
     header = f"{'problem':<20} {'compile s':>9} {'cold s':>7} {'extra s':>7} {'warm p50 s':>10} {'target':>6}"
     print(header + f" {'warm/target':>11} {'M thr-inst/s':>12} {'counting':>9}  verdict")
@@ -142,17 +151,17 @@ def _verdicts(repeats: int) -> list[dict[str, Any]]:
         request = BenchRequest(**fields, device="emulator")
         kind = "attention" if problem.startswith("attention") else "memory"
         try:
-            benchmark(request, store=False)  # the compile worker and this process warm
+            benchmark(request, runtime=RUNTIME, store=False)  # the compile worker and this process warm
             compile_s = _compile_s(fields["source"], fields.get("options"))
             ptx.clear_cache()
             fresh = request.model_copy(update={"source": _fresh(fields["source"])})
             started = time.perf_counter()
-            benchmark(fresh, store=False)
+            benchmark(fresh, runtime=RUNTIME, store=False)
             cold = time.perf_counter() - started
             times = []
             for _ in range(repeats):
                 started = time.perf_counter()
-                result = benchmark(request, store=False)
+                result = benchmark(request, runtime=RUNTIME, store=False)
                 times.append(time.perf_counter() - started)
             executed, engine_s = _throughput(fields)
             plain_s, counted_s = counting_cost(fields)

@@ -41,9 +41,9 @@ def _problems() -> list[str]:
 
 def _gpu_usable() -> bool:
     from kernel_skills.dispatch import on_emulator
-    from kernel_skills.executors import default_executor
+    from perf.runtime import RUNTIME
 
-    return not on_emulator("auto", default_executor())
+    return not on_emulator("auto", RUNTIME.executor)
 
 
 def _row(problem: str, gpu: bool) -> dict[str, Any]:
@@ -52,11 +52,14 @@ def _row(problem: str, gpu: bool) -> dict[str, Any]:
     from kernel_skills.bench.solutions import solution_request_fields
     from kernel_skills.dispatch import benchmark
     from kernel_skills.errors import KernelSkillsError
+    from perf.runtime import RUNTIME
 
     fields = solution_request_fields(problem)
     try:
-        result = benchmark(BenchRequest(**fields, device="emulator"), store=False)
-        measured = benchmark(BenchRequest(**fields, device="gpu", counters=True)) if gpu else None
+        result = benchmark(BenchRequest(**fields, device="emulator"), runtime=RUNTIME, store=False)
+        measured = (
+            benchmark(BenchRequest(**fields, device="gpu", counters=True), runtime=RUNTIME) if gpu else None
+        )
     except KernelSkillsError as exc:
         print(f"| {problem} | error: {type(exc).__name__}: {exc} |")
         return {"problem": problem, "error": str(exc)}

@@ -300,9 +300,9 @@ def _verify(rig: Rig, tally: Tally) -> dict[str, Any]:
 
 def _leftovers(rig: Rig) -> dict[str, Any]:
     from kernel_skills import tempdirs
-    from kernel_skills.toolchain.worker import default_worker
+    from perf.runtime import RUNTIME
 
-    default_worker().close()
+    RUNTIME.toolchain.close()
     time.sleep(0.5)
     lasting = [p.name for p in tempdirs.ours(rig.temp.path) if p.name.startswith("kernel-skills-engine-")]
     return {

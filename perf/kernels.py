@@ -29,6 +29,7 @@ def _run_on_gpu(*, quick: bool) -> dict:
     from kernel_skills.bench.solutions import load_solutions, solution_request_fields
     from kernel_skills.dispatch import benchmark
     from kernel_skills.errors import KernelSkillsError
+    from perf.runtime import RUNTIME
 
     rows: list[dict[str, Any]] = []
     device = None
@@ -38,7 +39,7 @@ def _run_on_gpu(*, quick: bool) -> dict:
     for problem in sorted(load_solutions()):
         request = BenchRequest(**solution_request_fields(problem), quick=quick)
         try:
-            result = benchmark(request)
+            result = benchmark(request, runtime=RUNTIME)
         except KernelSkillsError as exc:
             print(f"{problem:<20} error ({type(exc).__name__}): {exc}")
             rows.append({"problem": problem, "error": f"{type(exc).__name__}: {exc}"})

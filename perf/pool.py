@@ -100,6 +100,7 @@ def run(args: argparse.Namespace) -> dict:
         return {"skipped": "ray is not installed"}
     from kernel_skills.executors.local import LocalExecutor
     from kernel_skills.executors.ray_executor import RayExecutor
+    from perf.runtime import RUNTIME
 
     count = 4 if args.quick else 12
     reps = 5 if args.quick else 15
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> dict:
         jobs = _tasks
     figures: dict[str, Any] = {"jobs": count, "cpus": cpus, "job": job}
     with _private_cache():
-        local = LocalExecutor()
+        local = LocalExecutor(toolchain=RUNTIME.toolchain)
         _wall(local, jobs(1, "warm-local"))  # worker start and the g++ build, once per server
         figures["local_wall_s"] = _wall(local, jobs(count, "local"))
         figures["local_overhead_ms"] = _overhead_ms(local, reps)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import functools
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME
+
+from kernel_skills.runtime import Runtime
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,6 +65,17 @@ def _isolated_state_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("KERNEL_SKILLS_CACHE_DIR", os.fspath(base / "cache"))
     monkeypatch.setenv("KERNEL_SKILLS_DATA_DIR", os.fspath(base / "data"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def runtime() -> Iterator[Runtime]:
+    """This test process's runtime (``tests/shared_runtime.py``), installed for the code assertions of
+    evals; its workers are stopped when the session ends."""
+    from kernel_skills.evals.code_checks import judging_with
+
+    with judging_with(RUNTIME):
+        yield RUNTIME
+    RUNTIME.close()
 
 
 @pytest.fixture

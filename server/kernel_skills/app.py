@@ -17,10 +17,11 @@ from mcp.server.subscriptions import InMemorySubscriptionBus
 from pydantic import BaseModel, Field
 
 from kernel_skills import __version__, tempdirs
-from kernel_skills.executors import default_executor
+from kernel_skills.runtime import Runtime
 from kernel_skills.surface import bench_tools, compile_tools, completions, prompts, skills
 from kernel_skills.surface.client_log import ClientLog
 from kernel_skills.surface.guidance import instructions, missing_here, verdicts_where
+from kernel_skills.surface.lifespan import RuntimeHold, Served
 from kernel_skills.surface.notify import ChangeNotifier
 from kernel_skills.surface.prompts import PromptSources
 from kernel_skills.surface.skills_ext import SkillsExtension
@@ -78,20 +79,25 @@ class App:
     server: MCPServer
     state: SkillsState
     client_log: ClientLog
+    runtime: Runtime
 
 
-def build(config: ServerConfig) -> App:
+def build(config: ServerConfig, runtime: Runtime | None = None) -> App:
+    """The server. ``runtime``: the executor, toolchain and results DB its tools use, the caller's to
+    close (``serve`` and the agentic eval pass the command's); None: the server makes a local one and
+    closes it when its last lifespan exits (see ``surface/lifespan.py``)."""
     tempdirs.sweep()  # temp folders of servers that exited without removing them (never by age)
     bus = InMemorySubscriptionBus()
     state = SkillsState(config.load_catalog, ChangeNotifier(bus), debounce_ms=config.debounce_ms)
     client_log = ClientLog(state.notifier)
+    hold = RuntimeHold(runtime or Runtime.create(), owned=runtime is None)
 
     @asynccontextmanager
-    async def lifespan(server: Any) -> AsyncIterator[SkillsState]:
-        async with client_log.forwarding(), state.lifespan(server) as served:
-            yield served
+    async def lifespan(server: Any) -> AsyncIterator[Served]:
+        async with client_log.forwarding(), state.lifespan(server) as skills, hold.held() as held:
+            yield Served(state=skills, runtime=held)
 
-    where = verdicts_where(default_executor())
+    where = verdicts_where(hold.runtime.executor)
     server = MCPServer(
         SERVER_NAME,
         version=__version__,
@@ -103,7 +109,7 @@ def build(config: ServerConfig) -> App:
     state.notifier.install(server)
     client_log.install(server)
     skills.register(server, state)
-    sources = PromptSources(state, config.load_problems, where=where)
+    sources = PromptSources(state, config.load_problems, where=where, db=lambda: hold.runtime.db_path)
     prompts.register(server, sources)
     completions.register(server, sources)
     compile_tools.register(server)
@@ -113,8 +119,8 @@ def build(config: ServerConfig) -> App:
         from kernel_skills.traces import TraceRecorder
 
         Recording(TraceRecorder(config.record_dir)).install(server)
-    return App(server=server, state=state, client_log=client_log)
+    return App(server=server, state=state, client_log=client_log, runtime=hold.runtime)
 
 
-def build_server(config: ServerConfig) -> MCPServer:
-    return build(config).server
+def build_server(config: ServerConfig, runtime: Runtime | None = None) -> MCPServer:
+    return build(config, runtime).server

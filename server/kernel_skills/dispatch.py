@@ -1,5 +1,6 @@
-"""Where a verdict comes from: ``benchmark(request)`` picks the GPU worker or the CPU emulator and the
-executor that runs it; ``calibrate()`` measures a leased GPU. The one domain entry point for verdicts.
+"""Where a verdict comes from: ``benchmark(request, runtime=...)`` picks the GPU worker or the CPU
+emulator and the executor that runs it; ``calibrate()`` measures a leased GPU. The one domain entry
+point for verdicts.
 
 Order: validate everything on the server (``bench.plan``: problem, shapes, launch expressions,
 source/compile id and its arch) -> then either
@@ -10,12 +11,14 @@ source/compile id and its arch) -> then either
   ``executor.emulate`` (``emulator.verify``, here or on a Ray node): correctness only,
   ``verified_on="cpu-emulator"``.
 A GPU run is never replaced by the emulator when a GPU is present and ``device`` is not "emulator".
-The result is stored here, whichever executor ran it.
+The result is stored here, whichever executor ran it. The executor, the toolchain and the results DB
+are the caller's ``kernel_skills.runtime.Runtime`` (the server's lifespan or one CLI command holds it).
 
 Layering (enforced by ``tests/contract/test_layering.py``): ``bench`` < ``emulator`` < ``executors`` <
-``dispatch``. ``bench`` imports none of the three above it; ``emulator`` may import ``bench``;
-``executors`` may import ``bench`` and ``emulator`` (it runs the emulator where CPU work runs); only
-this module, above them all, imports all three. Callers (``surface``, ``commands``, ``evals``) import
+``runtime`` < ``dispatch``. ``bench`` imports none of those above it; ``emulator`` may import
+``bench``; ``executors`` may import ``bench`` and ``emulator`` (it runs the emulator where CPU work
+runs); ``runtime`` composes an executor and a toolchain; only this module, above them all, imports
+the verdict layers. Callers (``surface``, ``commands``, ``evals``) import
 ``benchmark`` from here.
 """
 
@@ -40,42 +43,42 @@ from kernel_skills.bench import (
 )
 from kernel_skills.bench.estimate import with_measurement
 from kernel_skills.errors import DeviceUnavailable, KernelSkillsError
-from kernel_skills.executors import default_executor
 
 if TYPE_CHECKING:
     from kernel_skills.bench.models import Calibration
     from kernel_skills.bench.registry import ProblemRegistry
     from kernel_skills.executors.base import Executor
+    from kernel_skills.runtime import Runtime
 
 
 def benchmark(
     request: BenchRequest,
     *,
+    runtime: Runtime,
     registry: ProblemRegistry | None = None,
     progress: Progress | None = None,
-    executor: Executor | None = None,
     store: bool = True,
     timeouts: Timeouts | None = None,
 ) -> BenchResult:
     """Judge one submission: correctness on fresh inputs, time, speedup, roofline (see module doc).
-    The GPU half runs on a worker leased from ``executor`` (default: the configured one, see
-    ``kernel_skills.executors``); the result is stored here whichever executor ran it."""
-    executor = executor or default_executor()
+    The GPU half runs on a worker leased from ``runtime.executor``, compiled with ``runtime.toolchain``;
+    the result is stored in ``runtime``'s results DB here, whichever executor ran it."""
+    executor = runtime.executor
     the_plan = plan(request, registry)
     if on_emulator(request.device, executor):
         result = executor.emulate(the_plan, progress=progress or no_progress, timeouts=timeouts or Timeouts())
         if store and result.verified_on is not None:
-            results_db.keep(result)
+            results_db.keep(result, path=runtime.db_path)
         return result
     steps = gpu_steps(the_plan, progress or no_progress)
-    result = _on_gpu(the_plan, executor, steps, timeouts or Timeouts())
+    result = _on_gpu(the_plan, runtime, steps, timeouts or Timeouts())
     if result.verified_on is None:
         return result  # a compile error: judged without a device, never stored
     if the_plan.request.counters and result.correct:
         steps.step("counting on the CPU emulator")
         add_counters(result, the_plan, executor, timeouts or Timeouts())
     if store:
-        results_db.keep(result)
+        results_db.keep(result, path=runtime.db_path)
     steps.finish()
     return result
 
@@ -96,9 +99,10 @@ def add_counters(result: BenchResult, the_plan: Plan, executor: Executor, timeou
         result.warnings.append(f"the CPU emulator disagrees: it found this kernel incorrect ({failed})")
 
 
-def _on_gpu(the_plan: Plan, executor: Executor, steps: Steps, timeouts: Timeouts) -> BenchResult:
+def _on_gpu(the_plan: Plan, runtime: Runtime, steps: Steps, timeouts: Timeouts) -> BenchResult:
     steps.step("compiling for sm_90a")
-    prepared = prepare(the_plan)
+    prepared = prepare(the_plan, runtime.toolchain)
+    executor = runtime.executor
     if isinstance(prepared, BenchResult):
         return prepared
     steps.step("looking for a CUDA device")  # after everything that can be judged without one
@@ -119,10 +123,9 @@ def on_emulator(device: str, executor: Executor) -> bool:
     return False
 
 
-def calibrate(*, executor: Executor | None = None, force: bool = True) -> Calibration:
+def calibrate(*, executor: Executor, force: bool = True) -> Calibration:
     """Measure (or with ``force=False`` reuse) a device's copy bandwidth and bf16 matmul rate (the
-    device of a worker leased from ``executor``, default the configured one)."""
-    executor = executor or default_executor()
+    device of a worker leased from ``executor``, a runtime's)."""
     executor.require_device()
     with executor.lease() as worker:
         return calibrate_device(worker, force=force)

@@ -10,7 +10,6 @@ source), so what it sends back must be data the parent can parse safely, not cod
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import os
@@ -24,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any
 
 from kernel_skills import procs
 
@@ -372,29 +371,6 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
-class _Closable(Protocol):
-    def close(self) -> None: ...
-
-
-T = TypeVar("T", bound=_Closable)
-
-
-class LazyDefault(Generic[T]):
-    """A process-wide instance made on first ``get()`` and closed when the interpreter exits."""
-
-    def __init__(self, factory: Callable[[], T]) -> None:
-        self._factory = factory
-        self._instance: T | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> T:
-        with self._lock:
-            if self._instance is None:
-                self._instance = self._factory()
-                atexit.register(self._instance.close)
-            return self._instance
-
-
 __all__ = [
     "JSON",
     "MAX_FRAME_BYTES",
@@ -404,7 +380,6 @@ __all__ = [
     "ChildTimeout",
     "Codec",
     "FrameBuffer",
-    "LazyDefault",
     "SupervisedChild",
     "claim_channel",
     "encode",

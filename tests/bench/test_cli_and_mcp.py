@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
+from tests.shared_runtime import runtime_lifespan
 
 from kernel_skills.bench import results_db
 from kernel_skills.bench.device import FORCE_NO_DEVICE_ENV
@@ -116,7 +117,7 @@ def test_grid_flags_split_only_at_top_level_commas() -> None:
 
 @pytest.fixture
 def server() -> MCPServer:
-    built = MCPServer(name="bench-test")
+    built = MCPServer(name="bench-test", lifespan=runtime_lifespan)
     bench_tools.register(built)
     return built
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME, runtime_lifespan
 
 from kernel_skills.bench import Timeouts
 from kernel_skills.bench.models import BenchRequest, BenchResult
@@ -17,6 +18,7 @@ from kernel_skills.bench.worker import WorkerPool
 from kernel_skills.dispatch import benchmark
 from kernel_skills.errors import KernelFault, Timeout
 from kernel_skills.executors.local import LocalExecutor
+from kernel_skills.runtime import Runtime
 
 pytestmark = pytest.mark.gpu
 HERE = Path(__file__).parent
@@ -25,14 +27,18 @@ GELU = {"problem": "gelu_tanh", "kernel": "gelu_tanh", "block": [256], "grid": [
 
 @pytest.fixture(scope="module")
 def executor() -> Iterator[LocalExecutor]:
-    shared = LocalExecutor(WorkerPool())
+    shared = LocalExecutor(WorkerPool(), toolchain=RUNTIME.toolchain)
     yield shared
     shared.close()
 
 
 def _run(executor: LocalExecutor, path: Path, **extra) -> BenchResult:
     request = BenchRequest(source=path.read_text(), shapes=["ragged"], quick=True, **{**GELU, **extra})
-    return benchmark(request, executor=executor, timeouts=Timeouts(check=60, time=60))
+    return benchmark(
+        request,
+        runtime=Runtime(toolchain=RUNTIME.toolchain, executor=executor),
+        timeouts=Timeouts(check=60, time=60),
+    )
 
 
 def _good(executor: LocalExecutor) -> BenchResult:
@@ -48,7 +54,11 @@ def test_a_correct_kernel_passes_with_time_speedup_and_roofline(executor: LocalE
     request = BenchRequest(
         source=(HERE / "good_kernels" / "gelu_tanh.cu").read_text(), shapes=["ragged"], quick=True, **GELU
     )
-    result = benchmark(request, executor=executor, progress=lambda d, t, m: seen.append((d, t, m)))
+    result = benchmark(
+        request,
+        runtime=Runtime(toolchain=RUNTIME.toolchain, executor=executor),
+        progress=lambda d, t, m: seen.append((d, t, m)),
+    )
     assert result.correct and result.ok, [c for c in result.checks if not c.passed]
     assert result.time_us is not None and result.time_us.n >= 10 and result.time_us.median > 0
     assert result.baseline_us["torch_eager"].median > 0
@@ -93,7 +103,11 @@ def test_crashing_and_hanging_kernels_are_contained_and_the_next_job_succeeds(
         request = BenchRequest(
             source=(HERE / "wrong_kernels" / name).read_text(), shapes=["ragged"], quick=True, **GELU
         )
-        benchmark(request, executor=executor, timeouts=Timeouts(check=20, time=20))
+        benchmark(
+            request,
+            runtime=Runtime(toolchain=RUNTIME.toolchain, executor=executor),
+            timeouts=Timeouts(check=20, time=20),
+        )
     assert _good(executor).ok
 
 
@@ -122,7 +136,8 @@ def test_a_cubin_for_another_arch_is_refused_on_the_worker_and_the_worker_is_kep
     from kernel_skills.toolchain import CompileRequest, compile_source, load_cubin
 
     compiled = compile_source(
-        CompileRequest(source=(HERE / "good_kernels" / "gelu_tanh.cu").read_text(), arch="sm_100a")
+        CompileRequest(source=(HERE / "good_kernels" / "gelu_tanh.cu").read_text(), arch="sm_100a"),
+        toolchain=RUNTIME.toolchain,
     )
     assert compiled.compile_id is not None
     problem = load_registry().get("gelu_tanh")
@@ -171,7 +186,7 @@ def test_the_bundled_reference_solutions_are_correct_on_ragged_shapes(
         shapes=["ragged"],
         quick=True,
     )
-    result = benchmark(request, executor=executor)
+    result = benchmark(request, runtime=Runtime(toolchain=RUNTIME.toolchain, executor=executor))
     assert result.correct, [c for c in result.checks if not c.passed]
 
 
@@ -213,7 +228,7 @@ async def test_the_mcp_tool_reports_progress_and_returns_the_verdict() -> None:
 
     from kernel_skills.surface import bench_tools
 
-    server = MCPServer(name="bench-gpu-test")
+    server = MCPServer(name="bench-gpu-test", lifespan=runtime_lifespan)
     bench_tools.register(server)
     seen: list[float] = []
 

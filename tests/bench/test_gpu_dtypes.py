@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench import Timeouts
 from kernel_skills.bench.models import BenchRequest, BenchResult
@@ -14,6 +15,7 @@ from kernel_skills.bench.registry import load_registry
 from kernel_skills.bench.worker import WorkerPool
 from kernel_skills.dispatch import benchmark
 from kernel_skills.executors.local import LocalExecutor
+from kernel_skills.runtime import Runtime
 
 pytestmark = pytest.mark.gpu
 EMULATOR_TESTS = Path(__file__).resolve().parents[1] / "emulator"
@@ -31,7 +33,7 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def executor() -> Iterator[LocalExecutor]:
-    shared = LocalExecutor(WorkerPool())
+    shared = LocalExecutor(WorkerPool(), toolchain=RUNTIME.toolchain)
     yield shared
     shared.close()
 
@@ -54,7 +56,7 @@ def test_new_dtypes_and_parameters_get_the_emulators_verdict_on_a_gpu(
     result: BenchResult = benchmark(
         request,
         registry=load_registry([PROBLEMS], use_env=False),
-        executor=executor,
+        runtime=Runtime(toolchain=RUNTIME.toolchain, executor=executor),
         timeouts=Timeouts(check=60, time=60),
     )
     assert result.verified_on != "cpu-emulator"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench import plan
 from kernel_skills.bench.device import FORCE_NO_DEVICE_ENV, require_cuda_device
@@ -31,35 +32,35 @@ def _no_gpu(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_a_wrong_abi_is_reported_as_such_without_a_gpu() -> None:
     source = (HERE / "wrong_kernels" / "wrong_signature.cu").read_text()
     with pytest.raises(RefusedInput, match=r"sizes \[8, 8, 8\] bytes"):
-        benchmark(BenchRequest(source=source, **GELU), store=False)
+        benchmark(BenchRequest(source=source, **GELU), store=False, runtime=RUNTIME)
 
 
 def test_a_launch_over_the_limits_is_reported_as_such_without_a_gpu() -> None:
     fields = GELU | {"shared_mem": "300000"}
     with pytest.raises(RefusedInput, match="shared"):
-        benchmark(BenchRequest(source=GOOD, **fields), store=False)
+        benchmark(BenchRequest(source=GOOD, **fields), store=False, runtime=RUNTIME)
 
 
 def test_a_compile_error_is_a_failed_result_without_a_gpu() -> None:
-    result = benchmark(BenchRequest(source="this is not CUDA", **GELU), store=False)
+    result = benchmark(BenchRequest(source="this is not CUDA", **GELU), store=False, runtime=RUNTIME)
     assert not result.ok and result.checks[0].name == "compile" and not result.checks[0].passed
 
 
 def test_a_gpu_request_that_passed_every_cpu_check_hears_there_is_no_device() -> None:
     with pytest.raises(DeviceUnavailable, match="no CUDA device"):
-        benchmark(BenchRequest(source=GOOD, device="gpu", **GELU), store=False)
+        benchmark(BenchRequest(source=GOOD, device="gpu", **GELU), store=False, runtime=RUNTIME)
 
 
 @pytest.mark.parametrize("arch", ["sm_80", "sm_100a"])
 def test_a_compile_id_for_another_arch_is_refused_in_planning(arch: str) -> None:
-    compiled = compile_source(CompileRequest(source=GOOD, arch=arch))
+    compiled = compile_source(CompileRequest(source=GOOD, arch=arch), toolchain=RUNTIME.toolchain)
     assert compiled.ok and compiled.compile_id is not None
     with pytest.raises(RefusedInput, match=rf"built for {arch}.*needs sm_90 or sm_90a"):
         plan(BenchRequest(compile_id=compiled.compile_id, **GELU))
 
 
 def test_a_compile_id_for_sm_90_is_accepted_in_planning() -> None:
-    compiled = compile_source(CompileRequest(source=GOOD, arch="sm_90"))
+    compiled = compile_source(CompileRequest(source=GOOD, arch="sm_90"), toolchain=RUNTIME.toolchain)
     assert compiled.compile_id is not None
     plan(BenchRequest(compile_id=compiled.compile_id, **GELU))
 

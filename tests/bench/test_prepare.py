@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench import Prepared, plan, prepare
 from kernel_skills.bench.models import BenchRequest, BenchResult
@@ -17,7 +18,7 @@ GELU = {"problem": "gelu_tanh", "kernel": "gelu_tanh", "block": [256], "grid": [
 
 
 def _prepare(**fields) -> Prepared | BenchResult:
-    return prepare(plan(BenchRequest(**fields)))
+    return prepare(plan(BenchRequest(**fields)), RUNTIME.toolchain)
 
 
 def test_every_problem_has_a_reference_solution_in_solutions_json() -> None:
@@ -67,7 +68,10 @@ def test_an_unknown_kernel_name_lists_the_kernels_in_the_module() -> None:
 def test_a_compile_id_from_an_earlier_compile_is_accepted() -> None:
     from kernel_skills.toolchain import CompileRequest, compile_source
 
-    compiled = compile_source(CompileRequest(source=(HERE / "good_kernels" / "gelu_tanh.cu").read_text()))
+    compiled = compile_source(
+        CompileRequest(source=(HERE / "good_kernels" / "gelu_tanh.cu").read_text()),
+        toolchain=RUNTIME.toolchain,
+    )
     assert compiled.compile_id is not None
     prepared = _prepare(compile_id=compiled.compile_id, **GELU)
     assert isinstance(prepared, Prepared)

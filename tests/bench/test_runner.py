@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench import Prepared, Steps, Timeouts, execute, plan, prepare
 from kernel_skills.bench.checking import Harness, check_shape
@@ -81,7 +82,7 @@ def _prepared(**extra) -> Prepared:
     request = BenchRequest(
         source=(HERE / "good_kernels" / "gelu_tanh.cu").read_text(), shapes=["ragged"], **{**GELU, **extra}
     )
-    prepared = prepare(plan(request))
+    prepared = prepare(plan(request), RUNTIME.toolchain)
     assert isinstance(prepared, Prepared)
     return prepared
 

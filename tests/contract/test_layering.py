@@ -16,9 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "server" / "kernel_skills"
-DOMAIN = ("catalog", "toolchain", "bench", "emulator", "executors", "evals", "traces", "kernelbuilder")
+DOMAIN = (
+    "catalog",
+    "toolchain",
+    "bench",
+    "emulator",
+    "executors",
+    "runtime",
+    "evals",
+    "traces",
+    "kernelbuilder",
+)
 ADAPTERS = ("surface", "commands")  # with app.py and cli.py
-LAYERS = ("bench", "emulator", "executors", "dispatch")  # each may import only the ones before it
+LAYERS = ("bench", "emulator", "executors", "runtime", "dispatch")  # each may import only the ones before it
 ROOM_OF_MODULE = {"app": "surface", "cli": "commands"}
 # Rooms below every other: each may import only the others here ("kernel_skills" is the package itself,
 # ``from kernel_skills import paths``). ``confine`` confines the children that toolchain and emulator start.
@@ -194,7 +204,7 @@ def test_a_room_imports_only_public_names_of_another_room() -> None:
     assert offenders == []
 
 
-def test_bench_emulator_executors_and_dispatch_each_import_only_the_layers_below_them() -> None:
+def test_bench_emulator_executors_runtime_and_dispatch_each_import_only_the_layers_below_them() -> None:
     offenders = [
         _where(i)
         for i in cross_room(all_imports())

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from mcp import Client
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.app import ServerConfig, build_server
 from kernel_skills.cli import build_parser
@@ -81,7 +82,7 @@ def test_every_documented_cli_form_parses(argv: list[str]) -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("client_mode", ["auto", "legacy"], ids=["2026-07-28", "handshake-era"])
 async def test_the_server_exposes_exactly_the_contracted_tools_with_output_schemas(client_mode: str) -> None:
-    server = build_server(ServerConfig(bundled=True, use_env=False))
+    server = build_server(ServerConfig(bundled=True, use_env=False), RUNTIME)
     async with Client(server, mode=client_mode, cache=None) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         templates = (await client.list_resource_templates()).resource_templates

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench.launch import Launch
 from kernel_skills.bench.registry import load_registry
@@ -59,7 +60,7 @@ def launch(
 
 def run_gelu(source: str, n: int = 300, block: int = 256, **compile_args: Any) -> dict[str, Any] | None:
     """``source`` (gelu_tanh's ABI) compiled by NVRTC and launched once over ``n`` elements."""
-    kernel = emulated_kernel(source, "gelu_tanh", **compile_args)
+    kernel = emulated_kernel(source, "gelu_tanh", **compile_args, toolchain=RUNTIME.toolchain)
     geometry = Launch(grid=(-(-n // block), 1, 1), block=(block, 1, 1), shared_mem=0)
     report, _ = launch(kernel, "gelu_tanh", {"n": n}, geometry)
     return report

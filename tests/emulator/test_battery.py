@@ -9,6 +9,7 @@ model) are strict xfails naming why."""
 from __future__ import annotations
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench import Timeouts
 from kernel_skills.bench.models import BenchRequest
@@ -44,7 +45,7 @@ def _param(case: Case):
 
 def _judge(case: Case):
     request = BenchRequest(**case.fields(), device="emulator")
-    return benchmark(request, registry=REGISTRY, store=False, timeouts=PER_LAUNCH)
+    return benchmark(request, registry=REGISTRY, store=False, timeouts=PER_LAUNCH, runtime=RUNTIME)
 
 
 def test_every_battery_problem_module_loads() -> None:

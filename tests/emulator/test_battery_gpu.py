@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench import Timeouts
 from kernel_skills.bench.models import BenchRequest
@@ -15,6 +16,7 @@ from kernel_skills.bench.registry import load_registry
 from kernel_skills.bench.worker import WorkerPool
 from kernel_skills.dispatch import benchmark
 from kernel_skills.executors.local import LocalExecutor
+from kernel_skills.runtime import Runtime
 
 from .battery.cases import CASES, PROBLEMS_DIR, Case
 from .battery.verdicts import assert_verdict
@@ -25,7 +27,7 @@ REGISTRY = load_registry([PROBLEMS_DIR], use_env=False)
 
 @pytest.fixture(scope="module")
 def executor() -> Iterator[LocalExecutor]:
-    shared = LocalExecutor(WorkerPool())
+    shared = LocalExecutor(WorkerPool(), toolchain=RUNTIME.toolchain)
     yield shared
     shared.close()
 
@@ -38,7 +40,11 @@ def test_each_battery_kernel_gets_the_same_verdict_on_an_h100(executor: LocalExe
     assert_verdict(
         case,
         lambda: benchmark(
-            request, registry=REGISTRY, executor=executor, store=False, timeouts=Timeouts(check=30, time=60)
+            request,
+            registry=REGISTRY,
+            runtime=Runtime(toolchain=RUNTIME.toolchain, executor=executor),
+            store=False,
+            timeouts=Timeouts(check=30, time=60),
         ),
         where="GPU",
     )

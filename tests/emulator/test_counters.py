@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench.models import BenchRequest, BenchResult, Counters
 from kernel_skills.bench.registry import load_registry
@@ -121,7 +122,7 @@ def _problem(tmp_path: Path, name: str, **fields: str) -> Path:
 def _run(folder: Path, name: str, source: str, block: list[int], grid: list[str]) -> BenchResult:
     registry = load_registry([folder], use_env=False)
     request = BenchRequest(problem=name, source=source, block=block, grid=grid, device="emulator")
-    result = benchmark(request, registry=registry, store=False)
+    result = benchmark(request, registry=registry, store=False, runtime=RUNTIME)
     assert result.correct, result.checks
     return result
 

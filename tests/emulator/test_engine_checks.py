@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills import paths
 from kernel_skills.bench.launch import Launch
@@ -36,7 +37,10 @@ def test_a_block_reduction_without_its_first_syncthreads_is_reported_as_a_race(r
     source = RMSNORM.replace(FIRST_SYNC, "") if racy else RMSNORM
     # dim 4096: the whole block reduces each row; 9 rows in one block call block_sum 9 times.
     report, tensors = launch(
-        emulated_kernel(source, "rmsnorm"), "rmsnorm", {"rows": 9, "dim": 4096}, ONE_BLOCK
+        emulated_kernel(source, "rmsnorm", toolchain=RUNTIME.toolchain),
+        "rmsnorm",
+        {"rows": 9, "dim": 4096},
+        ONE_BLOCK,
     )
     if not racy:
         assert report is None
@@ -135,7 +139,7 @@ def test_printf_output_is_bounded_and_returned() -> None:
     body = """  int i = blockIdx.x * blockDim.x + threadIdx.x;
   for (int k = 0; k < 40; ++k) printf("thread %d line %d of a chatty kernel\\n", i, k);
   if (i < n) out[i] = x[i];"""
-    kernel = emulated_kernel(gelu_kernel(body), "gelu_tanh")
+    kernel = emulated_kernel(gelu_kernel(body), "gelu_tanh", toolchain=RUNTIME.toolchain)
     geometry = Launch(grid=(2, 1, 1), block=(256, 1, 1), shared_mem=0)
     report, tensors = launch(kernel, "gelu_tanh", {"n": 300}, geometry)
     assert report is None
@@ -151,7 +155,7 @@ def test_dynamic_shared_memory_is_modelled_and_bounded() -> None:
   dyn[threadIdx.x] = i < n ? __bfloat162float(x[i]) : 0.f;
   __syncthreads();
   if (i < n) out[i] = __float2bfloat16(dyn[threadIdx.x]);"""
-    kernel = emulated_kernel(gelu_kernel(body), "gelu_tanh")
+    kernel = emulated_kernel(gelu_kernel(body), "gelu_tanh", toolchain=RUNTIME.toolchain)
     enough = Launch(grid=(2, 1, 1), block=(256, 1, 1), shared_mem=256 * 4)
     report, tensors = launch(kernel, "gelu_tanh", {"n": 300}, enough)
     assert report is None and torch.equal(tensors["out"], tensors["x"])
@@ -180,13 +184,15 @@ def test_recursion_is_refused_before_anything_runs() -> None:
 }"""
     body = INDEX + "  if (i < n) out[i] = __float2bfloat16(deep(n));"
     with pytest.raises(EmulatorUnsupported, match=r"recursion \(_Z4deepi calls _Z4deepi\)"):
-        emulated_kernel(gelu_kernel(body, prelude), "gelu_tanh")
+        emulated_kernel(gelu_kernel(body, prelude), "gelu_tanh", toolchain=RUNTIME.toolchain)
 
 
 @pytest.mark.parametrize("job", [b"", b"PTXJOB0\0" + bytes(40), protocol.MAGIC + bytes(10)])
 def test_a_malformed_job_is_exit_2_without_a_report(tmp_path: Path, job: bytes) -> None:
     engine = build_engine(paths.cache_dir() / "emulator").exe
-    kernel = emulated_kernel(gelu_kernel("  (void)x; (void)out; (void)n;"), "gelu_tanh")
+    kernel = emulated_kernel(
+        gelu_kernel("  (void)x; (void)out; (void)n;"), "gelu_tanh", toolchain=RUNTIME.toolchain
+    )
     (tmp_path / "program").write_bytes(kernel.program.data)
     (tmp_path / "job").write_bytes(job)
     names = ("program", "job", "out", "report.json", "printf")
@@ -246,7 +252,7 @@ def test_the_reversed_schedule_exposes_a_result_that_depends_on_the_order() -> N
   __syncthreads();
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) out[i] = threadIdx.x == 0 ? __float2bfloat16(acc - 16777216.f) : x[i];"""
-    kernel = emulated_kernel(gelu_kernel(body), "gelu_tanh")
+    kernel = emulated_kernel(gelu_kernel(body), "gelu_tanh", toolchain=RUNTIME.toolchain)
     sums = []
     for schedule in (0, 1, 0):
         report, tensors = launch(kernel, "gelu_tanh", {"n": 256}, ONE_BLOCK, schedule=schedule)

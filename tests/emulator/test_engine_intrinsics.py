@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench.launch import Launch
 
@@ -109,7 +110,7 @@ extern "C" __global__ void gelu_tanh(const __nv_bfloat16* __restrict__ x, __nv_b
 
 
 def test_a_self_checking_kernel_of_common_intrinsics_runs_clean() -> None:
-    kernel = emulated_kernel(SELF_CHECK, "gelu_tanh")
+    kernel = emulated_kernel(SELF_CHECK, "gelu_tanh", toolchain=RUNTIME.toolchain)
     x = torch.randn(300, generator=torch.Generator().manual_seed(3)).to(torch.bfloat16)
     tensors = {"x": x, "out": torch.zeros(300, dtype=torch.bfloat16)}
     geometry = Launch(grid=(2, 1, 1), block=(256, 1, 1), shared_mem=0)

@@ -21,6 +21,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from .conftest import needs_emulator
 from .isa.support import bits, from_bits, kernel_source, round_to, run
@@ -1874,6 +1875,6 @@ extern "C" __global__ void scale2(const float* x, float* out, int n) {
         problem="battery_scale2", source=source, kernel="scale2", block=[128], grid=["ceil_div(n, 128)"],
         device="emulator",
     )  # fmt: skip
-    result = benchmark(request, registry=registry, store=False, timeouts=Timeouts(check=8))
+    result = benchmark(request, registry=registry, store=False, timeouts=Timeouts(check=8), runtime=RUNTIME)
     assert result.correct, result
     assert result.printf is not None and "n=1 grid=1 pi= 3.142 hex=0xbeef s=done %\n" in result.printf

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench import Timeouts
 from kernel_skills.bench.models import BenchRequest
@@ -66,7 +67,7 @@ def test_a_correct_kernel_passes_and_a_wrong_one_fails_on_an_imported_problem(
     request = BenchRequest(
         source=source, problem=problem, kernel=problem, block=block, grid=grid, device="emulator"
     )
-    result = benchmark(request, registry=imported, timeouts=Timeouts(check=20))
+    result = benchmark(request, registry=imported, timeouts=Timeouts(check=20), runtime=RUNTIME)
     failed = {c.name: c.detail for c in result.checks if not c.passed}
     assert result.correct is not wrong, failed
     if wrong:

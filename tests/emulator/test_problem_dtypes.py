@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.shared_runtime import RUNTIME
+
 from kernel_skills.bench import Timeouts
 from kernel_skills.bench.models import BenchRequest, BenchResult
 from kernel_skills.bench.registry import load_registry
@@ -25,7 +27,12 @@ MIXED = {"problem": "mixed_dtypes", "kernel": "mixed_dtypes", "block": [128], "g
 
 def _judge(kernel: str, fields: dict) -> BenchResult:
     request = BenchRequest(source=(KERNELS / kernel).read_text(), device="emulator", **fields)
-    return benchmark(request, registry=load_registry([PROBLEMS], use_env=False), timeouts=Timeouts(check=8))
+    return benchmark(
+        request,
+        registry=load_registry([PROBLEMS], use_env=False),
+        timeouts=Timeouts(check=8),
+        runtime=RUNTIME,
+    )
 
 
 def _failed(result: BenchResult) -> dict[str, str]:
@@ -153,5 +160,10 @@ def test_the_documented_example_kernel_is_verified_on_the_emulator(tmp_path: Pat
     request = BenchRequest(
         source=doc_block("cuda"), device="emulator", problem="rms_scale", block=[128], grid=["rows"]
     )
-    result = benchmark(request, registry=load_registry([tmp_path], use_env=False), timeouts=Timeouts(check=8))
+    result = benchmark(
+        request,
+        registry=load_registry([tmp_path], use_env=False),
+        timeouts=Timeouts(check=8),
+        runtime=RUNTIME,
+    )
     assert result.correct, _failed(result)

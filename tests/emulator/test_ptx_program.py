@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills import paths
 from kernel_skills.emulator.engine_build import build_engine
@@ -32,7 +33,9 @@ extern "C" __global__ void scale(const float* x, float* out, int n) {
 
 
 def _ptx(source: str) -> str:
-    result = compile_source(CompileRequest(source=source, arch="sm_90a", options=["-std=c++17"]))
+    result = compile_source(
+        CompileRequest(source=source, arch="sm_90a", options=["-std=c++17"]), toolchain=RUNTIME.toolchain
+    )
     assert result.ok and result.compile_id is not None, result.diagnostics
     return load_ptx(result.compile_id)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench.models import BenchRequest
 from kernel_skills.bench.registry import import_problem_file, load_registry
@@ -85,7 +86,7 @@ def test_a_user_problem_is_verified_on_its_derived_emulator_shapes(tmp_path: Pat
     request = BenchRequest(
         problem="scale2", source=SCALE2_KERNEL, block=[128], grid=["ceil_div(n, 128)"], device="emulator"
     )
-    result = benchmark(request, registry=registry, store=False)
+    result = benchmark(request, registry=registry, store=False, runtime=RUNTIME)
     assert result.correct and result.verified_on == "cpu-emulator", result.checks
     assert [c.name for c in result.checks if c.name.startswith("correct on")] == [
         "correct on emulator (n=1001)"

@@ -16,6 +16,7 @@ import anyio
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
+from tests.shared_runtime import runtime_lifespan
 
 from kernel_skills.bench.device import FORCE_NO_DEVICE_ENV
 from kernel_skills.bench.registry import load_registry
@@ -38,7 +39,7 @@ def _no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def server() -> MCPServer:
-    built = MCPServer(name="emulator-test")
+    built = MCPServer(name="emulator-test", lifespan=runtime_lifespan)
     bench_tools.register(built)
     return built
 

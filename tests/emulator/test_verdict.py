@@ -13,6 +13,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench import Timeouts
 from kernel_skills.bench.models import BenchRequest, BenchResult
@@ -34,7 +35,7 @@ LAUNCH_TIMEOUT = Timeouts(check=8)
 
 def _judge(source: str, fields: dict = GELU, **extra) -> BenchResult:
     request = BenchRequest(source=source, device="emulator", **{**fields, **extra})
-    return benchmark(request, timeouts=LAUNCH_TIMEOUT)
+    return benchmark(request, timeouts=LAUNCH_TIMEOUT, runtime=RUNTIME)
 
 
 def _failed(result: BenchResult) -> dict[str, str]:
@@ -100,7 +101,7 @@ def test_a_hang_spends_the_instruction_budget_and_the_next_request_succeeds() ->
     request = BenchRequest(source=(WRONG / "infinite_loop.cu").read_text(), device="emulator", **GELU)
     for _ in range(2):
         with pytest.raises(Timeout, match="did not finish within the emulator's budget of 100000000"):
-            benchmark(request, timeouts=Timeouts(check=60))
+            benchmark(request, timeouts=Timeouts(check=60), runtime=RUNTIME)
     assert _judge((GOOD / "gelu_tanh.cu").read_text()).correct
 
 
@@ -116,7 +117,9 @@ def test_the_bundled_rmsnorm_without_its_first_syncthreads_is_reported_as_a_race
     first_sync = "  __syncthreads();  // scratch may still be read from the previous call\n"
     assert fields["source"].count(first_sync) == 1
     fields["source"] = fields["source"].replace(first_sync, "")
-    result = benchmark(BenchRequest(**{**fields, "device": "emulator"}), timeouts=LAUNCH_TIMEOUT)
+    result = benchmark(
+        BenchRequest(**{**fields, "device": "emulator"}), timeouts=LAUNCH_TIMEOUT, runtime=RUNTIME
+    )
     [(name, detail)] = _failed(result).items()
     assert name.startswith("race-free on emulator"), name
     assert (
@@ -278,9 +281,13 @@ def test_tier_two_instructions_are_refused_naming_the_instruction_and_the_line(
 def test_a_compile_id_is_verified_on_the_emulator_from_the_ptx_its_compile_kept() -> None:
     from kernel_skills.toolchain import CompileRequest, compile_source
 
-    compiled = compile_source(CompileRequest(source=(GOOD / "gelu_tanh.cu").read_text()))
+    compiled = compile_source(
+        CompileRequest(source=(GOOD / "gelu_tanh.cu").read_text()), toolchain=RUNTIME.toolchain
+    )
     assert compiled.compile_id is not None
-    result = benchmark(BenchRequest(compile_id=compiled.compile_id, device="emulator", **GELU))
+    result = benchmark(
+        BenchRequest(compile_id=compiled.compile_id, device="emulator", **GELU), runtime=RUNTIME
+    )
     assert result.correct and result.verified_on == "cpu-emulator", _failed(result)
     assert result.kernel is not None and result.kernel.compile_id == compiled.compile_id
 
@@ -289,10 +296,10 @@ def test_a_wrong_abi_behind_a_compile_id_is_reported_before_the_emulator_asks_fo
     from kernel_skills.toolchain import CompileRequest, compile_source
 
     wrong = (HERE.parent / "bench" / "wrong_kernels" / "wrong_signature.cu").read_text()
-    compiled = compile_source(CompileRequest(source=wrong))
+    compiled = compile_source(CompileRequest(source=wrong), toolchain=RUNTIME.toolchain)
     assert compiled.compile_id is not None
     with pytest.raises(RefusedInput, match="parameters of sizes"):
-        benchmark(BenchRequest(compile_id=compiled.compile_id, device="emulator", **GELU))
+        benchmark(BenchRequest(compile_id=compiled.compile_id, device="emulator", **GELU), runtime=RUNTIME)
 
 
 def test_without_confinement_the_emulator_refuses_to_run_anything(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -309,7 +316,7 @@ def test_auto_picks_the_emulator_only_when_no_gpu_is_usable(monkeypatch: pytest.
     from kernel_skills.executors.local import LocalExecutor
 
     monkeypatch.setenv(FORCE_NO_DEVICE_ENV, "1")
-    local = LocalExecutor()
+    local = LocalExecutor(toolchain=RUNTIME.toolchain)
     assert on_emulator("auto", local) and on_emulator("emulator", local)
     assert not on_emulator("gpu", local)  # the GPU path then says DeviceUnavailable
 
@@ -317,7 +324,7 @@ def test_auto_picks_the_emulator_only_when_no_gpu_is_usable(monkeypatch: pytest.
 @pytest.mark.gpu
 def test_on_a_gpu_machine_auto_runs_on_the_gpu_and_the_emulator_only_on_request() -> None:
     source = (GOOD / "gelu_tanh.cu").read_text()
-    on_gpu = benchmark(BenchRequest(source=source, shapes=["ragged"], quick=True, **GELU))
+    on_gpu = benchmark(BenchRequest(source=source, shapes=["ragged"], quick=True, **GELU), runtime=RUNTIME)
     assert on_gpu.verified_on == "gpu" and on_gpu.time_us is not None
     assert on_gpu.device is not None and "NVIDIA" in on_gpu.device.name
     assert _judge(source).verified_on == "cpu-emulator"
@@ -348,7 +355,9 @@ def test_a_correct_kernel_gets_an_h100_estimate_labelled_as_a_model_and_a_wrong_
     assert e.fraction_of_peak is not None and 0.3 < e.fraction_of_peak < 1
     from kernel_skills.bench.solutions import solution_request_fields
 
-    vectorised = benchmark(BenchRequest(device="emulator", **solution_request_fields("gelu_tanh")))
+    vectorised = benchmark(
+        BenchRequest(device="emulator", **solution_request_fields("gelu_tanh")), runtime=RUNTIME
+    )
     assert vectorised.estimate is not None and vectorised.estimate.bound == "memory"
     assert vectorised.estimate.time_us < e.time_us  # 16-byte accesses, 8 elements a thread: fewer issues
     wrong = _judge((WRONG / "off_by_one.cu").read_text())
@@ -373,7 +382,7 @@ def test_counters_beside_a_gpu_measurement_record_the_estimates_error() -> None:
         time_us=summarize([40.0, 41.0, 42.0]),
         provenance=Provenance(kernel_skills="0", date="2026-12-07T00:00:00+00:00"),
     )
-    add_counters(measured, plan(request), LocalExecutor(), LAUNCH_TIMEOUT)
+    add_counters(measured, plan(request), LocalExecutor(toolchain=RUNTIME.toolchain), LAUNCH_TIMEOUT)
     e = measured.estimate
     assert measured.counters is not None and e is not None and e.measured_us == 41.0
     assert e.error == pytest.approx(e.time_us / 41.0 - 1) and measured.warnings == []
@@ -382,7 +391,7 @@ def test_counters_beside_a_gpu_measurement_record_the_estimates_error() -> None:
     source = request.source.replace(body, body + '\n  asm volatile("wgmma.fence.sync.aligned;");', 1)
     assert source != request.source
     wgmma = plan(request.model_copy(update={"source": source}))
-    add_counters(refused, wgmma, LocalExecutor(), LAUNCH_TIMEOUT)
+    add_counters(refused, wgmma, LocalExecutor(toolchain=RUNTIME.toolchain), LAUNCH_TIMEOUT)
     assert refused.ok and refused.estimate is None and refused.counters is None
     assert refused.warnings[0].startswith("counters: the CPU emulator could not run this kernel: ")
     assert "wgmma" in refused.warnings[0]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.app import ServerConfig
 from kernel_skills.cli import main
@@ -78,7 +79,7 @@ def _recorded_session() -> Transcript:
 
 
 def _run(skill: Path, base_url: str, traces: Path, runs_dir: Path | None = None, **kw):
-    factory = mcp_toolbox_factory(ServerConfig(use_env=False, record_dir=traces))
+    factory = mcp_toolbox_factory(ServerConfig(use_env=False, record_dir=traces), RUNTIME)
     return anyio.run(
         lambda: run_agent_eval(
             skill, "recorded-model", factory, base_url=base_url, runs_dir=runs_dir, traces_dir=traces, **kw

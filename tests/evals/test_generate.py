@@ -9,6 +9,7 @@ import anyio
 import pytest
 from mcp import Client
 from mcp_types import Implementation
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.app import ServerConfig, build
 from kernel_skills.catalog import validate_path
@@ -67,7 +68,7 @@ def _completion(text: str) -> bytes:
 @pytest.fixture
 def recorded_trace(tmp_path: Path) -> Trace:
     async def session() -> None:
-        app = build(ServerConfig(use_env=False, record_dir=tmp_path / "traces"))
+        app = build(ServerConfig(use_env=False, record_dir=tmp_path / "traces"), RUNTIME)
         async with Client(app.server, client_info=Implementation(name="expert", version="1")) as client:
             await client.call_tool("get_skill", {"name": "h100-cuda-kernels"})
             await client.call_tool("compile_kernel", {"source": BROKEN})

@@ -42,11 +42,3 @@ def start_cluster(request: pytest.FixtureRequest, *, num_gpus: int | None) -> It
         yield Cluster(ray, startup)
     finally:
         ray.shutdown()
-
-
-@pytest.fixture(autouse=True)
-def _keep_the_default_executor(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A CLI command under test configures the process-wide executor; later tests get the old one back."""
-    import kernel_skills.executors as executors
-
-    monkeypatch.setattr(executors, "_default", executors._default)

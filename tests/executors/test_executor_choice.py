@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.errors import RefusedInput
 from kernel_skills.executors import make_executor
@@ -47,7 +48,7 @@ def test_ray_is_not_imported_by_the_server_the_cli_or_the_executors_until_used()
 
 
 def test_the_local_executor_runs_cpu_tasks_in_this_process_and_reports_its_worker() -> None:
-    executor = LocalExecutor()
+    executor = LocalExecutor(toolchain=RUNTIME.toolchain)
     (outcome,) = executor.run_cpu([CpuTask(kind="compile", payload={"source": "__global__ void k() {}"})])
     assert outcome.ok and outcome.result is not None and outcome.result["result"]["ok"]
     status = executor.status()

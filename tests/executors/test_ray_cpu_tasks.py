@@ -5,12 +5,15 @@ its timeout, and a benchmark gets the same clear no-GPU error as locally."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from tests.emulator.conftest import needs_emulator
 from tests.executors.conftest import Cluster, start_cluster
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench.models import BenchRequest
 from kernel_skills.errors import DeviceUnavailable
@@ -19,6 +22,7 @@ from kernel_skills.executors.local import LocalExecutor
 from kernel_skills.executors.models import CpuTask, ErrorInfo
 from kernel_skills.executors.ray_executor import RayExecutor
 from kernel_skills.executors.tasks import TEST_TASKS_ENV
+from kernel_skills.runtime import Runtime
 from kernel_skills.toolchain import CompileRequest, CompileResult, load_cubin
 
 # A real Ray cluster per module: run with the slow tests (serially), not in `make test`.
@@ -67,7 +71,7 @@ def test_compile_jobs_through_ray_give_the_same_results_as_the_local_executor(
     executor: RayExecutor,
 ) -> None:
     remote = compile_many(_requests(), executor=executor)
-    local = compile_many(_requests(), executor=LocalExecutor())
+    local = compile_many(_requests(), executor=LocalExecutor(toolchain=RUNTIME.toolchain))
     assert [_comparable(a) for a in remote] == [_comparable(a) for a in local]
     ok, failed, pressured, refused = remote
     assert isinstance(ok, CompileResult) and ok.ok and ok.kernels and ok.sass is not None
@@ -106,7 +110,9 @@ def test_a_hung_cpu_task_hits_its_timeout_and_the_next_task_runs(executor: RayEx
 
 def test_an_unknown_task_is_refused_the_same_way_on_both_executors(executor: RayExecutor) -> None:
     remote = executor.run_cpu([CpuTask(kind="os.system", payload={"command": "true"})])
-    local = LocalExecutor().run_cpu([CpuTask(kind="os.system", payload={"command": "true"})])
+    local = LocalExecutor(toolchain=RUNTIME.toolchain).run_cpu(
+        [CpuTask(kind="os.system", payload={"command": "true"})]
+    )
     assert [o.error for o in remote] == [o.error for o in local]
     assert remote[0].error is not None and remote[0].error.type == "RefusedInput"
     assert "unknown CPU task 'os.system'" in remote[0].error.message
@@ -120,9 +126,12 @@ def test_without_a_gpu_on_the_cluster_a_benchmark_gets_the_same_clear_error_as_l
 
     request = BenchRequest(problem="gelu_tanh", source=GOOD_GELU, grid=["ceil_div(n, 256)"], device="gpu")
     with pytest.raises(DeviceUnavailable, match=r"^no CUDA device: the local Ray cluster has no GPU"):
-        benchmark(request, executor=executor)
+        benchmark(request, runtime=Runtime(toolchain=RUNTIME.toolchain, executor=executor))
     with pytest.raises(DeviceUnavailable, match=r"^no CUDA device: "):
-        benchmark(request, executor=LocalExecutor())
+        benchmark(
+            request,
+            runtime=Runtime(toolchain=RUNTIME.toolchain, executor=LocalExecutor(toolchain=RUNTIME.toolchain)),
+        )
     assert main(["bench", "--problem", "gelu_tanh", "--executor", "ray", "--device", "gpu", "--json"]) == 3
     error = json.loads(capsys.readouterr().out)["error"]
     assert error["type"] == "DeviceUnavailable" and "has no GPU" in error["message"]
@@ -133,11 +142,17 @@ async def test_the_mcp_benchmark_tool_on_the_ray_executor_knows_nothing_of_it(ex
     from mcp import Client
     from mcp.server.mcpserver import MCPServer
 
-    import kernel_skills.executors as executors
     from kernel_skills.surface import bench_tools
 
-    executors.configure("ray")  # what `serve --executor ray` does; this process is already connected
-    server = MCPServer(name="bench-on-ray")
+    # what `serve --executor ray` does; this process is already connected
+    runtime = Runtime.create("ray")
+
+    @asynccontextmanager
+    async def lifespan(server: MCPServer) -> AsyncIterator[SimpleNamespace]:
+        with runtime:
+            yield SimpleNamespace(runtime=runtime)  # what surface.lifespan.runtime_of reads
+
+    server = MCPServer(name="bench-on-ray", lifespan=lifespan)
     bench_tools.register(server)
     seen: list[str | None] = []
 
@@ -220,7 +235,7 @@ def test_emulator_jobs_through_ray_give_the_local_executors_verdicts_and_land_he
         for folder in ("good_kernels", "wrong_kernels")
     ]
     remote = emulate_many(requests, executor=executor)
-    local = emulate_many(requests, executor=LocalExecutor(), store=False)
+    local = emulate_many(requests, executor=LocalExecutor(toolchain=RUNTIME.toolchain), store=False)
     assert [_verdict(r) for r in remote] == [_verdict(r) for r in local]
     good, wrong = remote
     assert not isinstance(good, ErrorInfo) and good.ok and good.verified_on == "cpu-emulator"
@@ -243,6 +258,10 @@ def test_without_a_gpu_on_the_cluster_device_auto_gets_the_emulator_verdict_from
         grid=["ceil_div(n, 256)"],
     )
     seen: list[str] = []
-    result = benchmark(request, executor=executor, progress=lambda d, t, m: seen.append(m))
+    result = benchmark(
+        request,
+        runtime=Runtime(toolchain=RUNTIME.toolchain, executor=executor),
+        progress=lambda d, t, m: seen.append(m),
+    )
     assert result.ok and result.verified_on == "cpu-emulator" and result.result_id is not None
     assert seen[0] == "verifying on the CPU emulator on the local Ray cluster"

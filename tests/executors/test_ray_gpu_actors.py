@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 from tests.executors.conftest import Cluster, start_cluster
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench.worker import TEST_JOBS_ENV, WorkerProcess
 from kernel_skills.errors import DeviceUnavailable, KernelFault, ServerFault, Timeout
 from kernel_skills.executors.ray_executor import RayExecutor
+from kernel_skills.runtime import Runtime
 
 # A real Ray cluster per module: run with the slow tests (serially), not in `make test`.
 pytestmark = pytest.mark.slow
@@ -216,6 +218,10 @@ def test_a_benchmark_on_the_ray_executor_streams_progress_and_fails_like_the_loc
     request = BenchRequest(**{**solution_request_fields("gelu_tanh"), "shapes": ["ragged"], "device": "gpu"})
     seen: list[str] = []
     with pytest.raises(DeviceUnavailable) as info:
-        benchmark(request, executor=executor, progress=lambda done, total, message: seen.append(message))
+        benchmark(
+            request,
+            runtime=Runtime(toolchain=RUNTIME.toolchain, executor=executor),
+            progress=lambda done, total, message: seen.append(message),
+        )
     assert seen[:3] == ["compiling for sm_90a", "looking for a CUDA device", "starting the GPU worker"]
     assert str(info.value) == str(_error(lambda: local.request({"kind": "hello"}, timeout_s=120)))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from tests.executors.conftest import Cluster, start_cluster
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench import Timeouts
 from kernel_skills.bench.models import BenchRequest, BenchResult
@@ -16,6 +17,7 @@ from kernel_skills.dispatch import benchmark
 from kernel_skills.errors import KernelFault, Timeout
 from kernel_skills.executors.local import LocalExecutor
 from kernel_skills.executors.ray_executor import RayExecutor
+from kernel_skills.runtime import Runtime
 
 pytestmark = pytest.mark.gpu
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -36,12 +38,16 @@ def executor(cluster: Cluster) -> Iterator[RayExecutor]:
 
 def _run(executor, folder: str, name: str, **limits: float) -> BenchResult:
     request = BenchRequest(source=(BENCH / folder / name).read_text(), shapes=["ragged"], quick=True, **GELU)
-    return benchmark(request, executor=executor, timeouts=Timeouts(**limits) if limits else None)
+    return benchmark(
+        request,
+        runtime=Runtime(toolchain=RUNTIME.toolchain, executor=executor),
+        timeouts=Timeouts(**limits) if limits else None,
+    )
 
 
 def test_a_correct_kernel_gets_the_same_verdict_on_ray_as_locally(executor: RayExecutor) -> None:
     remote = _run(executor, "good_kernels", "gelu_tanh.cu")
-    local = _run(LocalExecutor(), "good_kernels", "gelu_tanh.cu")
+    local = _run(LocalExecutor(toolchain=RUNTIME.toolchain), "good_kernels", "gelu_tanh.cu")
     assert remote.ok and local.ok
     assert [(c.name, c.passed) for c in remote.checks] == [(c.name, c.passed) for c in local.checks]
     assert remote.device is not None and local.device is not None and remote.device.name == local.device.name

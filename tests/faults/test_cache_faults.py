@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.cache_faults import FAULTS
 from kernel_skills.errors import ServerFault
@@ -31,7 +32,7 @@ def _fresh_faults() -> Iterator[None]:
 def test_a_full_cache_disk_compiles_uncached_and_logs_once(
     full_disk: FullDisk, caplog: pytest.LogCaptureFixture
 ) -> None:
-    chain = Toolchain(cache_root=full_disk.path)
+    chain = Toolchain(cache_root=full_disk.path, worker=RUNTIME.toolchain.worker)
     full_disk.fill()
     with caplog.at_level(logging.WARNING, logger="kernel_skills"):
         results = [chain.compile(CompileRequest(source=KERNEL.format(v=v))) for v in (1.0, 2.0, 3.0)]
@@ -56,13 +57,15 @@ def test_an_immutable_cache_dir_compiles_uncached(tmp_path: Path) -> None:
     root = tmp_path / "cache"
     root.mkdir()
     with immutable(root):
-        result = Toolchain(cache_root=root).compile(CompileRequest(source=KERNEL.format(v=5.0)))
+        result = Toolchain(cache_root=root, worker=RUNTIME.toolchain.worker).compile(
+            CompileRequest(source=KERNEL.format(v=5.0))
+        )
     assert result.ok and not result.cached
     assert FAULTS.counts() == {"compile write EPERM": 1}
 
 
 def test_a_corrupt_entry_is_discarded_and_recompiled(tmp_path: Path) -> None:
-    chain = Toolchain(cache_root=tmp_path)
+    chain = Toolchain(cache_root=tmp_path, worker=RUNTIME.toolchain.worker)
     first = chain.compile(CompileRequest(source=KERNEL.format(v=6.0)))
     report = compile_cache.entry_dir(first.compile_id or "", tmp_path) / "report.json"
     report.write_bytes(b'{"ok": true, "arch": "sm_90a", "garbage')
@@ -76,7 +79,7 @@ def test_a_corrupt_entry_is_discarded_and_recompiled(tmp_path: Path) -> None:
 def test_a_full_temp_folder_is_a_server_fault_and_leaves_nothing(
     full_disk: FullDisk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    chain = Toolchain(cache_root=tmp_path / "cache")
+    chain = Toolchain(cache_root=tmp_path / "cache", worker=RUNTIME.toolchain.worker)
     chain.compile(CompileRequest(source=KERNEL.format(v=7.0)))  # the worker is up
     monkeypatch.setattr(tempfile, "tempdir", str(full_disk.path))
     full_disk.fill()

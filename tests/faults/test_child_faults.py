@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench.device import FORCE_NO_DEVICE_ENV
 from kernel_skills.bench.models import BenchRequest
@@ -151,7 +152,7 @@ def _emulate(source: str) -> Any:
         device="emulator",
     )  # fmt: skip
     # a stopped engine is found at its launch's deadline: keep it short
-    return benchmark(request, store=False, timeouts=Timeouts(check=4.0))
+    return benchmark(request, store=False, timeouts=Timeouts(check=4.0), runtime=RUNTIME)
 
 
 @needs_emulator
@@ -184,7 +185,7 @@ def test_a_vanished_engine_binary_is_a_server_fault_and_is_rebuilt(monkeypatch: 
 
     monkeypatch.setenv(FORCE_NO_DEVICE_ENV, "1")
     engine = build_engine(paths.cache_dir() / "emulator")
-    compiled = compile_source(CompileRequest(source=SLOW_KERNEL))
+    compiled = compile_source(CompileRequest(source=SLOW_KERNEL), toolchain=RUNTIME.toolchain)
     program = compiled_program(compiled.compile_id, "gelu_tanh")
     kernel = EmulatedKernel(engine.exe.with_name("ptxvm-gone"), program)
     with pytest.raises(ServerFault, match=r"engine binary .*ptxvm-gone is missing \(ENOENT"):

@@ -14,6 +14,7 @@ import anyio
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import Context, MCPServer
+from tests.shared_runtime import runtime_lifespan
 
 from kernel_skills.bench import results_db, results_journal
 from kernel_skills.bench.device import FORCE_NO_DEVICE_ENV
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 def server() -> MCPServer:
-    built = MCPServer(name="faults-test")
+    built = MCPServer(name="faults-test", lifespan=runtime_lifespan)
     bench_tools.register(built)
     compile_tools.register(built)
 

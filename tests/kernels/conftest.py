@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.paths import bundled_kernels_dir
 
@@ -57,7 +58,7 @@ def compiled(
                 options=solution["options"],
                 block_size=solution["block"][0] * solution["block"][1] * solution["block"][2],
             )
-            results[file] = compile_source(request)
+            results[file] = compile_source(request, toolchain=RUNTIME.toolchain)
     return results
 
 

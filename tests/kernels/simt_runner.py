@@ -18,6 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tests.shared_runtime import RUNTIME
+
 from kernel_skills.bench.checking import check_shape
 from kernel_skills.bench.launch import parse_launch
 from kernel_skills.bench.spec import Problem
@@ -39,7 +41,13 @@ def build_simt(
     session, as the product's own); ``workdir`` is kept so callers can say where their scratch files
     live. ``timeout`` is each launch's wall-clock backstop, ``budget`` its thread-instruction budget."""
     del workdir
-    return emulated_kernel(source.read_text(encoding="utf-8"), kernel, timeout_s=timeout, budget=budget)
+    return emulated_kernel(
+        source.read_text(encoding="utf-8"),
+        kernel,
+        timeout_s=timeout,
+        budget=budget,
+        toolchain=RUNTIME.toolchain,
+    )
 
 
 def check_on_emulator(

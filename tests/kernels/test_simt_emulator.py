@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from simt_runner import build_simt, check_on_emulator, failed_comparisons
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench.registry import load_registry
 from kernel_skills.emulator.harness import EmulatedKernel
@@ -166,7 +167,9 @@ def _attention_check(kernel: EmulatedKernel) -> dict[str, Any]:
 def test_the_attention_kernels_ptx_holds_its_mma_and_the_engine_runs_it(tmp_path: Path) -> None:
     source = ATTENTION.read_text(encoding="utf-8")
     assert source.count('asm("mma.sync') == 1  # one inline mma, inlined at two call sites
-    compiled = compile_source(CompileRequest(source=source, arch="sm_90a", options=["-std=c++17"]))
+    compiled = compile_source(
+        CompileRequest(source=source, arch="sm_90a", options=["-std=c++17"]), toolchain=RUNTIME.toolchain
+    )
     assert compiled.ok and compiled.compile_id is not None
     ptx = load_ptx(compiled.compile_id)
     assert "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32" in ptx

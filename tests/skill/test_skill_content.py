@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 
 def _problem_abis() -> dict[str, str]:
@@ -102,7 +103,9 @@ def test_the_worked_kernels_compile_clean_with_16_byte_accesses(skill_dir: Path,
     from kernel_skills.toolchain import CompileRequest, compile_source
 
     text = (skill_dir / "references/memory-bound-kernels.md").read_text(encoding="utf-8")
-    result = compile_source(CompileRequest(source=_worked_kernels(skill_dir)[name], block_size=256))
+    result = compile_source(
+        CompileRequest(source=_worked_kernels(skill_dir)[name], block_size=256), toolchain=RUNTIME.toolchain
+    )
     assert result.ok, result.diagnostics
     (kernel,) = result.kernels
     assert kernel.name == name

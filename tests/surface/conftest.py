@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from mcp import Client
 from mcp_surface_support import ALPHA_MD, PNG, write_skill
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.app import App, ServerConfig, build
 
@@ -38,7 +39,7 @@ def skills_root(tmp_path: Path) -> Path:
 def make_app() -> Callable[..., App]:
     def make(root: Path, **overrides: Any) -> App:
         config = ServerConfig(skills_dirs=[root], bundled=False, use_env=False, **overrides)
-        return build(config)
+        return build(config, RUNTIME)
 
     return make
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from mcp import Client
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.app import ServerConfig, build
 from kernel_skills.bench.device import FORCE_NO_DEVICE_ENV
@@ -24,7 +25,7 @@ WRONG = Path(__file__).parents[1] / "bench" / "wrong_kernels" / "off_by_one.cu"
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(FORCE_NO_DEVICE_ENV, "1")
-    return build(ServerConfig(use_env=False)).server
+    return build(ServerConfig(use_env=False), RUNTIME).server
 
 
 def _tokens(text: str) -> float:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from mcp import Client
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.app import ServerConfig, build
 from kernel_skills.bench.device import FORCE_NO_DEVICE_ENV
@@ -23,7 +24,7 @@ def test_verdicts_come_from_the_emulator_without_a_device_and_a_ray_pool_is_not_
     monkeypatch,
 ) -> None:
     monkeypatch.setenv(FORCE_NO_DEVICE_ENV, "1")
-    assert verdicts_where(LocalExecutor()) == "emulator"
+    assert verdicts_where(LocalExecutor(toolchain=RUNTIME.toolchain)) == "emulator"
     assert "no GPU" in instructions("emulator") and "estimate" in instructions("emulator")
     assert "median" in instructions("gpu") and "verified_on" in instructions("ray")
     assert all(instructions(w).endswith(LOOPS[w]) for w in LOOPS)
@@ -32,7 +33,7 @@ def test_verdicts_come_from_the_emulator_without_a_device_and_a_ray_pool_is_not_
 async def test_without_a_gpu_the_write_kernel_loop_works_step_by_step(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv(FORCE_NO_DEVICE_ENV, "1")
     monkeypatch.setenv("KERNEL_SKILLS_DATA_DIR", str(tmp_path))
-    server = build(ServerConfig(use_env=False)).server
+    server = build(ServerConfig(use_env=False), RUNTIME).server
     async with Client(server) as client:
         assert "This machine has no GPU" in (client.instructions or "")
         prompt = await client.get_prompt("write_kernel", {"problem": "gelu_tanh"})
@@ -66,7 +67,7 @@ def test_the_instructions_name_what_this_machine_lacks_with_its_fix(monkeypatch,
     monkeypatch.setenv("PATH", str(tmp_path))  # no g++ on the PATH
     find_gxx.cache_clear()  # g++ is looked up once per process
     try:
-        server = build(ServerConfig(use_env=False)).server
+        server = build(ServerConfig(use_env=False), RUNTIME).server
     finally:
         find_gxx.cache_clear()
     assert "Not working on this machine" in (server.instructions or "")

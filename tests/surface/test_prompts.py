@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from mcp import Client, MCPError
 from mcp_types import INVALID_PARAMS, PromptReference, ResourceTemplateReference
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.app import ServerConfig, build
 from kernel_skills.bench import results_db
@@ -65,7 +66,7 @@ async def test_write_kernel_renders_the_problems_signature_and_the_tool_loop(app
 
 
 async def test_write_kernel_points_at_the_bundled_skill_when_it_is_served():
-    app = build(ServerConfig(use_env=False))  # bundled skills only
+    app = build(ServerConfig(use_env=False), RUNTIME)  # bundled skills only
     async with Client(app.server, mode="legacy") as client:
         text = await _text(client, "write_kernel", {"problem": "gelu_tanh"})
     assert "skill://h100-cuda-kernels/SKILL.md" in text
@@ -91,7 +92,7 @@ async def test_optimise_kernel_on_an_emulator_result_iterates_on_the_counters_no
     request = BenchRequest(
         problem="gelu_tanh", source=source, block=[256], grid=["ceil_div(n, 256)"], device="emulator"
     )
-    result = benchmark(request)
+    result = benchmark(request, runtime=RUNTIME)
     assert result.correct and result.result_id is not None
     async with connect(app.server) as client:
         text = await _text(client, "optimise_kernel", {"attempt": str(result.result_id)})
@@ -103,7 +104,7 @@ async def test_optimise_kernel_on_an_emulator_result_iterates_on_the_counters_no
 
 async def test_optimise_kernel_renders_a_compile_report_by_compile_id(app, connect):
     source = 'extern "C" __global__ void k(float* x) { x[threadIdx.x] = 1.0f; }\n'
-    report = compile_source(CompileRequest(source=source, block_size=128))
+    report = compile_source(CompileRequest(source=source, block_size=128), toolchain=RUNTIME.toolchain)
     assert report.ok and report.compile_id
     async with connect(app.server) as client:
         text = await _text(client, "optimise_kernel", {"attempt": report.compile_id})

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from mcp import Client
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.app import ServerConfig, build_server
 
@@ -15,7 +16,9 @@ SAMPLE_PROBLEMS = Path(__file__).resolve().parents[1] / "bench" / "sample_proble
 
 
 async def test_a_user_problem_from_problems_dirs_is_listed_by_the_server() -> None:
-    server = build_server(ServerConfig(bundled=False, use_env=False, problems_dirs=[SAMPLE_PROBLEMS]))
+    server = build_server(
+        ServerConfig(bundled=False, use_env=False, problems_dirs=[SAMPLE_PROBLEMS]), RUNTIME
+    )
     async with Client(server) as client:
         result = await client.call_tool("list_problems", {})
     assert not result.is_error

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.toolchain import CompileRequest, CompileResult, Toolchain
 
@@ -17,9 +18,10 @@ def kernel_source(name: str) -> str:
 
 @pytest.fixture
 def toolchain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Toolchain:
-    """The default worker (shared, started once) with a cache dir that starts empty for this test."""
+    """The test process's compile worker (shared, started once) with a cache dir that starts empty for this
+    test."""
     monkeypatch.setenv("KERNEL_SKILLS_CACHE_DIR", str(tmp_path / "cache"))
-    return Toolchain()
+    return Toolchain(worker=RUNTIME.toolchain.worker)
 
 
 @pytest.fixture

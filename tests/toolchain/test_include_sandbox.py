@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.errors import RefusedInput
 from kernel_skills.toolchain import CompileRequest, Toolchain
@@ -89,7 +90,7 @@ def test_symlink_in_an_include_root_pointing_outside_is_refused(secret, tmp_path
     root = tmp_path / "fake-toolkit"
     root.mkdir()
     (root / "evil.h").symlink_to(path)
-    chain = Toolchain(include_dirs=[*toolkit().include_dirs, root])
+    chain = Toolchain(include_dirs=[*toolkit().include_dirs, root], worker=RUNTIME.toolchain.worker)
 
     with pytest.raises(RefusedInput, match="resolves outside") as caught:
         chain.compile(CompileRequest(source="#include <evil.h>\n" + KERNEL))
@@ -135,7 +136,7 @@ def test_third_wall_the_worker_cannot_open_host_files(secret, tmp_path, monkeypa
     """With wall 1 off, the confined worker still cannot open the file at all."""
     path, content = secret
     monkeypatch.setenv("KERNEL_SKILLS_CACHE_DIR", str(tmp_path / "cache"))
-    chain = Toolchain(include_guard=False)
+    chain = Toolchain(include_guard=False, worker=RUNTIME.toolchain.worker)
     result = chain.compile(CompileRequest(source=f'#include "{path}"\n' + KERNEL))
 
     assert result.sandbox is not None and result.sandbox.confined

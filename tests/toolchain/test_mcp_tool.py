@@ -9,6 +9,7 @@ import anyio.lowlevel
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
+from tests.shared_runtime import runtime_lifespan
 
 from kernel_skills.surface import compile_tools
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MCPServer:
     monkeypatch.setenv("KERNEL_SKILLS_CACHE_DIR", str(tmp_path / "cache"))
-    built = MCPServer(name="compile-test")
+    built = MCPServer(name="compile-test", lifespan=runtime_lifespan)
     compile_tools.register(built)
     return built
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.confine import UNCONFINED_ENV, WITHOUT_ENV, weaker_than_default
 from kernel_skills.errors import CompileError, RefusedInput
@@ -49,7 +50,9 @@ def secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Secrets:
 def _chain(secrets: Secrets, worker: CompileWorker | None = None, *, guard: bool = True) -> Toolchain:
     """The toolkit roots plus the secrets' allowed folder: the pre-scan lets names there through."""
     return Toolchain(
-        include_dirs=[*toolkit().include_dirs, secrets.allowed_dir], worker=worker, include_guard=guard
+        include_dirs=[*toolkit().include_dirs, secrets.allowed_dir],
+        worker=worker or RUNTIME.toolchain.worker,
+        include_guard=guard,
     )
 
 

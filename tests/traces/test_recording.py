@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp_types import Implementation
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.app import ServerConfig, build
 from kernel_skills.cli import main
@@ -29,7 +30,7 @@ BROKEN = 'extern "C" __global__ void twice(float* y) { y[0] = nope; }\n'
 
 
 async def _session(record: Path) -> None:
-    app = build(ServerConfig(use_env=False, record_dir=record))
+    app = build(ServerConfig(use_env=False, record_dir=record), RUNTIME)
     async with Client(app.server, client_info=Implementation(name="test-agent", version="1")) as client:
         await client.call_tool("list_skills", {})
         await client.call_tool("get_skill", {"name": "h100-cuda-kernels"})
@@ -104,7 +105,7 @@ async def test_the_trace_reads_back_summarised_and_rendered_as_markdown(tmp_path
 
 async def test_nothing_is_recorded_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(tmp_path)
-    app = build(ServerConfig(use_env=False))
+    app = build(ServerConfig(use_env=False), RUNTIME)
     assert not any(isinstance(m, Recording) for m in sdk.lowlevel(app.server).middleware)
     async with Client(app.server) as client:
         await client.call_tool("compile_kernel", {"source": WORKS})

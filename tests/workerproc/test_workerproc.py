@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -164,21 +162,6 @@ def test_the_frame_decoder_takes_frames_in_pieces_and_refuses_oversized_ones() -
     forged.feed((MAX_FRAME_BYTES + 1).to_bytes(4, "big"))
     with pytest.raises(ValueError, match="exceeds"):
         forged.pop()
-
-
-def test_a_lazy_default_is_made_once_and_closed_at_interpreter_exit() -> None:
-    script = (
-        "from kernel_skills.workerproc import LazyDefault\n"
-        "class Thing:\n"
-        "    def close(self):\n"
-        "        print('closed', flush=True)\n"
-        "default = LazyDefault(Thing)\n"
-        "assert default.get() is default.get()\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert done.stdout == "closed\n"
 
 
 def test_the_child_gets_an_allow_listed_environment_without_the_servers_secrets(

@@ -70,11 +70,16 @@ def list_problems(
 
 
 def list_results(
-    problem: str, *, limit: int = results_db.DEFAULT_LIMIT, registry: ProblemRegistry | None = None
+    problem: str,
+    *,
+    limit: int = results_db.DEFAULT_LIMIT,
+    registry: ProblemRegistry | None = None,
+    db: Path | None = None,
 ) -> ResultList:
-    """Stored attempts for a problem, best first (accepted, then correct, then fastest)."""
+    """Stored attempts for a problem, best first (accepted, then correct, then fastest), from the results
+    DB ``db`` (None: ``results_db.db_path()``)."""
     (registry or load_registry()).get(problem)  # unknown names are refused with the list of problems
-    return results_db.list_results(problem, limit=limit)
+    return results_db.list_results(problem, limit=limit, path=db)
 
 
 def calibrate_device(worker: Any, *, force: bool = True) -> Calibration:

@@ -26,6 +26,7 @@ from kernel_skills.bench.spec import CHECK_ONLY_SET, Problem
 from kernel_skills.errors import RefusedInput
 
 if TYPE_CHECKING:
+    from kernel_skills.toolchain import Toolchain
     from kernel_skills.toolchain.models import KernelReport
 
 Progress = Callable[[float, float, str], None]
@@ -142,13 +143,14 @@ def check_compiled_arch(compile_id: str) -> None:
         )
 
 
-def prepare(p: Plan) -> Prepared | BenchResult:
-    """Compile (NVRTC, no GPU), check the parameter sizes against the ABI, resolve every launch.
+def prepare(p: Plan, toolchain: Toolchain) -> Prepared | BenchResult:
+    """Compile (NVRTC with ``toolchain``, no GPU), check the parameter sizes against the ABI, resolve
+    every launch.
 
     A compile with errors is a BenchResult (ok=False, the diagnostics in checks); an ABI mismatch
     or a launch over the limits is RefusedInput, before anything reaches the GPU."""
     spec = p.spec
-    compiled = _compile(p.request, p.problem, spec.block[0] * spec.block[1] * spec.block[2])
+    compiled = _compile(p.request, p.problem, spec.block[0] * spec.block[1] * spec.block[2], toolchain)
     if isinstance(compiled, BenchResult):
         return compiled
     checks: list[Check] = []
@@ -192,7 +194,9 @@ def check_abi(problem: Problem, param_sizes: list[int] | None, kernel_name: str)
     return Check(name="abi", passed=True, detail=f"parameter sizes {expected} match {problem.signature}")
 
 
-def _compile(request: BenchRequest, problem: Problem, block_threads: int) -> Compiled | BenchResult:
+def _compile(
+    request: BenchRequest, problem: Problem, block_threads: int, toolchain: Toolchain
+) -> Compiled | BenchResult:
     from kernel_skills.toolchain import CompileRequest, compile_source, load_cubin, load_report
 
     if request.source is not None:
@@ -204,7 +208,8 @@ def _compile(request: BenchRequest, problem: Problem, block_threads: int) -> Com
                 options=options,
                 headers=request.headers or {},
                 block_size=block_threads,
-            )
+            ),
+            toolchain=toolchain,
         )
         if not result.ok or result.compile_id is None:
             errors = [d for d in result.diagnostics if d.severity in ("error", "fatal")]

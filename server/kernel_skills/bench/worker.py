@@ -29,7 +29,7 @@ from kernel_skills.errors import (
     ServerFault,
     Timeout,
 )
-from kernel_skills.workerproc import ChildDied, ChildStopped, ChildTimeout, LazyDefault, SupervisedChild
+from kernel_skills.workerproc import ChildDied, ChildStopped, ChildTimeout, SupervisedChild
 
 _LOG = logging.getLogger(__name__)  # forwarded to MCP clients as log messages while serving
 TEST_JOBS_ENV = "KERNEL_SKILLS_WORKER_TEST_JOBS"  # enables sleep/hang/crash jobs (tests only)
@@ -163,11 +163,4 @@ class WorkerPool:
         self._worker.close()
 
 
-_POOL: LazyDefault[WorkerPool] = LazyDefault(WorkerPool)
-
-
-def default_pool() -> WorkerPool:
-    return _POOL.get()
-
-
-__all__ = ["ERROR_TYPES", "TEST_JOBS_ENV", "WorkerPool", "WorkerProcess", "default_pool", "rebuilt_error"]
+__all__ = ["ERROR_TYPES", "TEST_JOBS_ENV", "WorkerPool", "WorkerProcess", "rebuilt_error"]

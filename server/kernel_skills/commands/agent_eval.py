@@ -43,13 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def handle(args: argparse.Namespace) -> int:
     import logging
 
-    import anyio
-
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the progress
 
     from kernel_skills.app import ServerConfig
     from kernel_skills.commands.output import emit_json
-    from kernel_skills.evals.agent import run_agent_eval
+    from kernel_skills.evals.code_checks import judging_with
+    from kernel_skills.runtime import Runtime
     from kernel_skills.surface.mcp_toolbox import mcp_toolbox_factory
 
     conditions = tuple(c.strip() for c in args.conditions.split(",") if c.strip())
@@ -57,9 +56,26 @@ def handle(args: argparse.Namespace) -> int:
     stamp = datetime.now(UTC).strftime("%Y_%m_%d_%H_%M_%S")
     folder = Path(args.runs_dir) / f"{stamp}-agent"
     traces = folder / "traces"
-    factory = mcp_toolbox_factory(ServerConfig(use_env=False, record_dir=traces))
+    runtime = Runtime.create()  # one for the command: every episode's server shares its workers
+    factory = mcp_toolbox_factory(ServerConfig(use_env=False, record_dir=traces), runtime)
     show = _episode_line_writer(args.model[0], quiet=args.quiet or args.json)
-    report = anyio.run(
+    with runtime, judging_with(runtime):
+        report = _run(args, factory, conditions, folder, traces, show)
+    if args.json:
+        emit_json(report)
+    else:
+        print_report(report)
+    return 0
+
+
+def _run(  # type: ignore[no-untyped-def]
+    args: argparse.Namespace, factory, conditions: tuple[str, ...], folder: Path, traces: Path, show
+) -> AgentEvalReport:
+    import anyio
+
+    from kernel_skills.evals.agent import run_agent_eval
+
+    return anyio.run(
         lambda: run_agent_eval(
             args.skill_dir,
             args.model[0],
@@ -82,11 +98,6 @@ def handle(args: argparse.Namespace) -> int:
             on_episode=show,
         )
     )
-    if args.json:
-        emit_json(report)
-    else:
-        print_report(report)
-    return 0
 
 
 def _refuse_other_options(args: argparse.Namespace) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from kernel_skills.commands.compile import add_unconfined_argument
 from kernel_skills.commands.output import emit_json
-from kernel_skills.commands.pool import add_executor_arguments, configure_executor
+from kernel_skills.commands.pool import add_executor_arguments, command_runtime
 
 
 def split_top_level(text: str) -> list[str]:
@@ -158,8 +158,10 @@ def run_bench(args: argparse.Namespace) -> int:
     from kernel_skills.dispatch import benchmark
 
     request = build_request(args)
-    configure_executor(args)
-    result = benchmark(request, registry=load_registry(args.problems_dir), progress=_progress)
+    with command_runtime(args) as runtime:
+        result = benchmark(
+            request, runtime=runtime, registry=load_registry(args.problems_dir), progress=_progress
+        )
     if args.json:
         emit_json(result)
     else:
@@ -266,8 +268,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
         return 0
     from kernel_skills.dispatch import calibrate
 
-    configure_executor(args)
-    result = calibrate()
+    with command_runtime(args) as runtime:
+        result = calibrate(executor=runtime.executor)
     model = refit_estimate()
     if args.json:
         emit_json(result)

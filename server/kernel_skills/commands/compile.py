@@ -63,6 +63,7 @@ def add_unconfined_argument(parser: argparse.ArgumentParser) -> None:
 def _compile(args: argparse.Namespace) -> int:
     from kernel_skills.commands.output import emit_json
     from kernel_skills.errors import RefusedInput
+    from kernel_skills.runtime import Runtime
     from kernel_skills.toolchain import CompileRequest, compile_source
 
     source = _read(args.file, "source file")
@@ -74,17 +75,17 @@ def _compile(args: argparse.Namespace) -> int:
                 f"--header {item!r}: expected NAME=PATH, e.g. --header common.cuh=src/common.cuh"
             )
         headers[name] = _read(Path(path), f"header {name}")
-    result = compile_source(
-        CompileRequest(
-            source=source,
-            arch=args.arch,
-            options=args.option,
-            headers=headers,
-            block_size=args.block_size,
-            shared_mem=args.shared_mem,
-            want_ptx=args.ptx,
-        )
+    request = CompileRequest(
+        source=source,
+        arch=args.arch,
+        options=args.option,
+        headers=headers,
+        block_size=args.block_size,
+        shared_mem=args.shared_mem,
+        want_ptx=args.ptx,
     )
+    with Runtime.create() as runtime:
+        result = compile_source(request, toolchain=runtime.toolchain)
     if args.json:
         emit_json(result)
     else:

@@ -119,14 +119,19 @@ def _handle(args: argparse.Namespace) -> int:
         return 2
     if args.agent:
         return agent_eval.handle(args)
-    from kernel_skills.evals import run_batch
+    from kernel_skills.evals.code_checks import judging_with
+    from kernel_skills.runtime import Runtime
+
+    with Runtime.create() as runtime, judging_with(runtime):
+        return _emit(_batch(args), args)
+
+
+def _batch(args: argparse.Namespace) -> BatchReport:
+    from kernel_skills.evals import rejudge_runs, run_batch
 
     if args.rejudge is not None:
-        from kernel_skills.evals import rejudge_runs
-
-        batch = rejudge_runs(args.skill_dir, args.rejudge, tests=args.tests)
-        return _emit(batch, args)
-    batch = run_batch(
+        return rejudge_runs(args.skill_dir, args.rejudge, tests=args.tests)
+    return run_batch(
         args.skill_dir,
         args.model,
         base_url=args.base_url,
@@ -142,7 +147,6 @@ def _handle(args: argparse.Namespace) -> int:
         resume=args.resume,
         on_progress=_progress_printer(args.quiet or args.json),
     )
-    return _emit(batch, args)
 
 
 def _emit(batch: BatchReport, args: argparse.Namespace) -> int:

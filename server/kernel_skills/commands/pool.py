@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 
 from kernel_skills.commands.output import emit_json
+
+if TYPE_CHECKING:
+    from kernel_skills.runtime import Runtime
 
 EXECUTOR_CHOICES = ("local", "ray")
 
@@ -31,11 +35,12 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def configure_executor(args: argparse.Namespace) -> None:
-    """Make the chosen executor the process-wide one (RefusedInput for a bad combination)."""
-    from kernel_skills.executors import configure
+def command_runtime(args: argparse.Namespace) -> Runtime:
+    """The runtime of one command with the chosen executor (RefusedInput for a bad combination); use it
+    as a context manager: leaving it stops the workers. Nothing connects or starts until a job needs it."""
+    from kernel_skills.runtime import Runtime
 
-    configure(args.executor, ray_address=args.ray_address)
+    return Runtime.create(args.executor, ray_address=args.ray_address)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kernel_skills.commands.bench import add_problems_dir_argument
 from kernel_skills.commands.compile import add_unconfined_argument
-from kernel_skills.commands.pool import add_executor_arguments, configure_executor
+from kernel_skills.commands.pool import add_executor_arguments, command_runtime
 from kernel_skills.commands.skills import add_root_arguments
 from kernel_skills.errors import RefusedInput
 
@@ -160,7 +160,7 @@ def handle(args: argparse.Namespace) -> int:
     use_data_dir(args.data_dir)
     _setup_logging()
     _warn_if_weakly_confined()
-    configure_executor(args)  # nothing connects or starts until the first GPU job
+    runtime = command_runtime(args)  # nothing connects or starts until the first GPU job
 
     from kernel_skills.app import ServerConfig
     from kernel_skills.surface import serving
@@ -173,9 +173,10 @@ def handle(args: argparse.Namespace) -> int:
         record_dir=args.record,
         expose_paths=args.expose_paths,
     )
-    if args.transport == "stdio":
-        _log_data_dir()  # over HTTP the banner says it, once the port is bound
-        serving.run_stdio(config)
-    else:
-        serving.run_http(config, host=args.host, port=args.port, token=token)
+    with runtime:
+        if args.transport == "stdio":
+            _log_data_dir()  # over HTTP the banner says it, once the port is bound
+            serving.run_stdio(config, runtime)
+        else:
+            serving.run_http(config, runtime, host=args.host, port=args.port, token=token)
     return 0

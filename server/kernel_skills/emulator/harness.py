@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kernel_skills import procs, tempdirs
 from kernel_skills.bench.checking import Harness
@@ -41,6 +41,9 @@ from kernel_skills.errors import (
     server_fault,
 )
 from kernel_skills.toolchain import SUBMISSION_NAME
+
+if TYPE_CHECKING:
+    from kernel_skills.toolchain import Toolchain
 
 ENGINE_MEMORY_MB = 4096
 LAUNCH_TIMEOUT_S = 60.0
@@ -266,18 +269,22 @@ def emulated_kernel(
     source: str,
     kernel: str,
     *,
+    toolchain: Toolchain,
     options: list[str] | None = None,
     timeout_s: float = LAUNCH_TIMEOUT_S,
     budget: int = protocol.DEFAULT_BUDGET,
 ) -> EmulatedKernel:
-    """``source`` compiled by NVRTC for sm_90a (as ``compile_kernel`` does) and its kernel ``kernel``
-    (the PTX symbol: the C name for ``extern "C"``) ready to launch on the engine. RefusedInput when
-    NVRTC does not compile it; EmulatorUnsupported when the engine does not run what it compiled to."""
+    """``source`` compiled by NVRTC for sm_90a with ``toolchain`` (as ``compile_kernel`` does) and its
+    kernel ``kernel`` (the PTX symbol: the C name for ``extern "C"``) ready to launch on the engine.
+    RefusedInput when NVRTC does not compile it; EmulatorUnsupported when the engine does not run what
+    it compiled to."""
     from kernel_skills import paths
     from kernel_skills.emulator.engine_build import build_engine
-    from kernel_skills.toolchain import CompileRequest, compile_source
+    from kernel_skills.toolchain import CompileRequest
 
-    result = compile_source(CompileRequest(source=source, arch="sm_90a", options=options or ["-std=c++17"]))
+    result = toolchain.compile(
+        CompileRequest(source=source, arch="sm_90a", options=options or ["-std=c++17"])
+    )
     if not result.ok or result.compile_id is None:
         errors = "; ".join(
             f"line {d.line}: {d.message}" for d in result.diagnostics if d.severity != "warning"

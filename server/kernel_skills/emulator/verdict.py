@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from kernel_skills.bench.spec import Problem
     from kernel_skills.emulator.engine_build import Engine
     from kernel_skills.emulator.ptx import Program
+    from kernel_skills.toolchain import Toolchain
 
 TIMING_NOTE = (
     "verified on the CPU emulator: correctness only, not timed (timing, speedup and the roofline need a "
@@ -83,14 +84,15 @@ def _emulator_device() -> DeviceInfo:
     return DeviceInfo(name=f"CPU emulator (PTX engine, {platform.machine()}, {gxx_version()})")
 
 
-def verify(the_plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchResult:
-    """The emulator verdict for a planned submission (see the module docstring)."""
+def verify(the_plan: Plan, *, toolchain: Toolchain, progress: Progress, timeouts: Timeouts) -> BenchResult:
+    """The emulator verdict for a planned submission (see the module docstring), compiled with
+    ``toolchain``."""
     request, problem = the_plan.request, the_plan.problem
     shapes = _emulator_shapes(problem)
     emu_plan = dataclasses.replace(the_plan, shapes=shapes, timed=[])
     steps = Steps(progress, 3 + len(shapes))
     steps.step("compiling for sm_90a (NVRTC: the ABI and launch limits)")
-    prepared = prepare(emu_plan)
+    prepared = prepare(emu_plan, toolchain)
     if isinstance(prepared, BenchResult):
         return prepared
     require_module("torch")  # the problems' inputs and references (after the compile: its verdict stands)

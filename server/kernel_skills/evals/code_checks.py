@@ -11,8 +11,9 @@ with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from kernel_skills.errors import (
     DeviceUnavailable,
@@ -24,12 +25,37 @@ from kernel_skills.errors import (
 )
 from kernel_skills.evals.assertions import AssertionOutcome
 from kernel_skills.evals.skill_meta import Expected
+from kernel_skills.runtime import Runtime
 
 CODE_LABELS = frozenset({"", "cuda", "cu", "cuh", "cpp", "c++", "cxx", "c"})
 _FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+.-]*)[^\n]*\n(.*?)(?:^[ \t]*```|\Z)", re.MULTILINE | re.DOTALL)
 COMPILE_OPTIONS = ["-std=c++17"]
 # The benchmark's correctness run uses the problem's check-only shapes: small, ragged, enough.
 CORRECTNESS_SHAPES = ["ragged"]
+_installed: Runtime | None = None  # INTERIM: see judging_with
+
+
+@contextlib.contextmanager
+def judging_with(runtime: Runtime) -> Iterator[None]:
+    """INTERIM (issue 23): the runtime the code assertions compile and benchmark with while the block
+    runs. The eval commands install their command's runtime here until the evals restructure threads
+    it through ``run_batch`` / ``run_agent_eval`` / ``judge_answer`` as a parameter."""
+    global _installed
+    previous, _installed = _installed, runtime
+    try:
+        yield
+    finally:
+        _installed = previous
+
+
+@contextlib.contextmanager
+def _judging_runtime() -> Iterator[Runtime]:
+    """The installed runtime, or one for this judgement alone (closed after it)."""
+    if _installed is not None:
+        yield _installed
+        return
+    with Runtime.create() as runtime:
+        yield runtime
 
 
 def extract_code(answer: str) -> str | None:
@@ -54,6 +80,11 @@ def _failed_all(names: list[str], why: str) -> list[AssertionOutcome]:
 
 
 def code_outcomes(answer: str, expected: Expected) -> list[AssertionOutcome]:
+    with _judging_runtime() as runtime:
+        return _judged(answer, expected, runtime)
+
+
+def _judged(answer: str, expected: Expected, runtime: Runtime) -> list[AssertionOutcome]:
     from kernel_skills.toolchain import CompileRequest, compile_source
 
     names = expected.code_assertion_names()
@@ -64,7 +95,8 @@ def code_outcomes(answer: str, expected: Expected) -> list[AssertionOutcome]:
     threads = block[0] * (block[1] if len(block) > 1 else 1) * (block[2] if len(block) > 2 else 1)
     try:
         result = compile_source(
-            CompileRequest(source=source, arch="sm_90a", options=COMPILE_OPTIONS, block_size=threads)
+            CompileRequest(source=source, arch="sm_90a", options=COMPILE_OPTIONS, block_size=threads),
+            toolchain=runtime.toolchain,
         )
     except Timeout as exc:
         return _not_judged(names, f"the compiler timed out: {exc}")
@@ -77,7 +109,7 @@ def code_outcomes(answer: str, expected: Expected) -> list[AssertionOutcome]:
     out = _report_outcomes(result, expected)
     if expected.correct:
         kernel = _pick(result.kernels, expected.kernel)
-        out += _run_bench(source, expected, kernel.name if kernel else expected.kernel)
+        out += _run_bench(source, expected, kernel.name if kernel else expected.kernel, runtime)
     return out
 
 
@@ -180,14 +212,18 @@ def _bench_request(source: str, expected: Expected, kernel: str | None, *, timed
 Benchmark = Callable[..., object]
 
 
-def _run_bench(source: str, expected: Expected, kernel: str | None) -> list[AssertionOutcome]:
+def _run_bench(
+    source: str, expected: Expected, kernel: str | None, runtime: Runtime
+) -> list[AssertionOutcome]:
     from kernel_skills.dispatch import benchmark
 
     correct_name = f"correct {expected.correct}"
     speed_name = f"speedup_at_least {expected.speedup_at_least}" if expected.speedup_at_least else None
     names = [correct_name] + ([speed_name] if speed_name else [])
     try:
-        result = benchmark(_bench_request(source, expected, kernel, timed=False), store=False)
+        result = benchmark(
+            _bench_request(source, expected, kernel, timed=False), runtime=runtime, store=False
+        )
     except DeviceUnavailable as exc:  # neither a GPU nor a usable emulator (no g++, no Landlock)
         return _not_judged(names, f"no device to run it on: {exc}")
     except EmulatorUnsupported as exc:  # NVRTC took it; only a GPU can say whether it is correct
@@ -203,12 +239,18 @@ def _run_bench(source: str, expected: Expected, kernel: str | None) -> list[Asse
     detail = "; ".join(f"{c.name}: {c.detail}" for c in failed[:3]) or "every correctness check passed"
     out = [_outcome(correct_name, result.correct, detail, judged_on=verified_on)]
     if speed_name:
-        out.append(_speedup(source, expected, kernel, speed_name, verified_on, result.correct))
+        out.append(_speedup(source, expected, kernel, speed_name, verified_on, result.correct, runtime))
     return out
 
 
 def _speedup(  # type: ignore[no-untyped-def]
-    source: str, expected: Expected, kernel: str | None, name: str, verified_on: str, correct: bool
+    source: str,
+    expected: Expected,
+    kernel: str | None,
+    name: str,
+    verified_on: str,
+    correct: bool,
+    runtime: Runtime,
 ) -> AssertionOutcome:
     from kernel_skills.dispatch import benchmark
 
@@ -219,7 +261,7 @@ def _speedup(  # type: ignore[no-untyped-def]
     if not correct:
         return _outcome(name, False, "not correct, so not timed")
     try:
-        result = benchmark(_bench_request(source, expected, kernel, timed=True), store=False)
+        result = benchmark(_bench_request(source, expected, kernel, timed=True), runtime=runtime, store=False)
     except KernelSkillsError as exc:
         return AssertionOutcome(name=name, status="not_judged", detail=f"timing failed: {exc}")
     speedup = result.speedup.get("torch_eager")

@@ -7,23 +7,22 @@ from typing import TYPE_CHECKING
 from kernel_skills.executors.models import CpuTask, ErrorInfo
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from kernel_skills.bench.models import BenchRequest, BenchResult
     from kernel_skills.executors.base import Executor
     from kernel_skills.toolchain.models import CompileRequest, CompileResult
 
 
-def compile_many(
-    requests: list[CompileRequest], *, executor: Executor | None = None
-) -> list[CompileResult | ErrorInfo]:
+def compile_many(requests: list[CompileRequest], *, executor: Executor) -> list[CompileResult | ErrorInfo]:
     """Compile each request where the executor runs CPU tasks (in parallel on Ray); every successful
     compile's cubin lands in this machine's cache, so its ``compile_id`` works here for the benchmark."""
-    from kernel_skills.executors import default_executor
     from kernel_skills.toolchain.models import CompileResult
     from kernel_skills.toolchain.portable import CompileArtifact, adopt_artifact
 
     tasks = [CpuTask(kind="compile", payload=request.model_dump(mode="json")) for request in requests]
     answers: list[CompileResult | ErrorInfo] = []
-    for outcome in (executor or default_executor()).run_cpu(tasks):
+    for outcome in executor.run_cpu(tasks):
         if not outcome.ok or outcome.result is None:
             answers.append(outcome.error or ErrorInfo(type="KernelFault", message="the task sent no result"))
             continue
@@ -35,23 +34,23 @@ def compile_many(
 
 
 def emulate_many(
-    requests: list[BenchRequest], *, executor: Executor | None = None, store: bool = True
+    requests: list[BenchRequest], *, executor: Executor, store: bool = True, db: Path | None = None
 ) -> list[BenchResult | ErrorInfo]:
     """CPU emulator verdicts for many submissions (bundled problems), in parallel where the executor
-    allows; each result is stored in this machine's results database unless ``store`` is False."""
+    allows; each result is stored in this machine's results database (``db``, None: ``db_path()``)
+    unless ``store`` is False."""
     from kernel_skills.bench import results_db
     from kernel_skills.bench.models import BenchResult
-    from kernel_skills.executors import default_executor
 
     tasks = [CpuTask(kind="emulate", payload=r.model_dump(mode="json", exclude_none=True)) for r in requests]
     answers: list[BenchResult | ErrorInfo] = []
-    for outcome in (executor or default_executor()).run_cpu(tasks):
+    for outcome in executor.run_cpu(tasks):
         if not outcome.ok or outcome.result is None:
             answers.append(outcome.error or ErrorInfo(type="KernelFault", message="the task sent no result"))
             continue
         result = BenchResult.model_validate(outcome.result["result"])
         if store:
-            results_db.keep(result)
+            results_db.keep(result, path=db)
         answers.append(result)
     return answers
 

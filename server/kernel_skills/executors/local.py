@@ -10,10 +10,11 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from kernel_skills.bench.worker import WorkerPool, WorkerProcess, default_pool
+from kernel_skills.bench.worker import WorkerPool, WorkerProcess
 from kernel_skills.executors.base import CPU_TASK_TIMEOUT_S
 from kernel_skills.executors.models import CpuOutcome, CpuTask, PoolStatus, WorkerStatus
 from kernel_skills.executors.tasks import run_task
+from kernel_skills.toolchain import Toolchain
 
 if TYPE_CHECKING:
     from kernel_skills.bench import Plan, Progress, Timeouts
@@ -23,15 +24,22 @@ if TYPE_CHECKING:
 class LocalExecutor:
     kind = "local"
 
-    def __init__(self, pool: WorkerPool | None = None) -> None:
+    def __init__(self, pool: WorkerPool | None = None, *, toolchain: Toolchain | None = None) -> None:
+        """``pool``: the GPU worker pool (None: its own, made on first use); ``toolchain``: what CPU tasks
+        and the emulator compile with (None: its own). ``close`` stops the pool and an own toolchain."""
         self._pool = pool
+        self._own_toolchain = toolchain is None
+        self.toolchain = toolchain if toolchain is not None else Toolchain()
         self._lock = threading.Lock()
         self._in_flight = 0
         self._jobs_done = 0
 
     @property
     def pool(self) -> WorkerPool:
-        return self._pool or default_pool()
+        with self._lock:
+            if self._pool is None:
+                self._pool = WorkerPool()  # no process yet: the worker starts on the first GPU job
+            return self._pool
 
     def require_device(self) -> None:
         """A GPU, and the libraries the local GPU worker runs it with (each a named error)."""
@@ -55,12 +63,14 @@ class LocalExecutor:
 
     def run_cpu(self, tasks: list[CpuTask], *, timeout_s: float = CPU_TASK_TIMEOUT_S) -> list[CpuOutcome]:
         del timeout_s  # each task's own worker (the compile worker) enforces its hard limit
-        return [CpuOutcome.model_validate(run_task(task.kind, task.payload)) for task in tasks]
+        return [
+            CpuOutcome.model_validate(run_task(task.kind, task.payload, self.toolchain)) for task in tasks
+        ]
 
     def emulate(self, plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchResult:
         from kernel_skills.emulator import verify
 
-        return verify(plan, progress=progress, timeouts=timeouts)
+        return verify(plan, toolchain=self.toolchain, progress=progress, timeouts=timeouts)
 
     def status(self) -> PoolStatus:
         worker = self.pool.worker
@@ -89,8 +99,13 @@ class LocalExecutor:
         )
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
+        """Stop the GPU worker and an own toolchain's compile worker (each starts again if used)."""
+        with self._lock:
+            pool = self._pool
+        if pool is not None:
+            pool.close()
+        if self._own_toolchain:
+            self.toolchain.close()
 
 
 __all__ = ["LocalExecutor"]

@@ -33,6 +33,7 @@ from kernel_skills.errors import (
 )
 from kernel_skills.executors.base import CPU_TASK_TIMEOUT_S, raise_error
 from kernel_skills.executors.models import CpuOutcome, CpuTask, ErrorInfo, PoolStatus, WorkerStatus
+from kernel_skills.toolchain import Toolchain
 
 if TYPE_CHECKING:
     from kernel_skills.bench import Plan, Progress, Timeouts
@@ -78,10 +79,12 @@ class RayExecutor:
         num_cpus: int | None = None,
         max_workers: int | None = None,
         worker_env: dict[str, str] | None = None,
+        toolchain: Toolchain | None = None,
     ) -> None:
         """``address``: a cluster to join (default ``$RAY_ADDRESS``; none: start a local one with
         ``num_cpus``). ``max_workers``: at most this many GPU actors. ``worker_env``: laid over the
-        environment of the GPU worker process and of CPU tasks (tests enable test jobs with it)."""
+        environment of the GPU worker process and of CPU tasks (tests enable test jobs with it).
+        ``toolchain``: what this machine compiles with for a verdict computed here (None: its own)."""
         self.address = address or os.environ.get(ADDRESS_ENV) or None
         self.num_cpus = num_cpus
         self.max_workers = max_workers
@@ -93,6 +96,8 @@ class RayExecutor:
         self._started_ray = False
         self._actor_class: Any = None
         self._cpu_task: Any = None
+        self._own_toolchain = toolchain is None
+        self.toolchain = toolchain if toolchain is not None else Toolchain()
 
     # --- connection -------------------------------------------------------------------------------
 
@@ -257,7 +262,7 @@ class RayExecutor:
         if plan.problem.module_path is not None:
             from kernel_skills.emulator import verify
 
-            return verify(plan, progress=progress, timeouts=timeouts)
+            return verify(plan, toolchain=self.toolchain, progress=progress, timeouts=timeouts)
         progress(0, 1, f"verifying on the CPU emulator on {self._where()}")
         budget = timeouts.check * max(len(plan.problem.emulator_shape_list()), 1) + CPU_TASK_TIMEOUT_S
         payload = plan.request.model_dump(mode="json", exclude_none=True)
@@ -306,7 +311,10 @@ class RayExecutor:
         )
 
     def close(self) -> None:
-        """Stop this pool's actors (their worker children with them); stop the cluster if we started it."""
+        """Stop this pool's actors (their worker children with them) and an own toolchain's compile
+        worker; stop the cluster if we started it."""
+        if self._own_toolchain:
+            self.toolchain.close()
         try:
             ray = _ray()
         except RefusedInput:

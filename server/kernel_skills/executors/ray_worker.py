@@ -11,7 +11,9 @@ restarts it, the new instance kills a child left behind (a hung kernel must not 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
 import signal
 import socket
@@ -22,6 +24,7 @@ from typing import Any
 from kernel_skills.errors import KernelFault, KernelSkillsError, Timeout
 from kernel_skills.executors.models import ErrorInfo, WorkerStatus
 from kernel_skills.executors.tasks import run_task
+from kernel_skills.toolchain import Toolchain
 
 WORKER_MODULE = "kernel_skills.bench.worker_main"
 
@@ -93,9 +96,19 @@ class GpuWorkerActor:
         self._pidfile.unlink(missing_ok=True)
 
 
+@functools.cache
+def _task_toolchain() -> Toolchain:
+    """The toolchain of this Ray worker process. Ray reuses its worker processes for task after task and
+    gives them no lifespan of ours, so the compile worker lives as long as the process (closed at exit):
+    the one per-process resource left, in a process that is Ray's, not the server's."""
+    toolchain = Toolchain()
+    atexit.register(toolchain.close)
+    return toolchain
+
+
 def run_cpu_task(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     """A Ray task: one CPU task on whichever node Ray picks (``executors.tasks.run_task``)."""
-    return run_task(kind, payload)
+    return run_task(kind, payload, _task_toolchain())
 
 
 __all__ = ["GpuWorkerActor", "run_cpu_task"]

@@ -10,18 +10,21 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kernel_skills.errors import KernelSkillsError, RefusedInput
 from kernel_skills.executors.models import CpuOutcome, ErrorInfo
 
-Task = Callable[[dict[str, Any]], dict[str, Any]]
+if TYPE_CHECKING:
+    from kernel_skills.toolchain import Toolchain
+
+Task = Callable[[dict[str, Any], "Toolchain"], dict[str, Any]]
 TEST_TASKS_ENV = "KERNEL_SKILLS_WORKER_TEST_JOBS"  # the same switch as the GPU worker's test jobs
 
 
-def compile_task(payload: dict[str, Any]) -> dict[str, Any]:
-    """``compile_source`` with this machine's toolchain (its own confined compile worker); a successful
-    compile also carries its cubin back (``CompileArtifact``)."""
+def compile_task(payload: dict[str, Any], toolchain: Toolchain) -> dict[str, Any]:
+    """``compile_source`` with this machine's ``toolchain`` (its own confined compile worker); a
+    successful compile also carries its cubin back (``CompileArtifact``)."""
     from kernel_skills.toolchain import CompileRequest, compile_source
     from kernel_skills.toolchain.portable import export_artifact
 
@@ -29,7 +32,7 @@ def compile_task(payload: dict[str, Any]) -> dict[str, Any]:
         request = CompileRequest.model_validate(payload)
     except ValueError as exc:
         raise RefusedInput(f"bad compile request: {exc}") from exc
-    result = compile_source(request)
+    result = compile_source(request, toolchain=toolchain)
     artifact = export_artifact(result.compile_id) if result.ok and result.compile_id else None
     return {
         "result": result.model_dump(mode="json"),
@@ -37,7 +40,7 @@ def compile_task(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def emulate_task(payload: dict[str, Any]) -> dict[str, Any]:
+def emulate_task(payload: dict[str, Any], toolchain: Toolchain) -> dict[str, Any]:
     """The CPU emulator's verdict (``emulator.verify``) for a BenchRequest on a bundled problem;
     the caller stores the result (``store`` happens where the judge runs, never here)."""
     from kernel_skills.bench import Timeouts, no_progress, plan
@@ -48,11 +51,12 @@ def emulate_task(payload: dict[str, Any]) -> dict[str, Any]:
         request = BenchRequest.model_validate({**payload, "device": "emulator"})
     except ValueError as exc:
         raise RefusedInput(f"bad benchmark request: {exc}") from exc
-    result = verify(plan(request), progress=no_progress, timeouts=Timeouts())
+    result = verify(plan(request), toolchain=toolchain, progress=no_progress, timeouts=Timeouts())
     return {"result": result.model_dump(mode="json")}
 
 
-def _sleep_task(payload: dict[str, Any]) -> dict[str, Any]:
+def _sleep_task(payload: dict[str, Any], toolchain: Toolchain) -> dict[str, Any]:
+    del toolchain
     time.sleep(float(payload.get("seconds", 0)))
     return {"pid": os.getpid()}
 
@@ -66,14 +70,15 @@ def _tasks() -> dict[str, Task]:
     return TASKS
 
 
-def run_task(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """Run one task here; returns ``CpuOutcome`` as a JSON dict (what crosses a process boundary)."""
+def run_task(kind: str, payload: dict[str, Any], toolchain: Toolchain) -> dict[str, Any]:
+    """Run one task here, compiling with ``toolchain``; returns ``CpuOutcome`` as a JSON dict (what
+    crosses a process boundary)."""
     started = time.perf_counter()
     task = _tasks().get(kind)
     try:
         if task is None:
             raise RefusedInput(f"unknown CPU task {kind!r}; the tasks are: {', '.join(sorted(TASKS))}")
-        outcome = CpuOutcome(ok=True, result=task(payload), ms=0.0)
+        outcome = CpuOutcome(ok=True, result=task(payload, toolchain), ms=0.0)
     except KernelSkillsError as exc:
         outcome = CpuOutcome(ok=False, error=ErrorInfo.of(exc), ms=0.0)
     outcome.ms = (time.perf_counter() - started) * 1000

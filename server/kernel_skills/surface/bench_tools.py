@@ -19,6 +19,7 @@ from mcp_types import CallToolResult, ToolAnnotations
 from kernel_skills.bench.models import Baseline, BenchResult, Device, ProblemList, ResultList
 from kernel_skills.surface.answers import answer, bench_text, problems_text, results_text
 from kernel_skills.surface.errors import tool_errors
+from kernel_skills.surface.lifespan import runtime_of
 
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -101,8 +102,9 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         def progress(done: float, total: float, message: str) -> None:
             anyio.from_thread.run(ctx.report_progress, done, total, message)
 
+        runtime = runtime_of(ctx)
         result = await anyio.to_thread.run_sync(
-            lambda: benchmark(request, registry=registry(), progress=progress)
+            lambda: benchmark(request, runtime=runtime, registry=registry(), progress=progress)
         )
         return answer(result, bench_text(result))
 
@@ -113,7 +115,8 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         timed the same kernel, and a one-line summary."""
         from kernel_skills.bench.api import list_results as domain_results
 
-        listing = await anyio.to_thread.run_sync(lambda: domain_results(problem, registry=registry()))
+        db = runtime_of(ctx).db_path
+        listing = await anyio.to_thread.run_sync(lambda: domain_results(problem, registry=registry(), db=db))
         return answer(listing, results_text(listing))
 
     server.add_tool(list_problems, title="List benchmark problems", annotations=READ_ONLY)

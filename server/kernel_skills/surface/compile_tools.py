@@ -15,6 +15,7 @@ from mcp_types import CallToolResult, ToolAnnotations
 
 from kernel_skills.surface.answers import answer, compile_text
 from kernel_skills.surface.errors import tool_errors
+from kernel_skills.surface.lifespan import runtime_of
 from kernel_skills.toolchain.models import CompileResult
 
 if TYPE_CHECKING:
@@ -59,7 +60,8 @@ async def compile_kernel(
     )
     # Progress (a no-op unless the client asked): the first compile starts the sandboxed NVRTC worker.
     await ctx.report_progress(0, 1, f"compiling for {request.arch} with NVRTC")
-    result = await anyio.to_thread.run_sync(compile_source, request)
+    toolchain = runtime_of(ctx).toolchain
+    result = await anyio.to_thread.run_sync(lambda: compile_source(request, toolchain=toolchain))
     done = "cache hit" if result.cached else f"compiled in {result.compile_ms:.0f} ms"
     await ctx.report_progress(1, 1, done if result.ok else f"{done}, with errors")
     return answer(result, compile_text(result))

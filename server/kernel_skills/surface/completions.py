@@ -87,7 +87,8 @@ def _recent_result_ids(sources: PromptSources) -> list[str]:
     from kernel_skills.bench import results_db
 
     served = sources.problems().names()
-    return [str(i) for i in results_db.recent_ids(MAX_VALUES, problems=served)]
+    db = sources.db() if sources.db else None
+    return [str(i) for i in results_db.recent_ids(MAX_VALUES, problems=served, path=db)]
 
 
 def register(server: MCPServer, sources: PromptSources) -> None:

@@ -18,6 +18,7 @@ from mcp_types import Implementation
 from kernel_skills import __version__
 from kernel_skills.app import ServerConfig, build
 from kernel_skills.evals.agent import AGENT_TOOLS, ToolboxFactory, ToolOutcome, ToolSpec
+from kernel_skills.runtime import Runtime
 from kernel_skills.traces.recorder import client_slug
 
 
@@ -57,10 +58,13 @@ class McpToolbox:
         return str(matches[-1]) if matches else None
 
 
-def mcp_toolbox_factory(config: ServerConfig) -> ToolboxFactory:
+def mcp_toolbox_factory(config: ServerConfig, runtime: Runtime) -> ToolboxFactory:
+    """Each episode's toolbox: a fresh server over ``runtime`` (the command's: its workers are shared by
+    every episode, never one per server)."""
+
     @asynccontextmanager
     async def factory(client_name: str) -> AsyncIterator[McpToolbox]:
-        app = build(config)
+        app = build(config, runtime)
         info = Implementation(name=client_name, version=__version__)
         async with Client(app.server, client_info=info) as client:
             yield McpToolbox(client, config.record_dir, client_name, app.server.instructions or "")

@@ -40,6 +40,8 @@ from kernel_skills.surface.guidance import Where, benchmark_steps
 from kernel_skills.surface.index import skill_uri
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from kernel_skills.bench.models import BenchResult, KernelInfo
     from kernel_skills.bench.registry import ProblemRegistry
     from kernel_skills.catalog import Catalog
@@ -403,14 +405,21 @@ Report each finding with the file and line, and a concrete fix."""
 
 
 class PromptSources:
-    """What the prompts read: the catalog (through the server state) and the problem registry."""
+    """What the prompts read: the catalog (through the server state), the problem registry and the
+    results DB (``db``: the server's runtime's; None follows ``results_db.db_path()``)."""
 
     def __init__(
-        self, state: SkillsState, problems: Callable[[], ProblemRegistry], *, where: Where = "gpu"
+        self,
+        state: SkillsState,
+        problems: Callable[[], ProblemRegistry],
+        *,
+        where: Where = "gpu",
+        db: Callable[[], Path] | None = None,
     ) -> None:
         self.state = state
         self.problems = problems
         self.where = where
+        self.db = db
 
     async def render(self, prompt: PromptDef, args: dict[str, str]) -> str:
         if prompt is WRITE_KERNEL:
@@ -422,12 +431,14 @@ class PromptSources:
                 )
             )
         if prompt is OPTIMISE_KERNEL:
-            return await anyio.to_thread.run_sync(lambda: render_optimise(args["attempt"]))
+            return await anyio.to_thread.run_sync(
+                lambda: render_optimise(args["attempt"], db=self.db() if self.db else None)
+            )
         catalog = await self.state.get_catalog()
         return render_review_skill(catalog, args["name"])
 
 
-def render_optimise(attempt: str) -> str:
+def render_optimise(attempt: str, *, db: Path | None = None) -> str:
     from kernel_skills.bench import results_db
     from kernel_skills.toolchain import cache
 
@@ -441,7 +452,7 @@ def render_optimise(attempt: str) -> str:
         return render_optimise_compile(report, attempt)
     if attempt.isdigit() and len(attempt) <= 18:  # a SQLite integer id
         result_id = int(attempt)
-        result = results_db.get_result(result_id)
+        result = results_db.get_result(result_id, path=db)
         if result is None:
             raise RefusedInput(
                 f"no stored benchmark result {result_id}; "

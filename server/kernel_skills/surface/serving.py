@@ -17,11 +17,13 @@ from kernel_skills.surface.event_store import RETRY_MS, EventLog
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
+    from kernel_skills.runtime import Runtime
+
 MCP_PATH = "/mcp"
 
 
-def run_stdio(config: ServerConfig) -> None:
-    build(config).server.run("stdio")
+def run_stdio(config: ServerConfig, runtime: Runtime) -> None:
+    build(config, runtime).server.run("stdio")
 
 
 def url_for(host: str, port: int) -> str:
@@ -64,11 +66,11 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def http_app(config: ServerConfig, *, host: str) -> Starlette:
+def http_app(config: ServerConfig, runtime: Runtime | None = None, *, host: str) -> Starlette:
     """The streamable-HTTP ASGI app at /mcp, with resumable streams: every SSE event has an id, and a client
     that reconnects with ``Last-Event-ID`` gets what it missed on that stream (its own session's only);
     SSE streams suggest a ``retry`` of RETRY_MS to reconnecting clients."""
-    server = build(config).server
+    server = build(config, runtime).server
     log = EventLog()
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
@@ -80,18 +82,17 @@ def http_app(config: ServerConfig, *, host: str) -> Starlette:
     return app
 
 
-def run_http(config: ServerConfig, *, host: str, port: int, token: str | None) -> None:
+def run_http(config: ServerConfig, runtime: Runtime, *, host: str, port: int, token: str | None) -> None:
     """Bind first (a taken port is one clear error and no banner), then serve; the banner is printed
     once the server accepts connections."""
     import uvicorn
 
-    from kernel_skills.bench.results_db import db_path
     from kernel_skills.surface.auth import BearerTokenGuard
 
     sock = bind(host, port)
-    app = http_app(config, host=host)
+    app = http_app(config, runtime, host=host)
     asgi = BearerTokenGuard(app, token) if token else app
-    banner = connect_help(url_for(host, port), token=bool(token), results_db=db_path())
+    banner = connect_help(url_for(host, port), token=bool(token), results_db=runtime.db_path)
     uvicorn_config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="on")
     _announcing_server(uvicorn_config, banner).run(sockets=[sock])
 

@@ -1,6 +1,6 @@
 """Compile CUDA C++ with NVRTC (no GPU needed) and report what the kernel will do. No MCP imports.
 
->>> res = compile_source(CompileRequest(source=src, block_size=256))
+>>> res = compile_source(CompileRequest(source=src, block_size=256), toolchain=runtime.toolchain)
 >>> res.ok, res.kernels[0].registers, res.sass.features, [f.rule for f in res.lint]
 
 ``toolkit_relative(path)`` / ``client_ptx(ptx)``: header paths of this machine as a client sees them

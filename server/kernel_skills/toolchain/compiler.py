@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import subprocess
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +31,7 @@ from kernel_skills.toolchain.options import check_arch, normalize_options
 from kernel_skills.toolchain.resources import parse_param_sizes, parse_ptxas
 from kernel_skills.toolchain.sass import summarise
 from kernel_skills.toolchain.source_text import code_view
-from kernel_skills.toolchain.worker import CompileWorker, default_worker
+from kernel_skills.toolchain.worker import CompileWorker
 
 _TOOL_TIMEOUT_S = 30.0
 # Every compile carries line info: the cached PTX then has ``.loc`` lines (the emulator maps them back
@@ -43,7 +44,9 @@ ALWAYS_OPTIONS = ("--generate-line-info",)
 
 
 class Toolchain:
-    """One configured compiler. ``compile_source`` uses a process-wide default; tests build their own
+    """One configured compiler and its compile worker: given one, it borrows it; otherwise it starts its
+    own on the first compile and ``close`` stops it (a later compile starts a fresh one). A
+    ``kernel_skills.runtime.Runtime`` holds the one a server or a CLI command uses; tests build their own
     (a tiny timeout, extra include roots). ``include_guard=False`` exists only to test the other walls
     (log filter, Landlock) on their own; nothing else may turn it off. Extra include roots are checked
     by wall 1 but stay unreadable to a Landlocked worker (it may read the toolkit folders only)."""
@@ -57,13 +60,27 @@ class Toolchain:
         include_guard: bool = True,
     ) -> None:
         self._worker = worker
+        self._owned: CompileWorker | None = None
+        self._lock = threading.Lock()
         self._include_dirs = tuple(include_dirs) if include_dirs is not None else None
         self._cache_root = cache_root
         self._include_guard = include_guard
 
     @property
     def worker(self) -> CompileWorker:
-        return self._worker or default_worker()
+        if self._worker is not None:
+            return self._worker
+        with self._lock:
+            if self._owned is None:
+                self._owned = CompileWorker()  # no process yet: it starts on its first compile
+            return self._owned
+
+    def close(self) -> None:
+        """Stop the compile worker this toolchain started (a borrowed one is its owner's to close)."""
+        with self._lock:
+            owned = self._owned
+        if owned is not None:
+            owned.close()
 
     @property
     def include_dirs(self) -> tuple[Path, ...]:
@@ -237,12 +254,9 @@ def finalize(base: CompileResult, request: CompileRequest, *, cached: bool, ptx:
     return result
 
 
-_default_toolchain = Toolchain()
-
-
-def compile_source(request: CompileRequest) -> CompileResult:
-    """Compile with the process-wide toolchain (default worker, toolkit headers, paths.cache_dir())."""
-    return _default_toolchain.compile(request)
+def compile_source(request: CompileRequest, *, toolchain: Toolchain) -> CompileResult:
+    """Compile with ``toolchain`` (a runtime's: its compile worker, toolkit headers, paths.cache_dir())."""
+    return toolchain.compile(request)
 
 
 def load_cubin(compile_id: str) -> bytes:

@@ -21,7 +21,6 @@ from kernel_skills.workerproc import (
     ChildGone,
     ChildStopped,
     ChildTimeout,
-    LazyDefault,
     SupervisedChild,
 )
 
@@ -163,10 +162,3 @@ def _translate(reply: dict[str, Any]) -> dict[str, Any]:
         name, message = reply["api_error"]
         raise CompileError(f"NVRTC failed ({name}): {message}")
     return reply
-
-
-_DEFAULT: LazyDefault[CompileWorker] = LazyDefault(CompileWorker)
-
-
-def default_worker() -> CompileWorker:
-    return _DEFAULT.get()

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench.launch import Launch
 from kernel_skills.bench.spec import Pointer, Problem, Scalar
@@ -44,7 +45,7 @@ PROBLEM = Problem(
 
 @functools.cache
 def compiled(source: str) -> EmulatedKernel:
-    return emulated_kernel(source, "k")
+    return emulated_kernel(source, "k", toolchain=RUNTIME.toolchain)
 
 
 def kernel_source(body: str, prelude: str = "") -> str:
