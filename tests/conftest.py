@@ -69,12 +69,9 @@ def _isolated_state_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
 
 @pytest.fixture(scope="session", autouse=True)
 def runtime() -> Iterator[Runtime]:
-    """This test process's runtime (``tests/shared_runtime.py``), installed for the code assertions of
-    evals; its workers are stopped when the session ends."""
-    from kernel_skills.evals.code_checks import judging_with
-
-    with judging_with(RUNTIME):
-        yield RUNTIME
+    """This test process's runtime (``tests/shared_runtime.py``); its workers are stopped when the
+    session ends."""
+    yield RUNTIME
     RUNTIME.close()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from tests.shared_runtime import RUNTIME
 
 from kernel_skills import confine
 from kernel_skills.evals import Expected, TestCase, extract_code, judge_answer, score_answer
@@ -106,7 +107,7 @@ TASK = {
 
 
 def _judge(answer: str, **expected: object):  # type: ignore[no-untyped-def]
-    return judge_answer(answer, TestCase(input="write it", expected=Expected(**expected)))
+    return judge_answer(answer, TestCase(input="write it", expected=Expected(**expected)), RUNTIME)
 
 
 def _by_name(score) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -185,6 +186,6 @@ def test_an_answer_without_code_fails_the_code_assertions_but_its_text_is_still_
 
 def test_an_upskill_validator_is_reported_as_not_judged() -> None:
     case = TestCase(input="q", expected=Expected(contains=["a"]), validator="python_runs")
-    score = judge_answer("a", case)
+    score = judge_answer("a", case, RUNTIME)
     assert score.status == "not_judged"
     assert score.not_judged == ["validator python_runs"]

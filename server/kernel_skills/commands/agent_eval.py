@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kernel_skills.evals.agent import AgentEvalReport, Episode
+    from kernel_skills.runtime import Runtime
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +48,6 @@ def handle(args: argparse.Namespace) -> int:
 
     from kernel_skills.app import ServerConfig
     from kernel_skills.commands.output import emit_json
-    from kernel_skills.evals.code_checks import judging_with
     from kernel_skills.runtime import Runtime
     from kernel_skills.surface.mcp_toolbox import mcp_toolbox_factory
 
@@ -59,8 +59,8 @@ def handle(args: argparse.Namespace) -> int:
     runtime = Runtime.create()  # one for the command: every episode's server shares its workers
     factory = mcp_toolbox_factory(ServerConfig(use_env=False, record_dir=traces), runtime)
     show = _episode_line_writer(args.model[0], quiet=args.quiet or args.json)
-    with runtime, judging_with(runtime):
-        report = _run(args, factory, conditions, folder, traces, show)
+    with runtime:
+        report = _run(args, factory, conditions, folder, traces, show, runtime)
     if args.json:
         emit_json(report)
     else:
@@ -69,7 +69,13 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _run(  # type: ignore[no-untyped-def]
-    args: argparse.Namespace, factory, conditions: tuple[str, ...], folder: Path, traces: Path, show
+    args: argparse.Namespace,
+    factory,
+    conditions: tuple[str, ...],
+    folder: Path,
+    traces: Path,
+    show,
+    runtime: Runtime,
 ) -> AgentEvalReport:
     import anyio
 
@@ -95,6 +101,7 @@ def _run(  # type: ignore[no-untyped-def]
             runs_dir=folder,
             traces_dir=traces,
             text_tool_calls=args.text_tool_calls,
+            runtime=runtime,
             on_episode=show,
         )
     )

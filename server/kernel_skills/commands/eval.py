@@ -25,6 +25,7 @@ from kernel_skills.commands import agent_eval
 
 if TYPE_CHECKING:
     from kernel_skills.evals import BatchReport, EvalProgress, EvalReport, Totals
+    from kernel_skills.runtime import Runtime
 
 
 def _temperature(text: str) -> float | None:
@@ -119,18 +120,17 @@ def _handle(args: argparse.Namespace) -> int:
         return 2
     if args.agent:
         return agent_eval.handle(args)
-    from kernel_skills.evals.code_checks import judging_with
     from kernel_skills.runtime import Runtime
 
-    with Runtime.create() as runtime, judging_with(runtime):
-        return _emit(_batch(args), args)
+    with Runtime.create() as runtime:
+        return _emit(_batch(args, runtime), args)
 
 
-def _batch(args: argparse.Namespace) -> BatchReport:
+def _batch(args: argparse.Namespace, runtime: Runtime) -> BatchReport:
     from kernel_skills.evals import rejudge_runs, run_batch
 
     if args.rejudge is not None:
-        return rejudge_runs(args.skill_dir, args.rejudge, tests=args.tests)
+        return rejudge_runs(args.skill_dir, args.rejudge, tests=args.tests, runtime=runtime)
     return run_batch(
         args.skill_dir,
         args.model,
@@ -145,6 +145,7 @@ def _batch(args: argparse.Namespace) -> BatchReport:
         seed=args.seed,
         runs_dir=args.runs_dir if args.resume is None else None,
         resume=args.resume,
+        runtime=runtime,
         on_progress=_progress_printer(args.quiet or args.json),
     )
 

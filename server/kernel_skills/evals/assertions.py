@@ -9,11 +9,14 @@ judged assertion failed; otherwise it is ``not_judged``.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
 from kernel_skills.evals.skill_meta import Expected, TestCase
+
+if TYPE_CHECKING:
+    from kernel_skills.runtime import Runtime
 
 Status = Literal["passed", "failed", "not_judged"]
 MAX_SCANNED_CHARS = 64 * 1024  # regexes run on at most this much of an answer (bounded work)
@@ -94,13 +97,14 @@ def score_answer(answer: str, expected: Expected) -> AnswerScore:
     return score(outcomes)
 
 
-def judge_answer(answer: str, case: TestCase) -> AnswerScore:
-    """Every assertion of ``case``: text first, then the answer's code with the project's own tools."""
+def judge_answer(answer: str, case: TestCase, runtime: Runtime | None = None) -> AnswerScore:
+    """Every assertion of ``case``: text first, then the answer's code with the project's own tools
+    (compiled and benchmarked with ``runtime``; None: one made for this judgement alone)."""
     outcomes = text_outcomes(answer, case.expected)
     if case.expected.code_assertion_names():
         from kernel_skills.evals.code_checks import code_outcomes
 
-        outcomes += code_outcomes(answer, case.expected)
+        outcomes += code_outcomes(answer, case.expected, runtime)
     if case.validator:
         outcomes.append(
             AssertionOutcome(

@@ -11,9 +11,8 @@ with the reason.
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from kernel_skills.errors import (
     DeviceUnavailable,
@@ -32,30 +31,6 @@ _FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+.-]*)[^\n]*\n(.*?)(?:^[ \t]*```|\Z)",
 COMPILE_OPTIONS = ["-std=c++17"]
 # The benchmark's correctness run uses the problem's check-only shapes: small, ragged, enough.
 CORRECTNESS_SHAPES = ["ragged"]
-_installed: Runtime | None = None  # INTERIM: see judging_with
-
-
-@contextlib.contextmanager
-def judging_with(runtime: Runtime) -> Iterator[None]:
-    """INTERIM (issue 23): the runtime the code assertions compile and benchmark with while the block
-    runs. The eval commands install their command's runtime here until the evals restructure threads
-    it through ``run_batch`` / ``run_agent_eval`` / ``judge_answer`` as a parameter."""
-    global _installed
-    previous, _installed = _installed, runtime
-    try:
-        yield
-    finally:
-        _installed = previous
-
-
-@contextlib.contextmanager
-def _judging_runtime() -> Iterator[Runtime]:
-    """The installed runtime, or one for this judgement alone (closed after it)."""
-    if _installed is not None:
-        yield _installed
-        return
-    with Runtime.create() as runtime:
-        yield runtime
 
 
 def extract_code(answer: str) -> str | None:
@@ -79,9 +54,13 @@ def _failed_all(names: list[str], why: str) -> list[AssertionOutcome]:
     return [AssertionOutcome(name=n, status="failed", detail=why) for n in names]
 
 
-def code_outcomes(answer: str, expected: Expected) -> list[AssertionOutcome]:
-    with _judging_runtime() as runtime:
+def code_outcomes(answer: str, expected: Expected, runtime: Runtime | None = None) -> list[AssertionOutcome]:
+    """The code assertions of ``expected`` on ``answer``, compiled and judged with ``runtime`` (None: one
+    made for this judgement alone, closed after it)."""
+    if runtime is not None:
         return _judged(answer, expected, runtime)
+    with Runtime.create() as own:
+        return _judged(answer, expected, own)
 
 
 def _judged(answer: str, expected: Expected, runtime: Runtime) -> list[AssertionOutcome]:

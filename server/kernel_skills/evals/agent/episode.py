@@ -14,7 +14,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
@@ -30,6 +30,9 @@ from kernel_skills.evals.endpoint import Usage
 from kernel_skills.evals.skill_meta import TestCase
 from kernel_skills.evals.skill_text import BASE_SYSTEM_PROMPT, system_prompt
 from kernel_skills.evals.tally import no_answer_score
+
+if TYPE_CHECKING:
+    from kernel_skills.runtime import Runtime
 
 DEFAULT_MAX_TURNS = 6
 MAX_TOOL_RESULT_CHARS = 8000
@@ -107,6 +110,7 @@ class EpisodeSetup:
     max_turns: int
     text_tool_calls: bool = False
     tally: EndpointTally = field(default_factory=EndpointTally)
+    runtime: Runtime | None = None  # compiles and benchmarks the final kernel's code assertions
 
 
 class _EpisodeRun:
@@ -276,7 +280,7 @@ async def run_episode(
             error=str(exc),
         )
     final, final_from = _final(answer, episode.last_source)
-    judged = await anyio.to_thread.run_sync(lambda: judge_answer(final, case))
+    judged = await anyio.to_thread.run_sync(lambda: judge_answer(final, case, setup.runtime))
     return episode.episode(
         condition, index, run, start, score=judged, final_answer=final, final_from=final_from, ended=ended
     )

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from kernel_skills.errors import NoAnswers, RefusedInput, ToolsUnsupported
 from kernel_skills.evals.agent.client import ToolChatClient
@@ -45,6 +45,7 @@ from kernel_skills.evals.fanout import fan_out
 from kernel_skills.evals.folders import make_dirs, remove_made
 from kernel_skills.evals.skill_meta import SkillMeta, TestCase, load_skill_meta
 from kernel_skills.evals.skill_text import read_skill, system_prompt
+from kernel_skills.runtime import Runtime
 
 Job = tuple[int, AgentCondition, int]  # case, condition, run
 
@@ -52,7 +53,7 @@ Job = tuple[int, AgentCondition, int]  # case, condition, run
 class AgentOptions(BaseModel):
     """An agentic eval's options (``run_agent_eval``'s keywords), in one place."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     base_url: str | None = None
     api_key: str | None = None
@@ -70,6 +71,10 @@ class AgentOptions(BaseModel):
     runs_dir: Path | None = None
     traces_dir: Path | None = None
     text_tool_calls: bool = False
+    runtime: Runtime | None = Field(
+        None,
+        description="compiles and benchmarks the code assertions; None: one for this eval, closed after it",
+    )
 
 
 def _check_options(options: AgentOptions) -> None:
@@ -143,6 +148,11 @@ async def run_agent_eval(
     """Every chosen case x condition x run, judged by the case's assertions; see the module docstring.
     ``options``: the fields of ``AgentOptions``."""
     opts = AgentOptions(**options)
+    if opts.runtime is None:  # one for the whole eval: its compile worker serves every judgement
+        with Runtime.create() as runtime:
+            return await run_agent_eval(
+                skill_dir, model, toolbox_factory, on_episode=on_episode, **{**options, "runtime": runtime}
+            )
     _check_options(opts)
     skill = read_skill(Path(skill_dir))
     chosen = _select(load_skill_meta(opts.tests if opts.tests is not None else Path(skill_dir)), opts.cases)
@@ -164,6 +174,7 @@ async def run_agent_eval(
                 max_turns=opts.max_turns,
                 text_tool_calls=opts.text_tool_calls,
                 tally=tally,
+                runtime=opts.runtime,
             )
             episodes, unsupported = await _run_all(setup, chosen, opts, on_episode)
         if tally.replies == 0:

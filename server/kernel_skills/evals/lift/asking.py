@@ -14,7 +14,7 @@ from pathlib import Path
 
 import anyio
 import anyio.to_thread
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from kernel_skills.errors import EndpointError
 from kernel_skills.evals.assertions import judge_answer
@@ -24,6 +24,7 @@ from kernel_skills.evals.lift.models import CONDITIONS, Condition, RunResult
 from kernel_skills.evals.lift.runs import JobKey, RunsFolder
 from kernel_skills.evals.skill_meta import SkillMeta
 from kernel_skills.evals.tally import no_answer_score
+from kernel_skills.runtime import Runtime
 
 Job = tuple[int, Condition, int]  # case, condition, run
 
@@ -31,7 +32,7 @@ Job = tuple[int, Condition, int]  # case, condition, run
 class LiftOptions(BaseModel):
     """A lift eval's options (``run_batch``'s keywords), in one place."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     base_url: str | None = None
     runs: int = 1
@@ -46,6 +47,10 @@ class LiftOptions(BaseModel):
     seed: int | None = None
     runs_dir: Path | None = None
     resume: Path | None = None
+    runtime: Runtime | None = Field(
+        None,
+        description="compiles and benchmarks the code assertions; None: one for this eval, closed after it",
+    )
 
     def sampling(self, run: int) -> dict[str, float | int | None]:
         """Run ``run`` samples with seed ``seed + run``: repeated runs differ at a temperature above 0."""
@@ -123,7 +128,7 @@ class Asking:
         else:
             result = RunResult(
                 run=r,
-                score=judge_answer(reply.text, case),
+                score=judge_answer(reply.text, case, self.options.runtime),
                 answer=reply.text,
                 usage=reply.usage,
                 latency_s=time.monotonic() - sent,

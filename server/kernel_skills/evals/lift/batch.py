@@ -31,6 +31,7 @@ from kernel_skills.evals.lift.runs import EvalSettings, JobKey, RunsFolder
 from kernel_skills.evals.lift.summary import Subject, build_report
 from kernel_skills.evals.skill_meta import SkillMeta, load_skill_meta
 from kernel_skills.evals.skill_text import read_skill, system_prompt
+from kernel_skills.runtime import Runtime
 
 MAX_RUNS = 50
 
@@ -87,6 +88,9 @@ def run_batch(
     """Evaluate ``skill_dir`` (SKILL.md + skill_meta.json, or ``tests``) on each of ``models``;
     ``options``: the fields of ``LiftOptions``."""
     opts = LiftOptions(**options)
+    if opts.runtime is None:  # one for the whole eval: its compile worker serves every answer
+        with Runtime.create() as runtime:
+            return run_batch(skill_dir, models, on_progress=on_progress, **{**options, "runtime": runtime})
     _check_options(models, opts)
     skill_dir = Path(skill_dir)
     subject = _subject(skill_dir, opts.tests)
@@ -145,14 +149,20 @@ def _require_answers(model: str, results: dict[tuple, RunResult], url: str) -> N
         )
 
 
-def rejudge_runs(skill_dir: Path, folder: Path, *, tests: Path | None = None) -> BatchReport:
+def rejudge_runs(
+    skill_dir: Path, folder: Path, *, tests: Path | None = None, runtime: Runtime | None = None
+) -> BatchReport:
     """Judge every answer stored in ``folder`` again with today's assertions; no model is asked.
 
     For a judge that changed (an emulator fix, a new assertion) without paying for the answers
     twice. The cases must be the ones the eval asked (same prompts, in order); their expected
     assertions may differ. Each run_result.json gets the new score (the earlier report is kept as
-    batch_summary.prev.json); wall time and tokens stay those of the eval that asked.
+    batch_summary.prev.json); wall time and tokens stay those of the eval that asked. ``runtime``
+    compiles and benchmarks the code assertions (None: one for this rejudging, closed after it).
     """
+    if runtime is None:
+        with Runtime.create() as own:
+            return rejudge_runs(skill_dir, folder, tests=tests, runtime=own)
     skill_dir, folder = Path(skill_dir), Path(folder)
     skill = read_skill(skill_dir)
     meta: SkillMeta = load_skill_meta(tests if tests is not None else skill_dir)
@@ -166,7 +176,7 @@ def rejudge_runs(skill_dir: Path, folder: Path, *, tests: Path | None = None) ->
     walls = _previous_walls(folder)
     reports = []
     for model in settings.models:
-        results = _rejudged(runs_folder, subject.meta, settings, model)
+        results = _rejudged(runs_folder, subject.meta, settings, model, runtime)
         wall = walls.get(model, 0.0)
         reports.append(
             build_report(subject, model, results, settings, wall_time_s=wall, runs_dir=str(folder))
@@ -186,7 +196,9 @@ def _previous_walls(folder: Path) -> dict[str, float]:
     return {r.model: r.wall_time_s for r in old.models}
 
 
-def _rejudged(runs_folder: RunsFolder, meta: SkillMeta, settings: EvalSettings, model: str) -> dict:
+def _rejudged(
+    runs_folder: RunsFolder, meta: SkillMeta, settings: EvalSettings, model: str, runtime: Runtime
+) -> dict:
     stored = runs_folder.records()
     results: dict[tuple, RunResult] = {}
     for i, case in enumerate(meta.tests):
@@ -200,7 +212,7 @@ def _rejudged(runs_folder: RunsFolder, meta: SkillMeta, settings: EvalSettings, 
                     )
                 result = record.result
                 if result.error is None:  # an error stays that run's outcome
-                    result = result.model_copy(update={"score": judge_answer(result.answer, case)})
+                    result = result.model_copy(update={"score": judge_answer(result.answer, case, runtime)})
                 key = JobKey(model=model, case=i, condition=cond, run=r)
                 runs_folder.write_run(number, key, case.prompt(), result, settings.base_url)
                 results[(model, i, cond, r)] = result
