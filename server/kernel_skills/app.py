@@ -28,7 +28,7 @@ from kernel_skills.surface.skills_ext import SkillsExtension
 from kernel_skills.surface.state import SkillsState
 
 if TYPE_CHECKING:
-    from kernel_skills.bench.registry import ProblemRegistry
+    from kernel_skills.bench import ProblemRegistry
     from kernel_skills.catalog import Catalog
 
 SERVER_NAME = "kernel-skills"
@@ -69,7 +69,7 @@ class ServerConfig(BaseModel):
 
     def load_problems(self) -> ProblemRegistry:
         """The benchmark problems (bundled + --problems-dir), loaded per call so new files show up."""
-        from kernel_skills.bench.registry import load_registry
+        from kernel_skills.bench import load_registry
 
         return load_registry(self.problems_dirs)
 

@@ -36,18 +36,17 @@ from kernel_skills.bench import (
     calibrate_device,
     execute,
     gpu_steps,
+    keep_result,
     no_progress,
     plan,
     prepare,
-    results_db,
+    with_measurement,
 )
-from kernel_skills.bench.estimate import with_measurement
 from kernel_skills.errors import DeviceUnavailable, KernelSkillsError
 
 if TYPE_CHECKING:
-    from kernel_skills.bench.models import Calibration
-    from kernel_skills.bench.registry import ProblemRegistry
-    from kernel_skills.executors.base import Executor
+    from kernel_skills.bench import Calibration, ProblemRegistry
+    from kernel_skills.executors import Executor
     from kernel_skills.runtime import Runtime
 
 
@@ -68,7 +67,7 @@ def benchmark(
     if on_emulator(request.device, executor):
         result = executor.emulate(the_plan, progress=progress or no_progress, timeouts=timeouts or Timeouts())
         if store and result.verified_on is not None:
-            results_db.keep(result, path=runtime.db_path)
+            keep_result(result, path=runtime.db_path)
         return result
     steps = gpu_steps(the_plan, progress or no_progress)
     result = _on_gpu(the_plan, runtime, steps, timeouts or Timeouts())
@@ -78,7 +77,7 @@ def benchmark(
         steps.step("counting on the CPU emulator")
         add_counters(result, the_plan, executor, timeouts or Timeouts())
     if store:
-        results_db.keep(result, path=runtime.db_path)
+        keep_result(result, path=runtime.db_path)
     steps.finish()
     return result
 

@@ -70,7 +70,7 @@ COMPILE = "compile_kernel (and every benchmark)"
 
 def check_nvrtc() -> Check:
     from kernel_skills.errors import CompileError
-    from kernel_skills.toolchain.locate import toolkit
+    from kernel_skills.toolchain import toolkit
 
     try:
         kit = toolkit()
@@ -89,7 +89,7 @@ def check_nvrtc() -> Check:
 
 def check_headers() -> Check:
     from kernel_skills.errors import CompileError
-    from kernel_skills.toolchain.locate import toolkit
+    from kernel_skills.toolchain import toolkit
 
     try:
         dirs = toolkit().include_dirs
@@ -161,8 +161,8 @@ def check_gxx() -> Check:
 def check_engine(build: bool) -> Check:
     """The engine and the confined launcher, the project's own C++ built once per install."""
     from kernel_skills import paths
-    from kernel_skills.confine import launcher, launcher_path
-    from kernel_skills.emulator.engine_build import build_engine, cached_engine
+    from kernel_skills.confine import build_launcher, launcher_path
+    from kernel_skills.emulator import build_engine, cached_engine
     from kernel_skills.errors import DeviceUnavailable
     from kernel_skills.gxx import INSTALL_HINT
 
@@ -173,7 +173,7 @@ def check_engine(build: bool) -> Check:
             state = "built" if built else "not built yet: g++ builds it on the first emulator run"
             return _ok("emulator-engine", f"{state} ({folder})", EMULATOR)
         engine = build_engine(folder)
-        launcher()
+        build_launcher()
     except DeviceUnavailable as exc:
         fix = INSTALL_HINT if "not installed" in str(exc) else f"check g++ and that {folder} is writable"
         return _not_ok("emulator-engine", "missing", str(exc), fix, EMULATOR)
@@ -249,7 +249,7 @@ def check_torch() -> Check:
 
 
 def check_gpu() -> Check:
-    from kernel_skills.bench.device import require_cuda_device
+    from kernel_skills.bench import require_cuda_device
     from kernel_skills.errors import DeviceUnavailable
 
     try:

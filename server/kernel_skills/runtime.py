@@ -18,7 +18,7 @@ from kernel_skills.executors import make_executor
 from kernel_skills.toolchain import Toolchain
 
 if TYPE_CHECKING:
-    from kernel_skills.executors.base import Executor
+    from kernel_skills.executors import Executor
 
 
 class Runtime:
@@ -50,7 +50,7 @@ class Runtime:
         """Where verdicts are stored and read."""
         if self.db is not None:
             return self.db
-        from kernel_skills.bench.results_db import db_path
+        from kernel_skills.bench import db_path
 
         return db_path()
 

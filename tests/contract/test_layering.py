@@ -10,10 +10,14 @@ A room is a package under ``server/kernel_skills`` or a top-level module; ``cli.
 from __future__ import annotations
 
 import ast
+import functools
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "server" / "kernel_skills"
 DOMAIN = (
@@ -103,11 +107,16 @@ def _absolute(source: str, node: ast.ImportFrom, package: bool) -> str:
 
 
 def all_imports() -> list[Import]:
-    found = []
+    return list(_read_all_imports())
+
+
+@functools.cache
+def _read_all_imports() -> tuple[Import, ...]:
+    found: list[Import] = []
     for path in sorted(PACKAGE.rglob("*.py")):
         text = path.read_text(encoding="utf-8")
         found += imports_in(module_name(path), text, package=path.name == "__init__.py")
-    return found
+    return tuple(found)
 
 
 def cross_room(imports: list[Import]) -> list[Import]:
@@ -187,52 +196,162 @@ def test_the_cycle_finder_names_a_cycle_and_passes_a_layered_graph() -> None:
     assert find_cycle({"executors": {"emulator", "bench"}, "emulator": {"bench"}, "bench": set()}) is None
 
 
-# --- the rules, on the real package ----------------------------------------------------------------
+# --- the rules: each a function of the imports, so that each can be shown a planted violation ---------
 
 
-def test_domain_rooms_never_import_the_mcp_surface_the_cli_or_the_mcp_sdk() -> None:
-    offenders = [
-        _where(i)
-        for i in all_imports()
+def adapter_imports(imports: list[Import]) -> list[Import]:
+    """Rule 1: a domain room importing an adapter (``surface``/``app``, ``commands``/``cli``) or the SDK."""
+    return [
+        i
+        for i in imports
         if room(i.source) in DOMAIN and (room(i.module) in ADAPTERS or i.module.split(".")[0] == "mcp")
     ]
-    assert offenders == []
 
 
-def test_a_room_imports_only_public_names_of_another_room() -> None:
-    offenders = [_where(i) for i in cross_room(all_imports()) if private_names(i)]
-    assert offenders == []
+def private_imports(imports: list[Import]) -> list[Import]:
+    """Rule 2: a ``_private`` module or name of another room."""
+    return [i for i in cross_room(imports) if private_names(i)]
 
 
-def test_bench_emulator_executors_runtime_and_dispatch_each_import_only_the_layers_below_them() -> None:
-    offenders = [
-        _where(i)
-        for i in cross_room(all_imports())
+def is_package(room_name: str) -> bool:
+    return (PACKAGE / room_name / "__init__.py").is_file()
+
+
+def past_the_facade(imports: list[Import]) -> list[Import]:
+    """Rule 3: another package room reached past its ``__init__``: one of its submodules, by import or by
+    a string (``kernel_skills.bench.models``), or named as an imported name (``from kernel_skills.bench
+    import results_db``). A top-level module (``kernel_skills.paths``, ``kernel_skills.app``) is its own
+    facade."""
+    return [
+        i
+        for i in cross_room(imports)
+        if is_package(str(room(i.module)))
+        and (i.module.count(".") > 1 or any(is_module(f"{i.module}.{name}") for name in i.names))
+    ]
+
+
+def upward_layer_imports(imports: list[Import]) -> list[Import]:
+    """Rule 4: one of the verdict layers importing a layer above it."""
+    return [
+        i
+        for i in cross_room(imports)
         if room(i.source) in LAYERS
         and room(i.module) in LAYERS
         and LAYERS.index(str(room(i.module))) > LAYERS.index(str(room(i.source)))
     ]
-    assert offenders == []
 
 
-def test_nothing_below_the_dispatch_imports_it_or_the_rooms_that_use_it() -> None:
+def imports_of_the_dispatch_from_below(imports: list[Import]) -> list[Import]:
+    """Rule 5: ``bench``, ``emulator`` or ``executors`` importing the dispatch or a room that uses it."""
     above = ("dispatch", "evals", *ADAPTERS)
-    offenders = [
-        _where(i)
-        for i in cross_room(all_imports())
-        if room(i.source) in LAYERS[:-1] and room(i.module) in above
+    return [i for i in cross_room(imports) if room(i.source) in LAYERS[:-1] and room(i.module) in above]
+
+
+def cycle_imports(imports: list[Import]) -> list[Import]:
+    """Rule 6: the imports that close a cycle of rooms (empty when the graph is acyclic)."""
+    cycle = find_cycle(room_graph(imports))
+    if cycle is None:
+        return []
+    edges = set(itertools.pairwise(cycle))
+    return [i for i in cross_room(imports) if (room(i.source), room(i.module)) in edges]
+
+
+def utility_imports_of_rooms(imports: list[Import]) -> list[Import]:
+    """Rule 7: a utility importing a room that is not a utility."""
+    return [i for i in cross_room(imports) if room(i.source) in UTILITIES and room(i.module) not in UTILITIES]
+
+
+RULES = {
+    "adapters": adapter_imports,
+    "private": private_imports,
+    "facade": past_the_facade,
+    "layers": upward_layer_imports,
+    "dispatch": imports_of_the_dispatch_from_below,
+    "cycle": cycle_imports,
+    "utilities": utility_imports_of_rooms,
+}
+
+# One violation of each rule, as a module of the package would write it: (module, its source).
+PLANTED = {
+    "adapters": ("kernel_skills.catalog.planted", "from kernel_skills.surface import mcp_toolbox_factory\n"),
+    "private": ("kernel_skills.surface.planted", "from kernel_skills.bench import _EXPORTS\n"),
+    "facade": ("kernel_skills.surface.planted", "from kernel_skills.bench.models import BenchRequest\n"),
+    "layers": ("kernel_skills.executors.planted", "from kernel_skills.runtime import Runtime\n"),
+    "dispatch": (
+        "kernel_skills.emulator.planted",
+        "def f():\n    from kernel_skills.dispatch import benchmark\n",
+    ),
+    "cycle": ("kernel_skills.toolchain.planted", "import kernel_skills.commands\n"),
+    "utilities": ("kernel_skills.confine.planted", "from kernel_skills.toolchain import Toolchain\n"),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_each_rule_holds_on_the_real_package(rule: str) -> None:
+    assert [_where(i) for i in RULES[rule](all_imports())] == []
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_each_rule_finds_a_violation_planted_in_the_real_package(rule: str) -> None:
+    module, text = PLANTED[rule]
+    planted = list(imports_in(module, text))
+    found = RULES[rule]([*all_imports(), *planted])
+    assert found and all(i.source == module for i in found if rule != "cycle")
+    assert any(i in planted for i in found)
+
+
+def test_the_facade_rule_passes_a_facade_a_top_level_module_and_a_rooms_own_submodules() -> None:
+    allowed = [
+        *imports_in("kernel_skills.surface.x", "from kernel_skills.bench import BenchRequest\n"),
+        *imports_in("kernel_skills.surface.x", "from kernel_skills import paths, tempdirs\n"),
+        *imports_in("kernel_skills.commands.x", "from kernel_skills.app import build\n"),
+        *imports_in("kernel_skills.bench.api", "from kernel_skills.bench.models import BenchRequest\n"),
     ]
-    assert offenders == []
-
-
-def test_the_rooms_import_graph_has_no_cycle() -> None:
-    assert find_cycle(room_graph(all_imports())) is None
-
-
-def test_the_utilities_import_only_each_other() -> None:
-    offenders = [
-        _where(i)
-        for i in cross_room(all_imports())
-        if room(i.source) in UTILITIES and room(i.module) not in UTILITIES
+    refused = [
+        *imports_in("kernel_skills.surface.x", "from kernel_skills.bench import results_db\n"),
+        *imports_in("kernel_skills.surface.x", "import kernel_skills.toolchain.cache\n"),
+        *imports_in("kernel_skills.surface.x", "RUN = 'kernel_skills.bench.worker_main'\n"),
     ]
-    assert offenders == []
+    assert past_the_facade(allowed) == []
+    assert past_the_facade(refused) == refused
+
+
+def facade_exports(room_name: str) -> set[str]:
+    """The names a package room's ``__init__`` exports: its ``__all__`` list or its ``_EXPORTS`` table."""
+    tree = ast.parse((PACKAGE / room_name / "__init__.py").read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id in ("__all__", "_EXPORTS") for t in targets):
+            keys = node.value.keys if isinstance(node.value, ast.Dict) else [node.value]
+            names |= {
+                c.value
+                for key in keys
+                if key is not None
+                for c in ast.walk(key)
+                if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            }
+    return names
+
+
+def package_rooms() -> list[str]:
+    return sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py"))
+
+
+def test_no_facade_exports_a_name_that_is_also_one_of_its_submodules() -> None:
+    """``from kernel_skills.bench import estimate`` would give the submodule once it has been imported:
+    the import system sets the attribute and a lazy ``__getattr__`` is never asked."""
+    clashes = [
+        f"{r}.{n}" for r in package_rooms() for n in facade_exports(r) if is_module(f"kernel_skills.{r}.{n}")
+    ]
+    assert clashes == []
+
+
+def test_every_name_a_facade_exports_resolves() -> None:
+    import importlib
+
+    missing = []
+    for r in package_rooms():
+        facade = importlib.import_module(f"kernel_skills.{r}")
+        missing += [f"{r}.{n}" for n in sorted(facade_exports(r)) if not hasattr(facade, n)]
+    assert missing == []

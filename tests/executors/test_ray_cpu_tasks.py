@@ -17,7 +17,7 @@ from tests.shared_runtime import RUNTIME
 
 from kernel_skills.bench.models import BenchRequest
 from kernel_skills.errors import DeviceUnavailable
-from kernel_skills.executors.cpu import compile_many
+from kernel_skills.executors import compile_many
 from kernel_skills.executors.local import LocalExecutor
 from kernel_skills.executors.models import CpuTask, ErrorInfo
 from kernel_skills.executors.ray_executor import RayExecutor
@@ -224,7 +224,7 @@ def test_emulator_jobs_through_ray_give_the_local_executors_verdicts_and_land_he
     executor: RayExecutor,
 ) -> None:
     from kernel_skills.bench import results_db
-    from kernel_skills.executors.cpu import emulate_many
+    from kernel_skills.executors import emulate_many
 
     bench = Path(__file__).resolve().parent.parent / "bench"
     gelu = {"problem": "gelu_tanh", "kernel": "gelu_tanh", "block": [256], "grid": ["ceil_div(n, 256)"]}

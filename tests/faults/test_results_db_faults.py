@@ -48,10 +48,10 @@ def test_an_immutable_data_dir_returns_the_verdict_and_stores_it_once_writable(t
     data = tmp_path / "data"
     data.mkdir()
     db = data / "results.sqlite3"
-    first = results_db.keep(verdict(1), path=db)
+    first = results_db.keep_result(verdict(1), path=db)
     assert first.result_id is not None and first.warnings == []
     with immutable(data):
-        told = [results_db.keep(verdict(n), path=db) for n in (2, 3)]
+        told = [results_db.keep_result(verdict(n), path=db) for n in (2, 3)]
         for result in told:
             assert result.result_id is None and result.correct
             [warning] = result.warnings
@@ -70,9 +70,9 @@ def test_an_immutable_data_dir_returns_the_verdict_and_stores_it_once_writable(t
 
 def test_a_full_disk_holds_verdicts_until_space_returns(full_disk: FullDisk) -> None:
     db = full_disk.path / "results.sqlite3"
-    results_db.keep(verdict(1), path=db)
+    results_db.keep_result(verdict(1), path=db)
     full_disk.fill()
-    told = [results_db.keep(verdict(n), path=db) for n in range(2, 40)]  # enough to need new pages
+    told = [results_db.keep_result(verdict(n), path=db) for n in range(2, 40)]  # enough to need new pages
     unstored = [r for r in told if r.result_id is None]
     assert unstored, "the full disk took every verdict"
     assert all("ENOSPC (No space left on device)" in r.warnings[0] for r in unstored)
@@ -82,10 +82,10 @@ def test_a_full_disk_holds_verdicts_until_space_returns(full_disk: FullDisk) -> 
 
 def test_garbage_in_the_db_is_moved_aside_and_a_fresh_db_serves(tmp_path: Path) -> None:
     db = tmp_path / "results.sqlite3"
-    results_db.keep(verdict(1), path=db)
+    results_db.keep_result(verdict(1), path=db)
     results_db._CHECKED.clear()  # a restarted server
     db.write_bytes(b"this is not a database, it is garbage " * 200)
-    result = results_db.keep(verdict(2), path=db)
+    result = results_db.keep_result(verdict(2), path=db)
     assert result.result_id is not None
     assert any("was corrupt" in w and ".corrupt-" in w for w in result.warnings)
     [aside] = [p for p in tmp_path.glob("results.sqlite3.corrupt-*") if not p.name.endswith("-wal")]
@@ -101,7 +101,7 @@ def _damage_page(db: Path, page: int) -> None:
 
 
 def _filled(db: Path, count: int, *, restart: bool = True) -> dict[int, str]:
-    ids = {results_db.keep(verdict(n), path=db).result_id: f"k{n}" for n in range(count)}
+    ids = {results_db.keep_result(verdict(n), path=db).result_id: f"k{n}" for n in range(count)}
     sqlite3.connect(db).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
     if restart:
         results_db._CHECKED.clear()  # a restarted server finds the damage at its first open
@@ -121,7 +121,7 @@ def test_a_damaged_page_is_repaired_and_the_other_rows_are_kept_with_their_ids(
     kept = {r.id: r.kernel for r in listing.results}
     assert 0 < len(kept) < len(before)
     assert all(before[i] == k for i, k in kept.items())  # same id, same verdict
-    new = results_db.keep(verdict(999), path=db)
+    new = results_db.keep_result(verdict(999), path=db)
     assert new.result_id is not None and new.result_id > max(before)  # no told id handed out again
     assert len([p for p in tmp_path.glob("results.sqlite3.corrupt-*") if not p.name.endswith("-wal")]) == 1
 
@@ -131,7 +131,7 @@ def test_a_truncated_db_keeps_what_is_left(tmp_path: Path) -> None:
     before = _filled(db, 120)
     with open(db, "r+b") as handle:
         handle.truncate(db.stat().st_size // 2)
-    result = results_db.keep(verdict(500), path=db)
+    result = results_db.keep_result(verdict(500), path=db)
     assert result.result_id is not None and result.result_id > max(before)
     assert any("was corrupt" in w for w in result.warnings)
     kept = {r.id: r.kernel for r in results_db.list_results("rmsnorm", limit=200, path=db).results}
@@ -142,7 +142,7 @@ def test_a_truncated_db_keeps_what_is_left(tmp_path: Path) -> None:
 def test_rows_are_copied_by_the_columns_both_schemas_have(tmp_path: Path) -> None:
     """An old DB with an extra column (a newer release's) still gives up its rows."""
     db = tmp_path / "results.sqlite3"
-    results_db.keep(verdict(1), path=db)
+    results_db.keep_result(verdict(1), path=db)
     with sqlite3.connect(db) as conn:
         conn.execute("ALTER TABLE results ADD COLUMN a_later_field REAL")
     _filled(db, 60)

@@ -1,7 +1,7 @@
 """Benchmark results in a local SQLite database (``data_dir()/results.sqlite3``, stdlib sqlite3).
 
 WAL mode and a busy timeout: several servers may share one data dir. A verdict is never lost to the
-DB: ``keep`` stores it, or, when the DB cannot be written, holds it in memory (``results_journal``)
+DB: ``keep_result`` stores it, or, when the DB cannot be written, holds it in memory (``results_journal``)
 and says so in the result's ``warnings``; what is held is stored by the next call that can write.
 A corrupt DB (found by a quick_check at a process's first use, or by SQLITE_CORRUPT/NOTADB on any
 call) is moved aside and its readable rows copied into a fresh one (``results_repair``)."""
@@ -221,12 +221,12 @@ def _folder_fault(folder: Path) -> str:
 
 
 def store(result: BenchResult, *, path: Path | None = None) -> int:
-    """Store a verdict and return its id; raises when the DB cannot take it (see ``keep``)."""
+    """Store a verdict and return its id; raises when the DB cannot take it (see ``keep_result``)."""
     result_id, _ = _session(path, lambda conn: _insert(conn, result))
     return result_id
 
 
-def keep(result: BenchResult, *, path: Path | None = None) -> BenchResult:
+def keep_result(result: BenchResult, *, path: Path | None = None) -> BenchResult:
     """Store a verdict, never failing: sets ``result.result_id`` (None when it could not be stored,
     then it is held in memory) and adds a ``warnings`` entry for whatever the client should know."""
     path = path or db_path()
@@ -298,7 +298,7 @@ def list_results(problem: str, *, limit: int = DEFAULT_LIMIT, path: Path | None 
     return ResultList(problem=problem, results=results, warnings=warnings)
 
 
-def recent_ids(
+def recent_result_ids(
     limit: int = 100, *, problems: Collection[str] | None = None, path: Path | None = None
 ) -> list[int]:
     """The ids of the newest stored results, newest first (what a client may complete an id from);
@@ -348,4 +348,12 @@ def get_result(result_id: int, *, path: Path | None = None) -> BenchResult | Non
     return BenchResult.model_validate_json(row[0]) if row else None
 
 
-__all__ = ["db_path", "estimate_pairs", "get_result", "keep", "list_results", "recent_ids", "store"]
+__all__ = [
+    "db_path",
+    "estimate_pairs",
+    "get_result",
+    "keep_result",
+    "list_results",
+    "recent_result_ids",
+    "store",
+]

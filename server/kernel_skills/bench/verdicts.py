@@ -26,8 +26,7 @@ from kernel_skills.bench.spec import CHECK_ONLY_SET, Problem
 from kernel_skills.errors import RefusedInput
 
 if TYPE_CHECKING:
-    from kernel_skills.toolchain import Toolchain
-    from kernel_skills.toolchain.models import KernelReport
+    from kernel_skills.toolchain import KernelReport, Toolchain
 
 Progress = Callable[[float, float, str], None]
 N_CHECK_SEEDS = 3

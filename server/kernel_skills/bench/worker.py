@@ -66,12 +66,15 @@ def _describe_exit(returncode: int | None) -> str:
     return f"exit code {returncode}"
 
 
+WORKER_MODULE = "kernel_skills.bench.worker_main"  # what a worker process runs (python -m)
+
+
 class WorkerProcess:
     """One worker subprocess; ``request`` sends a job and waits for its answer with a deadline."""
 
     def __init__(self, *, env: dict[str, str] | None = None) -> None:
         self._child = SupervisedChild(
-            "kernel_skills.bench.worker_main",
+            WORKER_MODULE,
             env=env,  # laid over the allow-listed part of the server's environment
         )
         self.restarts = 0
@@ -163,4 +166,4 @@ class WorkerPool:
         self._worker.close()
 
 
-__all__ = ["ERROR_TYPES", "TEST_JOBS_ENV", "WorkerPool", "WorkerProcess", "rebuilt_error"]
+__all__ = ["ERROR_TYPES", "TEST_JOBS_ENV", "WORKER_MODULE", "WorkerPool", "WorkerProcess", "rebuilt_error"]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kernel_skills.evals.agent import AgentEvalReport, Episode
+    from kernel_skills.evals import AgentEvalReport, Episode
     from kernel_skills.runtime import Runtime
 
 
@@ -49,7 +49,7 @@ def handle(args: argparse.Namespace) -> int:
     from kernel_skills.app import ServerConfig
     from kernel_skills.commands.output import emit_json
     from kernel_skills.runtime import Runtime
-    from kernel_skills.surface.mcp_toolbox import mcp_toolbox_factory
+    from kernel_skills.surface import mcp_toolbox_factory
 
     conditions = tuple(c.strip() for c in args.conditions.split(",") if c.strip())
     _refuse_other_options(args)
@@ -79,7 +79,7 @@ def _run(  # type: ignore[no-untyped-def]
 ) -> AgentEvalReport:
     import anyio
 
-    from kernel_skills.evals.agent import run_agent_eval
+    from kernel_skills.evals import run_agent_eval
 
     return anyio.run(
         lambda: run_agent_eval(

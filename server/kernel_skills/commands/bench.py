@@ -111,7 +111,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def build_request(args: argparse.Namespace) -> Any:
     """The BenchRequest for a FILE, or for the bundled solution (flags override the solution)."""
-    from kernel_skills.bench.models import BenchRequest
+    from kernel_skills.bench import BenchRequest
     from kernel_skills.errors import RefusedInput
 
     fields: dict[str, Any] = {
@@ -121,7 +121,7 @@ def build_request(args: argparse.Namespace) -> Any:
         "counters": args.counters,
     }
     if args.file is None:
-        from kernel_skills.bench.solutions import solution_request_fields
+        from kernel_skills.bench import solution_request_fields
 
         fields.update(solution_request_fields(args.problem))
     else:
@@ -154,7 +154,7 @@ def _progress(done: float, total: float, message: str) -> None:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from kernel_skills.bench.registry import load_registry
+    from kernel_skills.bench import load_registry
     from kernel_skills.dispatch import benchmark
 
     request = build_request(args)
@@ -257,7 +257,7 @@ def render_estimate(e: Any) -> str:
 
 def run_calibrate(args: argparse.Namespace) -> int:
     """Measure the GPU's peaks, then refit the estimate; with --estimate only the refit (no GPU)."""
-    from kernel_skills.bench.api import refit_estimate
+    from kernel_skills.bench import refit_estimate
 
     if args.estimate:
         model = refit_estimate()

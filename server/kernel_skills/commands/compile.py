@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kernel_skills.toolchain.models import CompileResult
+    from kernel_skills.toolchain import CompileResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

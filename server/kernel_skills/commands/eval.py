@@ -152,7 +152,7 @@ def _batch(args: argparse.Namespace, runtime: Runtime) -> BatchReport:
 
 def _emit(batch: BatchReport, args: argparse.Namespace) -> int:
     from kernel_skills.commands.output import emit_json
-    from kernel_skills.evals.lift import render_html
+    from kernel_skills.evals import render_html
 
     html = render_html(batch)
     targets = [Path(batch.runs_dir) / "report.html"] if batch.runs_dir else []

@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from kernel_skills.bench.api import list_problems
+    from kernel_skills.bench import list_problems
 
     listing = list_problems(problems_dirs=args.problems_dir)
     if args.json:
@@ -68,7 +68,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from kernel_skills.bench.problem_check import check_problems
+    from kernel_skills.bench import check_problems
 
     report = check_problems(args.paths)
     if args.json:
@@ -84,7 +84,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_import_kernelbench(args: argparse.Namespace) -> int:
-    from kernel_skills.bench.kernelbench import import_files
+    from kernel_skills.bench import import_files
 
     report = import_files(args.files, args.out)
     if args.json:

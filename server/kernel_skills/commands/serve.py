@@ -143,7 +143,7 @@ def _warn_if_weakly_confined() -> None:
 
 
 def _log_data_dir() -> None:
-    from kernel_skills.bench.results_db import db_path
+    from kernel_skills.bench import db_path
 
     logging.getLogger("kernel_skills").info("results DB: %s (move it with --data-dir)", db_path())
 
@@ -163,7 +163,7 @@ def handle(args: argparse.Namespace) -> int:
     runtime = command_runtime(args)  # nothing connects or starts until the first GPU job
 
     from kernel_skills.app import ServerConfig
-    from kernel_skills.surface import serving
+    from kernel_skills.surface import run_http, run_stdio
 
     config = ServerConfig(
         skills_dirs=args.skills_dir,
@@ -176,7 +176,7 @@ def handle(args: argparse.Namespace) -> int:
     with runtime:
         if args.transport == "stdio":
             _log_data_dir()  # over HTTP the banner says it, once the port is bound
-            serving.run_stdio(config, runtime)
+            run_stdio(config, runtime)
         else:
-            serving.run_http(config, runtime, host=args.host, port=args.port, token=token)
+            run_http(config, runtime, host=args.host, port=args.port, token=token)
     return 0

@@ -84,7 +84,7 @@ def _print(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from kernel_skills.evals.skillgen import condense, generate_prompt, generate_skill
+    from kernel_skills.evals import condense, generate_prompt, generate_skill
     from kernel_skills.traces import load_trace
 
     traces = [load_trace(ref, args.traces_dir) for ref in args.traces]
@@ -122,7 +122,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _refine(args: argparse.Namespace) -> int:
-    from kernel_skills.evals.skillgen import refine_skill
+    from kernel_skills.evals import refine_skill
 
     if args.model is None:
         sys.stderr.write("kernel-skills skills refine: error: --model is required\n")

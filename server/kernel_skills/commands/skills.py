@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 from kernel_skills.commands import skill_writing
 
 if TYPE_CHECKING:
-    from kernel_skills.catalog import SkippedEntry
-    from kernel_skills.catalog.models import CatalogListing, ValidationResult
+    from kernel_skills.catalog import CatalogListing, SkippedEntry, ValidationResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -69,8 +68,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from kernel_skills.catalog import Catalog, CatalogConfig
-    from kernel_skills.catalog.listing import list_skills
+    from kernel_skills.catalog import Catalog, CatalogConfig, list_skills
     from kernel_skills.commands.output import emit_json
 
     config = CatalogConfig(

@@ -38,7 +38,7 @@ _EXPORTS = {
     "MAX_PROCESSES": "kernel_skills.confine.child",
     "run_confined": "kernel_skills.confine.child",
     "scrubbed_env": "kernel_skills.confine.child",
-    "launcher": "kernel_skills.confine.launcher",
+    "build_launcher": "kernel_skills.confine.launcher",
     "launcher_path": "kernel_skills.confine.launcher",
     "library_paths": "kernel_skills.confine.launcher",
 }

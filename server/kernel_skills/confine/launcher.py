@@ -65,7 +65,7 @@ def launcher_path() -> Path:
     return paths.cache_dir() / "confine" / f"launcher-{_launcher_key()}"
 
 
-def launcher() -> Path:
+def build_launcher() -> Path:
     """The confined launcher, built with g++ on first use (see the module docstring)."""
     from kernel_skills.gxx import find_gxx
 
@@ -96,7 +96,7 @@ def launcher_command(
     execute = [Path(full_argv[0]).resolve()]
     if (loader := dynamic_loader()) is not None:
         execute.append(loader)
-    command = [str(launcher()), "-w", str(workdir), "-c", str(workdir)]
+    command = [str(build_launcher()), "-w", str(workdir), "-c", str(workdir)]
     command += [arg for p in (*library_paths(), *read_only) for arg in ("-r", str(p))]
     command += [arg for p in execute for arg in ("-x", str(p))]
     command += [arg for name, value in limits.items() for arg in ("-l", f"{name}={value}")]

@@ -27,6 +27,8 @@ from __future__ import annotations
 from kernel_skills import lazy
 
 _EXPORTS = {
+    "build_engine": "kernel_skills.emulator.engine_build",
+    "cached_engine": "kernel_skills.emulator.engine_build",
     "LIMITS": "kernel_skills.emulator.verdict",
     "TIMING_NOTE": "kernel_skills.emulator.verdict",
     "verify": "kernel_skills.emulator.verdict",

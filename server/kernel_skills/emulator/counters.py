@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from kernel_skills.bench.models import (
+from kernel_skills.bench import (
     BufferTraffic,
     CounterFinding,
     Counters,
@@ -20,8 +20,7 @@ from kernel_skills.bench.models import (
 )
 
 if TYPE_CHECKING:
-    from kernel_skills.bench.launch import Launch
-    from kernel_skills.bench.spec import Problem
+    from kernel_skills.bench import Launch, Problem
     from kernel_skills.emulator.protocol import EngineCounters, MemCounts
 
 H100_SMS = 132

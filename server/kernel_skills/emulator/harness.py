@@ -22,9 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kernel_skills import procs, tempdirs
-from kernel_skills.bench.checking import Harness
-from kernel_skills.bench.launch import Launch
-from kernel_skills.bench.spec import Problem
+from kernel_skills.bench import Harness, Launch, Problem
 from kernel_skills.confine import ConfinedResult, run_confined
 from kernel_skills.emulator import protocol
 from kernel_skills.emulator.engine_build import sanitized

@@ -18,8 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from kernel_skills.emulator.ptx import Program, region_base
 
 if TYPE_CHECKING:
-    from kernel_skills.bench.launch import Launch
-    from kernel_skills.bench.spec import Problem
+    from kernel_skills.bench import Launch, Problem
 
 MAGIC = b"PTXJOB1\0"
 EXIT_OK = 0
@@ -147,7 +146,7 @@ def encode_job(
     `counters` asks the engine for its counters (``RunSummary.counters``)."""
     import torch
 
-    from kernel_skills.bench.spec import Pointer
+    from kernel_skills.bench import Pointer
 
     if schedule not in (0, 1):
         raise ValueError("schedule must be 0 (in order) or 1 (reversed)")
@@ -194,7 +193,7 @@ def decode_outputs(problem: Problem, tensors: dict[str, Any], data: bytes) -> No
     """Write the engine's OUT bytes back into `tensors` (every pointer argument, in ABI order)."""
     import torch
 
-    from kernel_skills.bench.spec import Pointer
+    from kernel_skills.bench import Pointer
 
     offset = 0
     for p in problem.abi:

@@ -20,20 +20,28 @@ from typing import TYPE_CHECKING, Any
 
 from kernel_skills import paths
 from kernel_skills.bench import (
+    DATASHEET_PEAKS,
+    DATASHEET_SOURCE,
+    BenchResult,
+    Check,
+    Counters,
+    DeviceInfo,
+    Estimate,
+    KernelInfo,
     Plan,
     Progress,
     Steps,
     Timeouts,
-    calibration,
+    check_shape,
     check_shapes,
+    estimate_model,
+    h100_estimate,
+    h100_peaks,
     launch_info,
     prepare,
     provenance,
+    require_module,
 )
-from kernel_skills.bench.checking import check_shape
-from kernel_skills.bench.device import require_module
-from kernel_skills.bench.estimate import DATASHEET_PEAKS, DATASHEET_SOURCE, h100_estimate
-from kernel_skills.bench.models import BenchResult, Check, Counters, DeviceInfo, Estimate, KernelInfo
 from kernel_skills.confine import require_child_confinement
 from kernel_skills.emulator.counters import launch_counters, summarise
 from kernel_skills.emulator.engine_build import build_engine
@@ -51,8 +59,7 @@ from kernel_skills.errors import EmulatorUnsupported, KernelFault, RefusedInput
 from kernel_skills.gxx import gxx_version
 
 if TYPE_CHECKING:
-    from kernel_skills.bench.launch import Launch
-    from kernel_skills.bench.spec import Problem
+    from kernel_skills.bench import Launch, Problem
     from kernel_skills.emulator.engine_build import Engine
     from kernel_skills.emulator.ptx import Program
     from kernel_skills.toolchain import Toolchain
@@ -209,14 +216,14 @@ def _estimate(counters: Counters | None, problem: Problem) -> Estimate | None:
     if counters is None or counters.at_shape is None:
         return None
     shape = counters.at_shape.shape
-    peaks, source = calibration.h100_peaks(DATASHEET_PEAKS, DATASHEET_SOURCE)
+    peaks, source = h100_peaks(DATASHEET_PEAKS, DATASHEET_SOURCE)
     return h100_estimate(
         counters,
         bytes_moved=problem.bytes_moved(shape),
         flops=problem.flops(shape),
         peaks=peaks,
         peaks_source=source,
-        model=calibration.estimate_model(),
+        model=estimate_model(),
     )
 
 

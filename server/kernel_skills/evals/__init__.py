@@ -8,6 +8,15 @@ Other packages import the names below, or a sub-package's own names from the sub
 """
 
 from kernel_skills.errors import EndpointError
+from kernel_skills.evals.agent import (
+    AGENT_TOOLS,
+    AgentEvalReport,
+    Episode,
+    ToolboxFactory,
+    ToolOutcome,
+    ToolSpec,
+    run_agent_eval,
+)
 from kernel_skills.evals.assertions import (
     AnswerScore,
     AssertionOutcome,
@@ -27,13 +36,17 @@ from kernel_skills.evals.lift import (
     RunResult,
     Totals,
     rejudge_runs,
+    render_html,
     run_batch,
     run_eval,
 )
 from kernel_skills.evals.skill_meta import Expected, SkillMeta, TestCase, load_skill_meta, parse_skill_meta
 from kernel_skills.evals.skill_text import read_skill, system_prompt
+from kernel_skills.evals.skillgen import condense, generate_prompt, generate_skill, refine_skill
 
 __all__ = [
+    "AGENT_TOOLS",
+    "AgentEvalReport",
     "AnswerScore",
     "AssertionOutcome",
     "BatchReport",
@@ -42,6 +55,7 @@ __all__ = [
     "ChatReply",
     "ConditionResult",
     "EndpointError",
+    "Episode",
     "EvalProgress",
     "EvalReport",
     "Expected",
@@ -49,15 +63,24 @@ __all__ = [
     "RunResult",
     "SkillMeta",
     "TestCase",
+    "ToolOutcome",
+    "ToolSpec",
+    "ToolboxFactory",
     "Totals",
     "Usage",
+    "condense",
     "extract_code",
+    "generate_prompt",
+    "generate_skill",
     "has_token",
     "judge_answer",
     "load_skill_meta",
     "parse_skill_meta",
     "read_skill",
+    "refine_skill",
     "rejudge_runs",
+    "render_html",
+    "run_agent_eval",
     "run_batch",
     "run_eval",
     "score_answer",

@@ -141,8 +141,7 @@ def _pick(kernels: list, name: str | None):  # type: ignore[no-untyped-def]
 
 
 def _abi(problem_name: str, kernel) -> AssertionOutcome:  # type: ignore[no-untyped-def]
-    from kernel_skills.bench import check_abi
-    from kernel_skills.bench.registry import load_registry
+    from kernel_skills.bench import check_abi, load_registry
 
     name = f"abi {problem_name}"
     if kernel is None:
@@ -168,7 +167,7 @@ def _features(result, kernel) -> set[str]:  # type: ignore[no-untyped-def]
 
 
 def _bench_request(source: str, expected: Expected, kernel: str | None, *, timed: bool):  # type: ignore[no-untyped-def]
-    from kernel_skills.bench.models import BenchRequest
+    from kernel_skills.bench import BenchRequest
 
     assert expected.launch is not None and expected.correct is not None
     fields: dict[str, object] = {

@@ -103,11 +103,11 @@ class Expected(BaseModel):
     def _known_features(cls, value: list[str]) -> list[str]:
         if not value:
             return value
-        from kernel_skills.toolchain.sass import FEATURES  # the toolchain's names; imported only when used
+        from kernel_skills.toolchain import SASS_FEATURES  # the toolchain's names; imported only when used
 
-        unknown = [f for f in value if f not in FEATURES]
+        unknown = [f for f in value if f not in SASS_FEATURES]
         if unknown:
-            raise ValueError(f"unknown SASS features {unknown}; accepted: {', '.join(FEATURES)}")
+            raise ValueError(f"unknown SASS features {unknown}; accepted: {', '.join(SASS_FEATURES)}")
         return value
 
     @model_validator(mode="after")

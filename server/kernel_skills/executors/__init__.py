@@ -3,7 +3,8 @@ and a Ray cluster (``ray_executor``, the optional extra ``kernel-skills[ray]``).
 
 ``make_executor(kind, ray_address=..., toolchain=...)`` builds one; a ``kernel_skills.runtime.Runtime``
 holds the one a server or a CLI command uses (``serve --executor`` and ``bench --executor`` choose it)
-and closes it.
+and closes it. ``compile_many`` / ``emulate_many``: many compiles or emulator verdicts at once on an
+executor's CPU tasks (in parallel on a Ray cluster), as typed results, for scripts.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kernel_skills.errors import RefusedInput
+from kernel_skills.executors.base import Executor
+from kernel_skills.executors.cpu import compile_many, emulate_many
 from kernel_skills.executors.models import EXECUTOR_KINDS
 
 if TYPE_CHECKING:
-    from kernel_skills.executors.base import Executor
     from kernel_skills.toolchain import Toolchain
 
 
@@ -36,4 +38,4 @@ def make_executor(
     raise RefusedInput(f"unknown executor {kind!r}; choose one of: {', '.join(EXECUTOR_KINDS)}")
 
 
-__all__ = ["make_executor"]
+__all__ = ["Executor", "compile_many", "emulate_many", "make_executor"]

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 from kernel_skills.executors.models import CpuOutcome, CpuTask, ErrorInfo, ExecutorKind, PoolStatus
 
 if TYPE_CHECKING:
-    from kernel_skills.bench import Plan, Progress, Timeouts
-    from kernel_skills.bench.models import BenchResult
+    from kernel_skills.bench import BenchResult, Plan, Progress, Timeouts
 
 CPU_TASK_TIMEOUT_S = 300.0
 
@@ -50,7 +49,7 @@ class Executor(Protocol):
 
 def raise_error(info: ErrorInfo) -> NoReturn:
     """Raise the domain error an ``ErrorInfo`` names (an unknown name is a KernelFault)."""
-    from kernel_skills.bench.worker import rebuilt_error
+    from kernel_skills.bench import rebuilt_error
 
     raise rebuilt_error(info.type, info.message, info.fields)
 

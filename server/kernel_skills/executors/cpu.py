@@ -9,16 +9,15 @@ from kernel_skills.executors.models import CpuTask, ErrorInfo
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from kernel_skills.bench.models import BenchRequest, BenchResult
+    from kernel_skills.bench import BenchRequest, BenchResult
     from kernel_skills.executors.base import Executor
-    from kernel_skills.toolchain.models import CompileRequest, CompileResult
+    from kernel_skills.toolchain import CompileRequest, CompileResult
 
 
 def compile_many(requests: list[CompileRequest], *, executor: Executor) -> list[CompileResult | ErrorInfo]:
     """Compile each request where the executor runs CPU tasks (in parallel on Ray); every successful
     compile's cubin lands in this machine's cache, so its ``compile_id`` works here for the benchmark."""
-    from kernel_skills.toolchain.models import CompileResult
-    from kernel_skills.toolchain.portable import CompileArtifact, adopt_artifact
+    from kernel_skills.toolchain import CompileArtifact, CompileResult, adopt_artifact
 
     tasks = [CpuTask(kind="compile", payload=request.model_dump(mode="json")) for request in requests]
     answers: list[CompileResult | ErrorInfo] = []
@@ -39,8 +38,7 @@ def emulate_many(
     """CPU emulator verdicts for many submissions (bundled problems), in parallel where the executor
     allows; each result is stored in this machine's results database (``db``, None: ``db_path()``)
     unless ``store`` is False."""
-    from kernel_skills.bench import results_db
-    from kernel_skills.bench.models import BenchResult
+    from kernel_skills.bench import BenchResult, keep_result
 
     tasks = [CpuTask(kind="emulate", payload=r.model_dump(mode="json", exclude_none=True)) for r in requests]
     answers: list[BenchResult | ErrorInfo] = []
@@ -50,7 +48,7 @@ def emulate_many(
             continue
         result = BenchResult.model_validate(outcome.result["result"])
         if store:
-            results_db.keep(result, path=db)
+            keep_result(result, path=db)
         answers.append(result)
     return answers
 

@@ -10,15 +10,14 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from kernel_skills.bench.worker import WorkerPool, WorkerProcess
+from kernel_skills.bench import WorkerPool, WorkerProcess
 from kernel_skills.executors.base import CPU_TASK_TIMEOUT_S
 from kernel_skills.executors.models import CpuOutcome, CpuTask, PoolStatus, WorkerStatus
 from kernel_skills.executors.tasks import run_task
 from kernel_skills.toolchain import Toolchain
 
 if TYPE_CHECKING:
-    from kernel_skills.bench import Plan, Progress, Timeouts
-    from kernel_skills.bench.models import BenchResult
+    from kernel_skills.bench import BenchResult, Plan, Progress, Timeouts
 
 
 class LocalExecutor:
@@ -43,7 +42,7 @@ class LocalExecutor:
 
     def require_device(self) -> None:
         """A GPU, and the libraries the local GPU worker runs it with (each a named error)."""
-        from kernel_skills.bench.device import require_cuda_device, require_module
+        from kernel_skills.bench import require_cuda_device, require_module
 
         require_cuda_device()
         require_module("torch")

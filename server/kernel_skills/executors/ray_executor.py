@@ -36,8 +36,7 @@ from kernel_skills.executors.models import CpuOutcome, CpuTask, ErrorInfo, PoolS
 from kernel_skills.toolchain import Toolchain
 
 if TYPE_CHECKING:
-    from kernel_skills.bench import Plan, Progress, Timeouts
-    from kernel_skills.bench.models import BenchResult
+    from kernel_skills.bench import BenchResult, Plan, Progress, Timeouts
 
 NAMESPACE = "kernel-skills"
 ACTOR_PREFIX = "kernel-skills-gpu-"
@@ -257,7 +256,7 @@ class RayExecutor:
     def emulate(self, plan: Plan, *, progress: Progress, timeouts: Timeouts) -> BenchResult:
         """One ``emulate`` CPU task on the cluster (bundled problems; a --problems-dir problem's module is
         on this machine only, so its verdict is computed here)."""
-        from kernel_skills.bench.models import BenchResult
+        from kernel_skills.bench import BenchResult
 
         if plan.problem.module_path is not None:
             from kernel_skills.emulator import verify

@@ -21,12 +21,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from kernel_skills.bench import WORKER_MODULE
 from kernel_skills.errors import KernelFault, KernelSkillsError, Timeout
 from kernel_skills.executors.models import ErrorInfo, WorkerStatus
 from kernel_skills.executors.tasks import run_task
 from kernel_skills.toolchain import Toolchain
-
-WORKER_MODULE = "kernel_skills.bench.worker_main"
 
 
 def _pidfile(name: str) -> Path:
@@ -48,7 +47,7 @@ def _kill_left_behind(pidfile: Path) -> None:
 
 class GpuWorkerActor:
     def __init__(self, name: str, env: dict[str, str]) -> None:
-        from kernel_skills.bench.worker import WorkerProcess
+        from kernel_skills.bench import WorkerProcess
 
         self._name = name
         self._pidfile = _pidfile(name)

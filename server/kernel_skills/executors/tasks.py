@@ -25,8 +25,7 @@ TEST_TASKS_ENV = "KERNEL_SKILLS_WORKER_TEST_JOBS"  # the same switch as the GPU 
 def compile_task(payload: dict[str, Any], toolchain: Toolchain) -> dict[str, Any]:
     """``compile_source`` with this machine's ``toolchain`` (its own confined compile worker); a
     successful compile also carries its cubin back (``CompileArtifact``)."""
-    from kernel_skills.toolchain import CompileRequest, compile_source
-    from kernel_skills.toolchain.portable import export_artifact
+    from kernel_skills.toolchain import CompileRequest, compile_source, export_artifact
 
     try:
         request = CompileRequest.model_validate(payload)
@@ -43,8 +42,7 @@ def compile_task(payload: dict[str, Any], toolchain: Toolchain) -> dict[str, Any
 def emulate_task(payload: dict[str, Any], toolchain: Toolchain) -> dict[str, Any]:
     """The CPU emulator's verdict (``emulator.verify``) for a BenchRequest on a bundled problem;
     the caller stores the result (``store`` happens where the judge runs, never here)."""
-    from kernel_skills.bench import Timeouts, no_progress, plan
-    from kernel_skills.bench.models import BenchRequest
+    from kernel_skills.bench import BenchRequest, Timeouts, no_progress, plan
     from kernel_skills.emulator import verify
 
     try:

@@ -16,8 +16,8 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from kernel_skills.bench.models import BenchResult, ProblemInfo, ProblemList, ResultList
-    from kernel_skills.toolchain.models import CompileResult
+    from kernel_skills.bench import BenchResult, ProblemInfo, ProblemList, ResultList
+    from kernel_skills.toolchain import CompileResult
 
 READING = "skill://h100-cuda-kernels/references/reading-reports.md"
 DETAIL_CHARS = 600  # of the first failing check's detail

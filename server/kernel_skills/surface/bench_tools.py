@@ -16,7 +16,7 @@ import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import CallToolResult, ToolAnnotations
 
-from kernel_skills.bench.models import Baseline, BenchResult, Device, ProblemList, ResultList
+from kernel_skills.bench import Baseline, BenchResult, Device, ProblemList, ResultList
 from kernel_skills.surface.answers import answer, bench_text, problems_text, results_text
 from kernel_skills.surface.errors import tool_errors
 from kernel_skills.surface.lifespan import runtime_of
@@ -39,7 +39,7 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
     dirs = [Path(p) for p in (problems_dirs or [])]
 
     def registry():  # loaded per call so new problem files show up without a restart
-        from kernel_skills.bench.registry import load_registry
+        from kernel_skills.bench import load_registry
 
         return load_registry(dirs)
 
@@ -47,7 +47,7 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
     async def list_problems(ctx: Context, name: str | None = None) -> Annotated[CallToolResult, ProblemList]:
         """The benchmark problems, one line each; with `name`, that problem's exact kernel signature,
         outputs, size names (for grid and shared_mem expressions), shapes, timed sets and tolerance."""
-        from kernel_skills.bench.api import list_problems as domain_list
+        from kernel_skills.bench import list_problems as domain_list
 
         listing = await anyio.to_thread.run_sync(lambda: domain_list(registry(), name=name))
         return answer(listing, problems_text(listing))
@@ -78,7 +78,7 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         median time, speedup over torch eager, roofline fraction. On the emulator (never timed): races,
         out-of-bounds and barrier faults with their line, `counters` with ranked findings, and an H100
         `estimate` (a model). `counters`: true on a GPU also runs the emulator for those."""
-        from kernel_skills.bench.models import BenchRequest
+        from kernel_skills.bench import BenchRequest
         from kernel_skills.dispatch import benchmark
         from kernel_skills.errors import RefusedInput
 
@@ -113,7 +113,7 @@ def register(server: MCPServer, *, problems_dirs: list[Path] | None = None) -> N
         """Your stored attempts for a problem, best first (accepted, correct, fastest): id, kernel,
         median time, speedup, device, the emulator's H100 estimate (a model) and its error where a GPU
         timed the same kernel, and a one-line summary."""
-        from kernel_skills.bench.api import list_results as domain_results
+        from kernel_skills.bench import list_results as domain_results
 
         db = runtime_of(ctx).db_path
         listing = await anyio.to_thread.run_sync(lambda: domain_results(problem, registry=registry(), db=db))

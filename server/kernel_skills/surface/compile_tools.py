@@ -16,7 +16,7 @@ from mcp_types import CallToolResult, ToolAnnotations
 from kernel_skills.surface.answers import answer, compile_text
 from kernel_skills.surface.errors import tool_errors
 from kernel_skills.surface.lifespan import runtime_of
-from kernel_skills.toolchain.models import CompileResult
+from kernel_skills.toolchain import CompileResult
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer

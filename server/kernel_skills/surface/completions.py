@@ -84,11 +84,11 @@ class Completer:
 
 def _recent_result_ids(sources: PromptSources) -> list[str]:
     """The newest results for the problems this server serves (the DB may hold other servers')."""
-    from kernel_skills.bench import results_db
+    from kernel_skills.bench import recent_result_ids
 
     served = sources.problems().names()
     db = sources.db() if sources.db else None
-    return [str(i) for i in results_db.recent_ids(MAX_VALUES, problems=served, path=db)]
+    return [str(i) for i in recent_result_ids(MAX_VALUES, problems=served, path=db)]
 
 
 def register(server: MCPServer, sources: PromptSources) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from kernel_skills.errors import DeviceUnavailable
 
 if TYPE_CHECKING:
-    from kernel_skills.executors.base import Executor
+    from kernel_skills.executors import Executor
 
 Where = Literal["gpu", "emulator", "ray"]
 

@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from kernel_skills.catalog.uri import SCHEME, SKILL_MD, skill_uri
+from kernel_skills.catalog import SCHEME, SKILL_MD, skill_uri
 from kernel_skills.errors import RefusedInput
 
 if TYPE_CHECKING:
-    from kernel_skills.catalog import Catalog
-    from kernel_skills.catalog.models import Skill
+    from kernel_skills.catalog import Catalog, Skill
 
 SKILLS_EXTENSION = "io.modelcontextprotocol/skills"
 URI_TEMPLATE = "skill://{name}/{+path}"

@@ -17,9 +17,9 @@ from mcp_types import Implementation
 
 from kernel_skills import __version__
 from kernel_skills.app import ServerConfig, build
-from kernel_skills.evals.agent import AGENT_TOOLS, ToolboxFactory, ToolOutcome, ToolSpec
+from kernel_skills.evals import AGENT_TOOLS, ToolboxFactory, ToolOutcome, ToolSpec
 from kernel_skills.runtime import Runtime
-from kernel_skills.traces.recorder import client_slug
+from kernel_skills.traces import client_slug
 
 
 class McpToolbox:

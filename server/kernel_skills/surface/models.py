@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from kernel_skills.catalog.models import Issue, TokenEstimate
+from kernel_skills.catalog import Issue, TokenEstimate
 
 
 class SkillFileEntry(BaseModel):

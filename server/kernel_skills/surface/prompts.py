@@ -42,11 +42,10 @@ from kernel_skills.surface.index import skill_uri
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from kernel_skills.bench.models import BenchResult, KernelInfo
-    from kernel_skills.bench.registry import ProblemRegistry
+    from kernel_skills.bench import BenchResult, KernelInfo, ProblemRegistry
     from kernel_skills.catalog import Catalog
     from kernel_skills.surface.state import SkillsState
-    from kernel_skills.toolchain.models import CompileResult
+    from kernel_skills.toolchain import CompileResult
 
 KERNEL_SKILL = "h100-cuda-kernels"
 _COMPILE_ID = re.compile(r"[0-9a-f]{32}")
@@ -155,7 +154,7 @@ def check_arguments(prompt: PromptDef, arguments: dict[str, str] | None) -> dict
 def render_write_kernel(
     registry: ProblemRegistry, problem_name: str, *, skill_served: bool, where: Where = "gpu"
 ) -> str:
-    from kernel_skills.bench.api import problem_info
+    from kernel_skills.bench import problem_info
 
     info = problem_info(registry.get(problem_name))
     shapes = "\n".join(
@@ -356,7 +355,7 @@ Next:
 
 
 def render_review_skill(catalog: Catalog, name: str) -> str:
-    from kernel_skills.catalog.models import Issue
+    from kernel_skills.catalog import Issue
 
     def issues(title: str, found: list[Issue]) -> list[str]:
         return [f"{title}:"] + [f"  - {i.field}: {i.message}" for i in found] if found else []
@@ -439,11 +438,11 @@ class PromptSources:
 
 
 def render_optimise(attempt: str, *, db: Path | None = None) -> str:
-    from kernel_skills.bench import results_db
-    from kernel_skills.toolchain import cache
+    from kernel_skills.bench import get_result
+    from kernel_skills.toolchain import stored_report
 
     if _COMPILE_ID.fullmatch(attempt):
-        report = cache.load(attempt)
+        report = stored_report(attempt)
         if report is None:
             raise RefusedInput(
                 f"no stored compile {attempt} (the compile cache keeps the newest entries only); "
@@ -452,7 +451,7 @@ def render_optimise(attempt: str, *, db: Path | None = None) -> str:
         return render_optimise_compile(report, attempt)
     if attempt.isdigit() and len(attempt) <= 18:  # a SQLite integer id
         result_id = int(attempt)
-        result = results_db.get_result(result_id, path=db)
+        result = get_result(result_id, path=db)
         if result is None:
             raise RefusedInput(
                 f"no stored benchmark result {result_id}; "

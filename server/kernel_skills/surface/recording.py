@@ -19,8 +19,7 @@ from pydantic import BaseModel
 
 from kernel_skills import __version__
 from kernel_skills.surface import sdk
-from kernel_skills.traces import TraceRecorder, TraceSession
-from kernel_skills.traces.records import bench_record, compile_record
+from kernel_skills.traces import TraceRecorder, TraceSession, bench_record, compile_record
 
 log = logging.getLogger("kernel_skills.recording")
 

@@ -21,8 +21,8 @@ from mcp_types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from kernel_skills.catalog.listing import list_skills as domain_list_skills
-from kernel_skills.catalog.models import CatalogListing
+from kernel_skills.catalog import CatalogListing
+from kernel_skills.catalog import list_skills as domain_list_skills
 from kernel_skills.errors import KernelSkillsError, RefusedInput
 from kernel_skills.surface import sdk
 from kernel_skills.surface.errors import protocol_error, tool_errors

@@ -20,8 +20,7 @@ from kernel_skills.surface.index import SkillIndex, skill_uri
 from kernel_skills.surface.notify import ChangeNotifier
 
 if TYPE_CHECKING:
-    from kernel_skills.catalog import Catalog
-    from kernel_skills.catalog.models import CatalogChange
+    from kernel_skills.catalog import Catalog, CatalogChange
 
 log = logging.getLogger("kernel_skills.serve")
 

@@ -10,6 +10,7 @@
 from kernel_skills.toolchain.compiler import Toolchain, compile_source, load_cubin, load_ptx, load_report
 from kernel_skills.toolchain.headers import client_ptx, toolkit_relative
 from kernel_skills.toolchain.includes import SUBMISSION_NAME
+from kernel_skills.toolchain.locate import toolkit
 from kernel_skills.toolchain.models import (
     CompileRequest,
     CompileResult,
@@ -20,9 +21,13 @@ from kernel_skills.toolchain.models import (
     SassKernel,
     SassSummary,
 )
+from kernel_skills.toolchain.portable import CompileArtifact, adopt_artifact, export_artifact
+from kernel_skills.toolchain.sass import SASS_FEATURES
 
 __all__ = [
+    "SASS_FEATURES",
     "SUBMISSION_NAME",
+    "CompileArtifact",
     "CompileRequest",
     "CompileResult",
     "Diagnostic",
@@ -32,10 +37,13 @@ __all__ = [
     "SassKernel",
     "SassSummary",
     "Toolchain",
+    "adopt_artifact",
     "client_ptx",
     "compile_source",
+    "export_artifact",
     "load_cubin",
     "load_ptx",
     "load_report",
+    "toolkit",
     "toolkit_relative",
 ]

@@ -273,6 +273,11 @@ def load_ptx(compile_id: str) -> str:
     return ptx
 
 
+def stored_report(compile_id: str) -> CompileResult | None:
+    """The report kept for ``compile_id`` (a failed compile's too); None when the cache lacks it."""
+    return cache.load(compile_id)
+
+
 def load_report(compile_id: str) -> CompileResult:
     """The full report of an earlier successful compile (RefusedInput if malformed/unknown/expired)."""
     cache.load_cubin(compile_id)  # validates the id and that the compile produced a cubin

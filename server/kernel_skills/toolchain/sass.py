@@ -14,7 +14,7 @@ _TARGET = re.compile(r"`\((?P<label>\.L_x_\d+)\)")
 _INSTRUCTION = re.compile(r"^\s*/\*[0-9a-f]+\*/\s+(?:@!?U?P[T0-9]+\s+)?(?P<opcode>[A-Z][A-Z0-9_.]*)")
 
 # Feature names are a contract (the skill's reading-reports.md explains each).
-FEATURES = (
+SASS_FEATURES = (
     "wgmma",
     "tma",
     "cp.async",
@@ -114,7 +114,7 @@ def _kernel_summary(name: str, opcodes: Counter[str], loop_loads: int = 0) -> Sa
         instructions=sum(opcodes.values()),
         loop_global_loads=loop_loads,
         counts=dict(sorted(counts.items())),
-        features=[feature for feature in FEATURES if feature in features],
+        features=[feature for feature in SASS_FEATURES if feature in features],
     )
 
 

@@ -11,7 +11,8 @@ from kernel_skills.traces.models import (
     TraceEvent,
     TraceSummary,
 )
-from kernel_skills.traces.recorder import TraceRecorder, TraceSession
+from kernel_skills.traces.recorder import TraceRecorder, TraceSession, client_slug
+from kernel_skills.traces.records import bench_record, compile_record
 from kernel_skills.traces.render import render_markdown
 from kernel_skills.traces.store import list_traces, load_trace
 
@@ -23,6 +24,9 @@ __all__ = [
     "TraceRecorder",
     "TraceSession",
     "TraceSummary",
+    "bench_record",
+    "client_slug",
+    "compile_record",
     "list_traces",
     "load_trace",
     "render_markdown",

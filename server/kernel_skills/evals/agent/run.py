@@ -148,12 +148,22 @@ async def run_agent_eval(
     """Every chosen case x condition x run, judged by the case's assertions; see the module docstring.
     ``options``: the fields of ``AgentOptions``."""
     opts = AgentOptions(**options)
-    if opts.runtime is None:  # one for the whole eval: its compile worker serves every judgement
-        with Runtime.create() as runtime:
-            return await run_agent_eval(
-                skill_dir, model, toolbox_factory, on_episode=on_episode, **{**options, "runtime": runtime}
-            )
     _check_options(opts)
+    if opts.runtime is not None:
+        return await _evaluate(Path(skill_dir), model, toolbox_factory, opts, on_episode)
+    with Runtime.create() as runtime:  # one for the whole eval: its compile worker serves every judgement
+        return await _evaluate(
+            Path(skill_dir), model, toolbox_factory, opts.model_copy(update={"runtime": runtime}), on_episode
+        )
+
+
+async def _evaluate(
+    skill_dir: Path,
+    model: str,
+    toolbox_factory: ToolboxFactory,
+    opts: AgentOptions,
+    on_episode: Callable[[Episode], None] | None,
+) -> AgentEvalReport:
     skill = read_skill(Path(skill_dir))
     chosen = _select(load_skill_meta(opts.tests if opts.tests is not None else Path(skill_dir)), opts.cases)
     start = time.monotonic()

@@ -62,7 +62,7 @@ def _origins(meta: SkillMeta) -> dict[str, str]:
     names = {p for case in meta.tests for p in case.expected.problems()}
     if not names:
         return {}
-    from kernel_skills.bench.registry import load_registry
+    from kernel_skills.bench import load_registry
 
     registry = load_registry()
     unknown = sorted(names - set(registry.names()))

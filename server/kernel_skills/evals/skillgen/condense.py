@@ -13,7 +13,7 @@ import difflib
 
 from pydantic import BaseModel, Field
 
-from kernel_skills.traces.models import BenchRecord, CompileRecord, Trace
+from kernel_skills.traces import BenchRecord, CompileRecord, Trace
 
 MAX_DIFF_LINES = 40
 MAX_ERRORS = 12

@@ -152,7 +152,7 @@ def check_meta(text: str | None, added: list[dict] | None = None) -> tuple[Skill
         problems.append(f"skill_meta.json needs a fact case and a task case; it has {sorted(set(kinds))}")
     names = {p for c in meta.tests for p in c.expected.problems()}
     if names:
-        from kernel_skills.bench.registry import load_registry
+        from kernel_skills.bench import load_registry
 
         unknown = sorted(names - set(load_registry().names()))
         if unknown:

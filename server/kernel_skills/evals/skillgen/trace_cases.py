@@ -8,8 +8,7 @@ correct benchmark of each problem wins; without one, its last benchmark.
 
 from __future__ import annotations
 
-from kernel_skills.traces import Trace
-from kernel_skills.traces.models import BenchRecord
+from kernel_skills.traces import BenchRecord, Trace
 
 TASK_PROMPT = (
     "Write the CUDA kernel for the benchmark problem `{problem}`: {description}. Use exactly this "
@@ -37,7 +36,7 @@ def _launches(traces: list[Trace]) -> dict[str, BenchRecord]:
 
 def trace_task_cases(traces: list[Trace]) -> list[dict]:
     """skill_meta.json cases (plain dicts) for the registered problems the traces benchmarked."""
-    from kernel_skills.bench.registry import load_registry
+    from kernel_skills.bench import load_registry
 
     registry = load_registry()
     cases = []
