@@ -13,7 +13,7 @@ from kernel_skills.catalog.models import (
     ValidationResult,
 )
 from kernel_skills.catalog.roots import CatalogConfig, SkillRoot
-from kernel_skills.catalog.uri import SCHEME, SKILL_MD, skill_uri
+from kernel_skills.catalog.uri import SCHEME, SKILL_MD, parse_skill_uri, skill_uri
 from kernel_skills.catalog.watch import watch_catalog
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "ValidationResult",
     "list_skills",
     "parse_skill_md",
+    "parse_skill_uri",
     "skill_entries",
     "skill_uri",
     "validate_path",

@@ -3,8 +3,8 @@
 ``resources/list`` is the hot, large answer (about 200 KB at 1,000 skills): its entries are built here
 once per catalog version as JSON-ready dicts, so a request only slices a page out of a precomputed list.
 ``skills/list`` entries (frontmatter plus every file's digest) are built per page instead: keeping them
-all would cost about 2 MB of resident memory at 1,000 skills for an answer clients fetch rarely. Also
-home of the ``skill://`` URI rules (one place builds and parses them).
+all would cost about 2 MB of resident memory at 1,000 skills for an answer clients fetch rarely. The
+``skill://`` URI rules (building and parsing) are ``catalog/uri.py``'s.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import bisect
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
-from kernel_skills.catalog import SCHEME, SKILL_MD, skill_uri
+from kernel_skills.catalog import SKILL_MD, parse_skill_uri, skill_uri
 from kernel_skills.errors import RefusedInput
 
 if TYPE_CHECKING:
@@ -29,20 +28,6 @@ MARKDOWN = "text/markdown"
 
 RESOURCES_PAGE = 1000  # resources/list entries per page (one short entry per skill)
 SKILLS_PAGE = 200  # skills/list entries per page (frontmatter + every file's digest)
-
-_URI_HELP = f"expected {SCHEME}<skill-name>/<file-path>, e.g. {SCHEME}my-skill/SKILL.md"
-
-
-def parse_skill_uri(uri: str) -> tuple[str, str]:
-    """``skill://<name>/<path>`` -> (name, path); RefusedInput otherwise. Containment is the catalog's job."""
-    if not uri.startswith(SCHEME):
-        raise RefusedInput(f"not a skill URI: {uri!r}; {_URI_HELP}")
-    name, sep, path = uri[len(SCHEME) :].partition("/")
-    if not name or not sep or not path:
-        raise RefusedInput(f"skill URI {uri!r} needs both a skill name and a file path; {_URI_HELP}")
-    if "?" in path or "#" in path:
-        raise RefusedInput(f"skill URI {uri!r} has a query or fragment; {_URI_HELP}")
-    return unquote(name), unquote(path)
 
 
 @dataclass(frozen=True)

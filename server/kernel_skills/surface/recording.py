@@ -18,6 +18,8 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel
 
 from kernel_skills import __version__
+from kernel_skills.catalog import parse_skill_uri
+from kernel_skills.errors import RefusedInput
 from kernel_skills.surface import sdk
 from kernel_skills.traces import TraceRecorder, TraceSession, bench_record, compile_record
 
@@ -50,12 +52,12 @@ def _error_text(result: dict[str, Any]) -> str | None:
     return " ".join(t for t in texts if t)[:2000] or "tool error"
 
 
-def _parse_skill_uri(uri: str) -> tuple[str | None, str | None]:
-    rest = uri.removeprefix("skill://")
-    if rest == uri:
+def _skill_and_path(uri: str) -> tuple[str | None, str | None]:
+    """The skill and file a read named (None, None for a URI that is not a skill file's: the read failed)."""
+    try:
+        return parse_skill_uri(uri)
+    except RefusedInput:
         return None, None
-    name, _, path = rest.partition("/")
-    return name or None, path or "SKILL.md"
 
 
 class Recording:
@@ -108,7 +110,7 @@ class Recording:
         if ctx.method in ("resources/list", "skills/list"):
             return {**base, "kind": "skills_listed"}
         if ctx.method == "resources/read":
-            name, path = _parse_skill_uri(str(params.get("uri", "")))
+            name, path = _skill_and_path(str(params.get("uri", "")))
             text = next((c.get("text") for c in result.get("contents") or [] if isinstance(c, dict)), None)
             kind = "skill_read" if path == "SKILL.md" else "file_read"
             return {**base, "kind": kind, "skill": name, "path": path, "chars": len(text) if text else None}

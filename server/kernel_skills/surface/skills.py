@@ -21,13 +21,13 @@ from mcp_types import (
 )
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from kernel_skills.catalog import CatalogListing
+from kernel_skills.catalog import CatalogListing, parse_skill_uri
 from kernel_skills.catalog import list_skills as domain_list_skills
 from kernel_skills.errors import KernelSkillsError, RefusedInput
 from kernel_skills.surface import sdk
 from kernel_skills.surface.errors import protocol_error, tool_errors
 from kernel_skills.surface.fastpath import FastPath
-from kernel_skills.surface.index import RESOURCES_PAGE, SKILL_MD, URI_TEMPLATE, parse_skill_uri, skill_uri
+from kernel_skills.surface.index import RESOURCES_PAGE, SKILL_MD, URI_TEMPLATE, skill_uri
 from kernel_skills.surface.models import SkillDetail, SkillFileContent, SkillFileEntry
 from kernel_skills.surface.state import SkillsState
 
