@@ -355,3 +355,23 @@ def test_every_name_a_facade_exports_resolves() -> None:
         facade = importlib.import_module(f"kernel_skills.{r}")
         missing += [f"{r}.{n}" for n in sorted(facade_exports(r)) if not hasattr(facade, n)]
     assert missing == []
+
+
+def names_missing_from_facades(imports: list[Import]) -> list[str]:
+    """``module:line room.name`` for each name imported from another package room's facade that the
+    facade does not export (a lazy import inside a function fails only when it runs)."""
+    return [
+        f"{i.source}:{i.line} {room(i.module)}.{name}"
+        for i in cross_room(imports)
+        if is_package(str(room(i.module))) and i.module == f"kernel_skills.{room(i.module)}"
+        for name in i.names
+        if name not in facade_exports(str(room(i.module)))
+    ]
+
+
+def test_every_name_imported_from_a_facade_is_one_it_exports() -> None:
+    assert names_missing_from_facades(all_imports()) == []
+    planted = list(
+        imports_in("kernel_skills.surface.planted", "def f():\n    from kernel_skills.bench import nope\n")
+    )
+    assert names_missing_from_facades(planted) == ["kernel_skills.surface.planted:2 bench.nope"]

@@ -7,7 +7,14 @@
 (``cooperative_groups/details/info.h``), e.g. for the ``.file`` lines of PTX compiled with line info.
 """
 
-from kernel_skills.toolchain.compiler import Toolchain, compile_source, load_cubin, load_ptx, load_report
+from kernel_skills.toolchain.compiler import (
+    Toolchain,
+    compile_source,
+    load_cubin,
+    load_ptx,
+    load_report,
+    stored_report,
+)
 from kernel_skills.toolchain.headers import client_ptx, toolkit_relative
 from kernel_skills.toolchain.includes import SUBMISSION_NAME
 from kernel_skills.toolchain.locate import toolkit
@@ -44,6 +51,7 @@ __all__ = [
     "load_cubin",
     "load_ptx",
     "load_report",
+    "stored_report",
     "toolkit",
     "toolkit_relative",
 ]
