@@ -92,7 +92,8 @@ def test_the_verdict_entry_points_live_above_bench_emulator_and_executors() -> N
 
 
 def test_benchmark_results_carry_provenance_beyond_the_design_fields() -> None:
-    """DESIGN.md's field names are pinned in tests/contract; this pins the bench package's extras."""
+    """The stable names (docs/architecture.md) are pinned in tests/contract/test_stable_names.py; this
+    pins the bench package's extras."""
     schema = BenchResult.model_json_schema()
     assert "provenance" in schema["properties"]
     assert {"driver", "torch", "cupy", "source_sha256", "date"} <= set(
