@@ -431,3 +431,35 @@ def test_task_cases_on_kernelbench_and_bundled_problems_are_reported_by_origin(
     ]
     assert set(report.by_origin) == {"kernelbench", "bundled"}
     assert report.by_origin["kernelbench"].cases == 1 and report.by_origin["kernelbench"].lift == 1.0
+
+
+def test_eval_problems_dir_judges_task_cases_on_the_users_problems(
+    fake_endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kernel_skills.bench import PROBLEMS_DIR_ENV, import_files
+
+    monkeypatch.delenv(PROBLEMS_DIR_ENV, raising=False)  # restored after the test: the CLI sets it
+    problems = tmp_path / "problems"
+    kb_file = Path(__file__).parents[1] / "bench" / "kernelbench" / "files" / "19_ReLU.py"
+    assert import_files([kb_file], problems).imported == 1
+    relu = "Write a ReLU kernel for kb_19_relu."
+    skill = _make_skill(
+        tmp_path,
+        meta={
+            "metadata": {"name": "demo-skill"},
+            "tests": [{"input": relu, "expected": {"abi": "kb_19_relu"}}],
+        },
+    )
+    fake_endpoint.model.skill_marker = MARKER
+    signature = "(const float* x, float* out, int batch_size, int dim)"
+    code = f'```cuda\nextern "C" __global__ void relu{signature} {{}}\n```'
+    fake_endpoint.model.transcript = {(True, relu): code, (False, relu): "no idea"}
+    argv = ["eval", str(skill), "--model", "m", "--base-url", fake_endpoint.base_url, "--json"]
+    assert main([*argv, "--runs-dir", str(tmp_path / "runs")]) == 2  # the problem is unknown without it
+    assert "kb_19_relu" in "".join(capsys.readouterr())
+    assert main([*argv, "--runs-dir", str(tmp_path / "runs"), "--problems-dir", str(problems)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["cases"][0]["origin"] == "kernelbench"
+    assert report["lift"] == 1.0
+    assert main([*argv, "--problems-dir", str(tmp_path / "nowhere")]) == 2
+    assert "--problems-dir" in "".join(capsys.readouterr())

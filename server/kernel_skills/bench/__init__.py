@@ -17,6 +17,7 @@ from __future__ import annotations
 from kernel_skills import lazy
 
 _EXPORTS = {
+    "PROBLEMS_DIR_ENV": "kernel_skills.bench.registry",
     "WORKER_MODULE": "kernel_skills.bench.worker",
     "estimate_model": "kernel_skills.bench.calibration",
     "get_result": "kernel_skills.bench.results_db",

@@ -43,7 +43,7 @@ def _block(text: str) -> list[int]:
 
 
 def add_problems_dir_argument(parser: argparse.ArgumentParser) -> None:
-    """`--problems-dir DIR` (repeatable): shared by `problems`, `bench` and `serve`."""
+    """`--problems-dir DIR` (repeatable): shared by `problems`, `bench`, `serve` and `eval`."""
     parser.add_argument(
         "--problems-dir",
         action="append",

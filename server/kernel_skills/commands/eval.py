@@ -17,11 +17,13 @@ The API key comes from $OPENAI_API_KEY (optional for local servers).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from kernel_skills.commands import agent_eval
+from kernel_skills.commands.bench import add_problems_dir_argument
 
 if TYPE_CHECKING:
     from kernel_skills.evals import BatchReport, EvalProgress, EvalReport, Totals
@@ -96,6 +98,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--html", type=Path, default=None, help="write the HTML report here too")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--json", action="store_true", help="print one JSON report on stdout")
+    add_problems_dir_argument(parser)
     agent_eval.add_arguments(parser)
     parser.set_defaults(func=_handle)
 
@@ -114,10 +117,28 @@ def _progress_printer(quiet: bool):  # type: ignore[no-untyped-def]
     return show
 
 
+def _use_problems_dirs(dirs: list[Path]) -> None:
+    """``--problems-dir``: this command's problems, for every part that loads them (the case checks, the
+    judge, the agentic eval's servers), through the registry's own channel, ``KERNEL_SKILLS_PROBLEMS_DIR``."""
+    if not dirs:
+        return
+    from kernel_skills.bench import PROBLEMS_DIR_ENV
+    from kernel_skills.errors import RefusedInput
+
+    for directory in dirs:
+        if not directory.is_dir():
+            raise RefusedInput(f"--problems-dir {directory}: not a directory")
+    earlier = os.environ.get(PROBLEMS_DIR_ENV, "")
+    os.environ[PROBLEMS_DIR_ENV] = os.pathsep.join(
+        [*(str(d.resolve()) for d in dirs), *filter(None, [earlier])]
+    )
+
+
 def _handle(args: argparse.Namespace) -> int:
     if args.rejudge is None and not args.model:
         sys.stderr.write("kernel-skills eval: error: --model is required (unless --rejudge)\n")
         return 2
+    _use_problems_dirs(args.problems_dir)
     if args.agent:
         return agent_eval.handle(args)
     from kernel_skills.runtime import Runtime
