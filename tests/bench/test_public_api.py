@@ -28,6 +28,7 @@ def test_the_public_surface_is_pinned() -> None:
         "LineCounters",
         "MemoryCounters",
         "N_CHECK_SEEDS",
+        "PROBLEMS_DIR_ENV",
         "Plan",
         "Pointer",
         "Prepared",
