@@ -10,6 +10,8 @@ one (a server that is connected again after its last session ended keeps working
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -44,6 +46,17 @@ class Runtime:
             executor=make_executor(executor, ray_address=ray_address, toolchain=toolchain),
             db=db,
         )
+
+    @classmethod
+    @contextmanager
+    def given_or_new(cls, runtime: Runtime | None) -> Iterator[Runtime]:
+        """``runtime`` for the block (its owner closes it), or a new local one closed when the block ends:
+        for a domain call whose caller may or may not hold a runtime (an eval, one judgement)."""
+        if runtime is not None:
+            yield runtime
+            return
+        with cls.create() as own:
+            yield own
 
     @property
     def db_path(self) -> Path:

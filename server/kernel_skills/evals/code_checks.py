@@ -57,10 +57,8 @@ def _failed_all(names: list[str], why: str) -> list[AssertionOutcome]:
 def code_outcomes(answer: str, expected: Expected, runtime: Runtime | None = None) -> list[AssertionOutcome]:
     """The code assertions of ``expected`` on ``answer``, compiled and judged with ``runtime`` (None: one
     made for this judgement alone, closed after it)."""
-    if runtime is not None:
-        return _judged(answer, expected, runtime)
-    with Runtime.create() as own:
-        return _judged(answer, expected, own)
+    with Runtime.given_or_new(runtime) as judging:
+        return _judged(answer, expected, judging)
 
 
 def _judged(answer: str, expected: Expected, runtime: Runtime) -> list[AssertionOutcome]:

@@ -87,8 +87,7 @@ def _recent_result_ids(sources: PromptSources) -> list[str]:
     from kernel_skills.bench import recent_result_ids
 
     served = sources.problems().names()
-    db = sources.db() if sources.db else None
-    return [str(i) for i in recent_result_ids(MAX_VALUES, problems=served, path=db)]
+    return [str(i) for i in recent_result_ids(MAX_VALUES, problems=served, path=sources.db_path())]
 
 
 def register(server: MCPServer, sources: PromptSources) -> None:

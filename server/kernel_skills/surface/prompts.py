@@ -418,7 +418,11 @@ class PromptSources:
         self.state = state
         self.problems = problems
         self.where = where
-        self.db = db
+        self._db = db
+
+    def db_path(self) -> Path | None:
+        """The results DB to read (None: ``results_db.db_path()``)."""
+        return self._db() if self._db is not None else None
 
     async def render(self, prompt: PromptDef, args: dict[str, str]) -> str:
         if prompt is WRITE_KERNEL:
@@ -430,9 +434,7 @@ class PromptSources:
                 )
             )
         if prompt is OPTIMISE_KERNEL:
-            return await anyio.to_thread.run_sync(
-                lambda: render_optimise(args["attempt"], db=self.db() if self.db else None)
-            )
+            return await anyio.to_thread.run_sync(lambda: render_optimise(args["attempt"], db=self.db_path()))
         catalog = await self.state.get_catalog()
         return render_review_skill(catalog, args["name"])
 

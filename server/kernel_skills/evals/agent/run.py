@@ -149,9 +149,7 @@ async def run_agent_eval(
     ``options``: the fields of ``AgentOptions``."""
     opts = AgentOptions(**options)
     _check_options(opts)
-    if opts.runtime is not None:
-        return await _evaluate(Path(skill_dir), model, toolbox_factory, opts, on_episode)
-    with Runtime.create() as runtime:  # one for the whole eval: its compile worker serves every judgement
+    with Runtime.given_or_new(opts.runtime) as runtime:  # its compile worker serves every judgement
         return await _evaluate(
             Path(skill_dir), model, toolbox_factory, opts.model_copy(update={"runtime": runtime}), on_episode
         )

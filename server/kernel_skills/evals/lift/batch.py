@@ -88,9 +88,6 @@ def run_batch(
     """Evaluate ``skill_dir`` (SKILL.md + skill_meta.json, or ``tests``) on each of ``models``;
     ``options``: the fields of ``LiftOptions``."""
     opts = LiftOptions(**options)
-    if opts.runtime is None:  # one for the whole eval: its compile worker serves every answer
-        with Runtime.create() as runtime:
-            return run_batch(skill_dir, models, on_progress=on_progress, **{**options, "runtime": runtime})
     _check_options(models, opts)
     skill_dir = Path(skill_dir)
     subject = _subject(skill_dir, opts.tests)
@@ -98,13 +95,17 @@ def run_batch(
         "without_skill": system_prompt(None),
         "with_skill": system_prompt(subject.skill),
     }
-    with ChatClient(
-        opts.base_url,
-        api_key=opts.api_key,
-        timeout_s=opts.timeout_s,
-        retries=opts.retries,
-        backoff_s=opts.backoff_s,
-    ) as client:
+    with (
+        Runtime.given_or_new(opts.runtime) as runtime,  # its compile worker serves every answer
+        ChatClient(
+            opts.base_url,
+            api_key=opts.api_key,
+            timeout_s=opts.timeout_s,
+            retries=opts.retries,
+            backoff_s=opts.backoff_s,
+        ) as client,
+    ):
+        opts = opts.model_copy(update={"runtime": runtime})
         settings = EvalSettings(
             skill=subject.skill.name,
             models=models,
@@ -160,9 +161,6 @@ def rejudge_runs(
     batch_summary.prev.json); wall time and tokens stay those of the eval that asked. ``runtime``
     compiles and benchmarks the code assertions (None: one for this rejudging, closed after it).
     """
-    if runtime is None:
-        with Runtime.create() as own:
-            return rejudge_runs(skill_dir, folder, tests=tests, runtime=own)
     skill_dir, folder = Path(skill_dir), Path(folder)
     skill = read_skill(skill_dir)
     meta: SkillMeta = load_skill_meta(tests if tests is not None else skill_dir)
@@ -175,12 +173,13 @@ def rejudge_runs(
     runs_folder = RunsFolder(folder)
     walls = _previous_walls(folder)
     reports = []
-    for model in settings.models:
-        results = _rejudged(runs_folder, subject.meta, settings, model, runtime)
-        wall = walls.get(model, 0.0)
-        reports.append(
-            build_report(subject, model, results, settings, wall_time_s=wall, runs_dir=str(folder))
-        )
+    with Runtime.given_or_new(runtime) as judging:
+        for model in settings.models:
+            results = _rejudged(runs_folder, subject.meta, settings, model, judging)
+            wall = walls.get(model, 0.0)
+            reports.append(
+                build_report(subject, model, results, settings, wall_time_s=wall, runs_dir=str(folder))
+            )
     batch = BatchReport(skill=subject.skill.name, models=reports, runs_dir=str(folder))
     runs_folder.write_summary(batch)
     return batch
